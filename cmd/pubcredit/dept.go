@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"pubcredit/internal/auth"
+	"pubcredit/internal/config"
+	"pubcredit/internal/identity"
+)
+
+// cmdDept administers departments and their tokens from the shell. A new
+// token is printed as the last line of standard output, once.
+func cmdDept(ctx context.Context, args []string, env Env) error {
+	if len(args) == 0 {
+		return usageError("dept needs a subcommand: add, list, token, disable")
+	}
+	sub, rest := args[0], args[1:]
+	var code, name, uscc, submit, read, auditor string
+	var expires time.Duration
+	cfg, log, fs, err := setup("dept "+sub, rest, env, func(fs *flag.FlagSet, c *config.Config) {
+		if sub == "add" {
+			fs.StringVar(&code, "code", "", "department code")
+			fs.StringVar(&name, "name", "", "department name")
+			fs.StringVar(&uscc, "uscc", "", "the department's unified social credit code")
+			fs.StringVar(&submit, "submit", "", "catalog items the department may submit, comma-separated")
+			fs.StringVar(&read, "read", "", "catalog items the department may read, comma-separated")
+			fs.StringVar(&auditor, "auditor", "", "instead of a department, create an auditor token with this name")
+		}
+		if sub == "add" || sub == "token" {
+			fs.DurationVar(&expires, "expires", 0, "token lifetime (e.g. 8760h); 0 never expires")
+		}
+	})
+	if err != nil {
+		return err
+	}
+	app, err := openApp(ctx, cfg, log, env.Clock)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	if err := app.ensureSchema(ctx, false); err != nil {
+		return err
+	}
+	var expiry time.Time
+	if expires > 0 {
+		expiry = env.Clock.Now().Add(expires)
+	}
+	switch sub {
+	case "add":
+		if auditor != "" {
+			token, err := app.Auth.IssueToken(ctx, auth.Auditor, auditor, expiry)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "auditor %s: token (shown once, keep it secret):\n%s\n", auditor, token)
+			return nil
+		}
+		if uscc != "" {
+			n, err := identity.CheckUSCC(uscc)
+			if err != nil {
+				return usageError("--uscc: %v", err)
+			}
+			uscc = n
+		}
+		token, err := app.Auth.AddDept(ctx, auth.Dept{Code: code, Name: name, USCC: uscc, Submit: splitList(submit), Read: splitList(read)})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "department %s (%s) added: submit [%s], read [%s]\ntoken (shown once, keep it secret):\n%s\n",
+			code, name, submit, read, token)
+	case "list":
+		depts, err := app.Store.Depts(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "CODE\tNAME\tUSCC\tSUBMIT\tREAD\tSTATUS")
+		for _, d := range depts {
+			status := "active"
+			if d.Disabled {
+				status = "disabled"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.Code, d.Name, d.USCC, strings.Join(d.Submit, ","), strings.Join(d.Read, ","), status)
+		}
+		return tw.Flush()
+	case "token":
+		if fs.NArg() != 1 {
+			return usageError("dept token CODE")
+		}
+		token, err := app.Auth.IssueToken(ctx, auth.Department, fs.Arg(0), expiry)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "new token for department %s (shown once; earlier tokens stay valid until revoked):\n%s\n", fs.Arg(0), token)
+	case "disable":
+		if fs.NArg() != 1 {
+			return usageError("dept disable CODE")
+		}
+		if err := app.Store.SetDeptDisabled(ctx, fs.Arg(0), true); err != nil {
+			return err
+		}
+		n, err := app.Store.RevokeTokens(ctx, auth.Department, fs.Arg(0), env.Clock.Now())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "department %s disabled; %d token(s) revoked\n", fs.Arg(0), n)
+	default:
+		return usageError("unknown dept subcommand %q (add, list, token, disable)", sub)
+	}
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,161 @@
+// Package api is the JSON API: each handler parses the request, authorizes
+// it, makes one service call and renders the answer. Handlers return errors;
+// httpserver turns them into responses in one place.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"pubcredit/internal/auth"
+	"pubcredit/internal/catalog"
+	"pubcredit/internal/clock"
+	"pubcredit/internal/errs"
+	"pubcredit/internal/ingest"
+	"pubcredit/internal/profile"
+	"pubcredit/internal/record"
+)
+
+// API holds the services the handlers call.
+type API struct {
+	Catalog  *catalog.Catalog
+	Records  *record.Service
+	Batches  *ingest.Service
+	Profiles *profile.Service
+	Clock    clock.Clock
+	MaxBody  int64 // bytes in a JSON body
+	MaxBatch int64 // bytes in a batch upload
+	// Ready reports whether the platform can serve (database reachable,
+	// schema current).
+	Ready func(ctx context.Context) error
+}
+
+// Handler is an HTTP handler that returns its error.
+type Handler func(w http.ResponseWriter, r *http.Request) error
+
+// Route is one registered route: its pattern and handler.
+type Route struct {
+	Pattern string // Go 1.22 ServeMux pattern, "METHOD /path"
+	Handler Handler
+}
+
+// Routes lists every route of the API.
+func (a *API) Routes() []Route {
+	return []Route{
+		{"GET /healthz", a.health},
+		{"GET /readyz", a.ready},
+		{"GET /api/v1/catalog", a.listCatalog},
+		{"GET /api/v1/catalog/{code}", a.getCatalogItem},
+		{"POST /api/v1/records", a.submitRecord},
+		{"GET /api/v1/records/{id}", a.getRecord},
+		{"PUT /api/v1/records/{id}", a.correctRecord},
+		{"POST /api/v1/records/{id}/revoke", a.revokeRecord},
+		{"GET /api/v1/records/{id}/versions", a.recordVersions},
+		{"POST /api/v1/batches", a.submitBatch},
+		{"GET /api/v1/batches/{id}", a.getBatch},
+		{"GET /api/v1/batches/{id}/rejections", a.batchRejections},
+		{"GET /api/v1/subjects/{id_number}/file", a.subjectFile},
+		{"GET /api/v1/audit/access", a.auditAccess},
+	}
+}
+
+// writeJSON writes v with status.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// decodeJSON reads one JSON object into v, strictly: unknown fields, trailing
+// data and a body over limit are errors. Numbers stay json.Number so that
+// amounts keep their digits.
+func decodeJSON(r *http.Request, limit int64, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return errs.E(errs.Malformed, "the body must be application/json, not %q", ct)
+	}
+	dec := json.NewDecoder(io.LimitReader(r.Body, limit+1))
+	dec.UseNumber()
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		if dec.More() || dec.InputOffset() > limit {
+			if dec.InputOffset() > limit {
+				return errs.E(errs.TooLarge, "the body is larger than %d bytes", limit)
+			}
+			return errs.E(errs.Malformed, "the body must hold exactly one JSON object")
+		}
+		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+			return errs.E(errs.Malformed, "the body must hold exactly one JSON object")
+		}
+		return nil
+	}
+	if dec.InputOffset() >= limit {
+		return errs.E(errs.TooLarge, "the body is larger than %d bytes", limit)
+	}
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.EOF):
+		return errs.E(errs.Malformed, "the body is empty; a JSON object is required")
+	case errors.As(err, &syn), errors.Is(err, io.ErrUnexpectedEOF):
+		return errs.E(errs.Malformed, "the body is not valid JSON (at byte %d)", dec.InputOffset())
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			return errs.E(errs.Malformed, "the body must be a JSON object")
+		}
+		return errs.Fields("the request is not valid", errs.FieldError{Field: field, Code: "type", Message: fmt.Sprintf("must be %s, not %s", jsonType(typ.Type.Kind().String()), typ.Value)})
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		// encoding/json has no typed error for unknown fields; the field
+		// name is all we take from its text.
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return errs.Fields("the request is not valid", errs.FieldError{Field: name, Code: "unknown_field", Message: "is not a field of this request"})
+	}
+	return errs.Wrap(errs.Malformed, err, "the body is not valid JSON")
+}
+
+func jsonType(kind string) string {
+	switch kind {
+	case "string":
+		return "a string"
+	case "map", "struct":
+		return "an object"
+	case "slice", "array":
+		return "an array"
+	case "bool":
+		return "true or false"
+	}
+	return "a number"
+}
+
+func (a *API) health(w http.ResponseWriter, r *http.Request) error {
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (a *API) ready(w http.ResponseWriter, r *http.Request) error {
+	if err := a.Ready(r.Context()); err != nil {
+		return errs.Wrap(errs.Unavailable, err, "not ready: %s", publicMessage(err))
+	}
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func publicMessage(err error) string {
+	_, msg, _ := errs.Public(err)
+	return msg
+}
+
+// principal returns the authenticated caller, or Unauthenticated.
+func principal(r *http.Request) (*auth.Principal, error) {
+	p := auth.From(r.Context())
+	if p == nil {
+		return nil, errs.E(errs.Unauthenticated, "a bearer token is required (Authorization: Bearer TOKEN)")
+	}
+	return p, nil
+}

@@ -1,0 +1,168 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"pubcredit/internal/catalog"
+	"pubcredit/internal/clock"
+	"pubcredit/internal/identity"
+	"pubcredit/internal/record"
+)
+
+// personJSON is a person as shown to anyone but the person: masked.
+type personJSON struct {
+	IDType   string `json:"id_type"`
+	IDNumber string `json:"id_number"`
+	Name     string `json:"name,omitempty"`
+}
+
+type displayJSON struct {
+	From        string  `json:"from"`
+	EarliestEnd *string `json:"earliest_end"`
+	End         *string `json:"end"`
+	Public      bool    `json:"public"`
+}
+
+func display(w record.Window) displayJSON {
+	return displayJSON{From: w.From.String(), EarliestEnd: dateOrNil(w.EarliestEnd), End: dateOrNil(w.End), Public: w.Public}
+}
+
+func dateOrNil(d clock.Date) *string {
+	if d.IsZero() {
+		return nil
+	}
+	s := d.String()
+	return &s
+}
+
+type recordJSON struct {
+	ID         string             `json:"id"`
+	Ref        string             `json:"ref"`
+	Item       string             `json:"item"`
+	Department string             `json:"department"`
+	Version    int                `json:"version"`
+	Status     record.Status      `json:"status"`
+	State      record.State       `json:"state"`
+	Subject    personJSON         `json:"subject"`
+	DecidedOn  string             `json:"decided_on"`
+	Severity   catalog.Severity   `json:"severity,omitempty"`
+	Fields     map[string]any     `json:"fields"`
+	Display    displayJSON        `json:"display"`
+	Revocation *record.Revocation `json:"revocation,omitempty"`
+	CreatedAt  time.Time          `json:"created_at"`
+	UpdatedAt  time.Time          `json:"updated_at"`
+}
+
+func (a *API) recordView(rec record.Record) recordJSON {
+	c := rec.Content
+	return recordJSON{
+		ID: rec.ID, Ref: rec.Ref, Item: c.Item, Department: rec.Dept, Version: rec.Version,
+		Status: rec.Status, State: a.Records.State(rec),
+		Subject:   personJSON{IDType: c.IDType, IDNumber: identity.MaskNumber(c.IDNumber), Name: identity.MaskName(c.Name)},
+		DecidedOn: c.DecidedOn.String(), Severity: c.Severity, Fields: c.Fields, Display: display(rec.Window),
+		Revocation: rec.Revocation, CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt,
+	}
+}
+
+// submitRecord is POST /api/v1/records: 201 for a new record, 200 for an
+// identical resubmission of the same ref.
+func (a *API) submitRecord(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err != nil {
+		return err
+	}
+	var sub record.Submission
+	if err := decodeJSON(r, a.MaxBody, &sub); err != nil {
+		return err
+	}
+	res, err := a.Records.Submit(r.Context(), p, sub)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if res.Created {
+		status = http.StatusCreated
+		w.Header().Set("Location", "/api/v1/records/"+res.Record.ID)
+	}
+	return writeJSON(w, status, a.recordView(res.Record))
+}
+
+func (a *API) getRecord(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err != nil {
+		return err
+	}
+	rec, err := a.Records.Get(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, a.recordView(rec))
+}
+
+// correctionJSON is a PUT body: a full submission plus an optional note.
+type correctionJSON struct {
+	record.Submission
+	Note string `json:"note,omitempty"`
+}
+
+func (a *API) correctRecord(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err != nil {
+		return err
+	}
+	var body correctionJSON
+	if err := decodeJSON(r, a.MaxBody, &body); err != nil {
+		return err
+	}
+	rec, _, err := a.Records.Correct(r.Context(), p, r.PathValue("id"), body.Submission, body.Note)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, a.recordView(rec))
+}
+
+type revokeJSON struct {
+	Reason string `json:"reason"`
+	Basis  string `json:"basis"`
+}
+
+func (a *API) revokeRecord(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err != nil {
+		return err
+	}
+	var body revokeJSON
+	if err := decodeJSON(r, a.MaxBody, &body); err != nil {
+		return err
+	}
+	rec, err := a.Records.Revoke(r.Context(), p, r.PathValue("id"), body.Reason, body.Basis)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, a.recordView(rec))
+}
+
+type versionJSON struct {
+	Version int           `json:"version"`
+	Change  record.Change `json:"change"`
+	At      time.Time     `json:"at"`
+}
+
+// recordVersions is the history of a record: which versions exist, when and
+// why. The content of each version stays sealed.
+func (a *API) recordVersions(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err != nil {
+		return err
+	}
+	vs, err := a.Records.History(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	out := make([]versionJSON, len(vs))
+	for i, v := range vs {
+		out[i] = versionJSON{v.Version, v.Change, v.At}
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"id": r.PathValue("id"), "versions": out})
+}

@@ -1,0 +1,318 @@
+// Package bench holds the platform's performance benchmarks (docs/benchmarks.md
+// records their results). Each measures the platform path and, in the same
+// run, a plain baseline on the same engine, because only ratios hold on a
+// noisy machine.
+//
+//	go test ./internal/bench -run '^$' -bench . -benchtime 1x -rows 1000000 -lookup-records 1000000
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	catalogfs "pubcredit/catalog"
+	"pubcredit/internal/access"
+	"pubcredit/internal/auth"
+	"pubcredit/internal/catalog"
+	"pubcredit/internal/clock"
+	"pubcredit/internal/demo"
+	"pubcredit/internal/ids"
+	"pubcredit/internal/ingest"
+	"pubcredit/internal/profile"
+	"pubcredit/internal/record"
+	"pubcredit/internal/store/postgres"
+	"pubcredit/internal/store/postgres/pgtest"
+	"pubcredit/internal/store/sqlite"
+	"pubcredit/internal/vault"
+)
+
+var (
+	rows          = flag.Int("rows", 20000, "rows in the ingest benchmarks")
+	lookupRecords = flag.Int("lookup-records", 100000, "records in the store of the lookup benchmark")
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+var cst = time.FixedZone("CST", 8*3600)
+
+// Store is what the benchmarks need of a backend.
+type Store interface {
+	auth.Store
+	record.Store
+	access.Store
+	ingest.Store
+	Migrate(ctx context.Context) error
+}
+
+type platform struct {
+	records  *record.Service
+	batches  *ingest.Service
+	profiles *profile.Service
+	dept     *auth.Principal
+}
+
+func newPlatform(b *testing.B, st Store) *platform {
+	b.Helper()
+	ctx := context.Background()
+	if err := st.Migrate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	cat, err := catalog.Load(catalogfs.Items())
+	if err != nil {
+		b.Fatal(err)
+	}
+	keys, err := vault.Generate(rand.Reader)
+	if err != nil {
+		b.Fatal(err)
+	}
+	clk := clock.NewFixed(time.Date(2026, 11, 30, 10, 0, 0, 0, cst))
+	items := []string{"XZCF", "ZYFW", "QSXX", "SXBZXR"}
+	if err := st.CreateDept(ctx, auth.Dept{Code: "BENCH", Name: "bench", Submit: items, Read: items}); err != nil {
+		b.Fatal(err)
+	}
+	acc := &access.Log{Store: st, Clock: clk}
+	recs := &record.Service{Store: st, Catalog: cat, Keys: keys, Clock: clk, Location: cst, Thresholds: record.DefaultThresholds, Access: acc}
+	return &platform{
+		records:  recs,
+		batches:  &ingest.Service{Store: st, Records: recs, Clock: clk, ChunkRows: 2000, Answered: 100},
+		profiles: &profile.Service{Records: recs, Keys: keys, Access: acc},
+		dept:     &auth.Principal{Kind: auth.Department, ID: "BENCH", Submit: items, Read: items},
+	}
+}
+
+// batchFile writes n penalty rows (two per person) as a national NDJSON export.
+func batchFile(b *testing.B, n int) string {
+	b.Helper()
+	path := filepath.Join(b.TempDir(), "batch.ndjson")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	g := demo.New(42, clock.Date{Year: 2026, Month: 11, Day: 30})
+	if err := g.WriteNDJSON(f, n/2, 2); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+// ingestFile runs the full platform path over the file: parsing, catalog
+// validation, identity checks, encryption, display windows, storage.
+func (p *platform) ingestFile(b *testing.B, path string) (time.Duration, ingest.Batch) {
+	b.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	start := time.Now()
+	res, err := p.batches.Run(context.Background(), p.dept, ingest.FormatNDJSON, f, "XZCF")
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := time.Since(start)
+	if res.Batch.Accepted != res.Batch.Rows || res.Batch.Rows == 0 {
+		b.Fatalf("accepted %d of %d rows; first rejections: %+v", res.Batch.Accepted, res.Batch.Rows, res.Rejections[:min(3, len(res.Rejections))])
+	}
+	return d, res.Batch
+}
+
+// peakRSS is the process's peak resident set size in MB (VmHWM).
+func peakRSS() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			return float64(kb) / 1024
+		}
+	}
+	return -1
+}
+
+// resetPeakRSS restarts VmHWM counting (Linux: write 5 to clear_refs).
+func resetPeakRSS() {
+	runtime.GC()
+	os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+}
+
+// rawRow is one baseline row: the same shape and sizes the platform stores.
+type rawRow struct {
+	subjectKey, numberEnc, nameEnc, payload, hash []byte
+	id, ref                                       string
+}
+
+var stamp = time.Date(2026, 11, 30, 10, 0, 0, 0, cst)
+
+// rawRows yields n rows with two records per subject, cheaply.
+func rawRows(n int, yield func(i int, r rawRow) error) error {
+	buf := make([]byte, 1024)
+	rand.Read(buf)
+	for i := range n {
+		k := sha256.Sum256(fmt.Appendf(nil, "subject %d", i/2)) // keys are hashes, so inserts land at random
+		key := k[:]
+		r := rawRow{
+			subjectKey: key, numberEnc: buf[:47], nameEnc: buf[47:85], payload: buf[100:820], hash: buf[900:932],
+			id: ids.New(stamp.Add(time.Duration(i) * time.Microsecond)), ref: "津市监罚〔2026〕" + strconv.Itoa(i) + "号",
+		}
+		if err := yield(i, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func report(b *testing.B, engine string, rows int, platformDur, rawDur time.Duration, peakMB float64) {
+	pr := float64(rows) / platformDur.Seconds()
+	rr := float64(rows) / rawDur.Seconds()
+	b.ReportMetric(pr, "platform_rows/s")
+	b.ReportMetric(rr, "raw_rows/s")
+	b.ReportMetric(pr/rr, "ratio")
+	b.ReportMetric(peakMB, "peak_MB")
+	b.Logf("%s: %d rows, platform %.0f rows/s (%v), raw baseline %.0f rows/s (%v), ratio %.2f, peak RSS during platform ingest %.0f MB",
+		engine, rows, pr, platformDur.Round(time.Millisecond), rr, rawDur.Round(time.Millisecond), pr/rr, peakMB)
+}
+
+func BenchmarkIngestSQLite(b *testing.B) {
+	path := batchFile(b, *rows)
+	for b.Loop() {
+		dir := b.TempDir()
+		st, err := sqlite.Open(filepath.Join(dir, "platform.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		p := newPlatform(b, st)
+		resetPeakRSS()
+		platformDur, batch := p.ingestFile(b, path)
+		peak := peakRSS()
+		st.Close()
+
+		raw, err := sqlite.Open(filepath.Join(dir, "raw.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		newPlatform(b, raw) // same schema and department
+		rawDur := rawSQLite(b, raw, batch.Rows)
+		raw.Close()
+		report(b, "sqlite", batch.Rows, platformDur, rawDur, peak)
+	}
+}
+
+func BenchmarkIngestPostgres(b *testing.B) {
+	path := batchFile(b, *rows)
+	ctx := context.Background()
+	for b.Loop() {
+		st, err := postgres.Open(ctx, pgtest.URL(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		p := newPlatform(b, st)
+		resetPeakRSS()
+		platformDur, batch := p.ingestFile(b, path)
+		peak := peakRSS()
+		st.Close()
+
+		url := pgtest.URL(b)
+		raw, err := postgres.Open(ctx, url)
+		if err != nil {
+			b.Fatal(err)
+		}
+		newPlatform(b, raw)
+		raw.Close()
+		rawDur := rawPostgres(b, url, batch.Rows)
+		report(b, "postgres", batch.Rows, platformDur, rawDur, peak)
+	}
+}
+
+// BenchmarkFileLookup measures a department's lookup of a person with 50
+// records in a store of -lookup-records records, through profile.Service
+// (decryption, sharing rules, display states, and the access event written
+// before the answer). It reports the p50 and p99 of single lookups.
+func BenchmarkFileLookup(b *testing.B) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		b.Run(engine, func(b *testing.B) {
+			var st Store
+			if engine == "sqlite" {
+				s, err := sqlite.Open(filepath.Join(b.TempDir(), "lookup.db"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer s.Close()
+				st = s
+			} else {
+				s, err := postgres.Open(context.Background(), pgtest.URL(b))
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer s.Close()
+				st = s
+			}
+			p := newPlatform(b, st)
+			target := fillStore(b, p, *lookupRecords)
+			ctx := context.Background()
+			var lat []time.Duration
+			for b.Loop() {
+				start := time.Now()
+				f, err := p.profiles.ForDepartment(ctx, p.dept, "", target, "benchmark lookup")
+				lat = append(lat, time.Since(start))
+				if err != nil || len(f.Entries) != 50 {
+					b.Fatalf("lookup: %v, %d entries", err, len(f.Entries))
+				}
+			}
+			slices.Sort(lat)
+			p50, p99 := lat[len(lat)/2], lat[len(lat)*99/100]
+			b.ReportMetric(float64(p50.Microseconds())/1000, "p50_ms")
+			b.ReportMetric(float64(p99.Microseconds())/1000, "p99_ms")
+			b.Logf("%s: store of %d records, %d lookups of a person with 50 records: p50 %v, p99 %v", engine, *lookupRecords, len(lat), p50, p99)
+		})
+	}
+}
+
+// fillStore stores n records (two per person) plus 50 for one target
+// person, whose identity number it returns.
+func fillStore(b *testing.B, p *platform, n int) string {
+	b.Helper()
+	ctx := context.Background()
+	g := demo.New(7, clock.Date{Year: 2026, Month: 11, Day: 30})
+	target := g.Person()
+	var subs []record.Submission
+	flush := func() {
+		res, err := p.records.SubmitMany(ctx, p.dept, subs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range res {
+			if r.Err != nil {
+				b.Fatal(r.Err)
+			}
+		}
+		subs = subs[:0]
+	}
+	for range 50 {
+		subs = append(subs, g.Penalty(target))
+	}
+	for i := 0; i < n; i += 2 {
+		person := g.Person()
+		subs = append(subs, g.Penalty(person), g.Penalty(person))
+		if len(subs) >= 4000 {
+			flush()
+		}
+	}
+	flush()
+	return target.IDNumber
+}

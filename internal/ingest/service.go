@@ -1,0 +1,217 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"io"
+	"slices"
+
+	"pubcredit/internal/auth"
+	"pubcredit/internal/clock"
+	"pubcredit/internal/errs"
+	"pubcredit/internal/ids"
+	"pubcredit/internal/record"
+)
+
+// Submitter validates and stores records (satisfied by *record.Service).
+type Submitter interface {
+	Prepare(p *auth.Principal, subs []record.Submission) (*record.Batch, error)
+	Commit(ctx context.Context, b *record.Batch) ([]record.Result, error)
+}
+
+// Service runs batches.
+type Service struct {
+	Store     Store
+	Records   Submitter
+	Clock     clock.Clock
+	ChunkRows int    // rows per transaction
+	MaxRows   int    // rows per batch
+	TmpDir    string // where spreadsheets are spooled
+	// Answered caps the rejections returned with the batch; all are stored.
+	Answered int
+}
+
+// Result is a finished batch with the first rejections.
+type Result struct {
+	Batch      Batch
+	Rejections []Rejection // at most Service.Answered
+}
+
+// chunk is a group of rows read and prepared, waiting to be committed.
+type chunk struct {
+	unreadable []Rejection // rows that could not even be read
+	lines      []int       // line of each prepared submission
+	refs       []string
+	prepared   *record.Batch
+	rows       int
+	err        error // the file failed after the rows above: stop after them
+}
+
+// Run reads a batch file and submits its rows in chunks, each in its own
+// transaction. Reading and validating the next chunk overlaps with writing
+// the previous one. Good rows are stored even when others are rejected.
+//
+// It returns Invalid when the file as a whole cannot be read (the rows
+// before the failing point are kept and the batch is marked failed),
+// Forbidden for a principal that is not a department, TooLarge past MaxRows.
+func (s *Service) Run(ctx context.Context, p *auth.Principal, format string, body io.Reader, item string) (Result, error) {
+	if err := p.Require(auth.Department); err != nil {
+		return Result{}, err
+	}
+	rd, err := NewReader(format, body, item, s.TmpDir)
+	if err != nil {
+		return Result{}, fileError(err)
+	}
+	defer rd.Close()
+	now := s.Clock.Now().UTC()
+	b := Batch{ID: ids.New(now), Dept: p.ID, Item: item, Format: format, Status: "running", CreatedAt: now}
+	if err := s.Store.CreateBatch(ctx, b); err != nil {
+		return Result{}, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	chunks := make(chan chunk, 1)
+	go s.read(ctx, p, rd, chunks)
+
+	res := Result{Batch: b}
+	var failure error
+	for c := range chunks {
+		if failure != nil {
+			continue // drain so the reader can finish
+		}
+		b.Rows += c.rows
+		rej := c.unreadable
+		if c.prepared != nil {
+			results, err := s.Records.Commit(ctx, c.prepared)
+			if err != nil {
+				failure = err
+				cancel()
+				continue
+			}
+			for i, r := range results {
+				if r.Err == nil {
+					b.Accepted++
+				} else {
+					rej = append(rej, Rejection{Line: c.lines[i], Ref: c.refs[i], Errors: rowErrors(r.Err)})
+				}
+			}
+		}
+		b.Rejected += len(rej)
+		slices.SortFunc(rej, func(a, b Rejection) int { return a.Line - b.Line })
+		if room := s.Answered - len(res.Rejections); room > 0 {
+			res.Rejections = append(res.Rejections, rej[:min(room, len(rej))]...)
+		}
+		if err := s.Store.UpdateBatch(ctx, b, rej); err != nil {
+			failure = err
+			cancel()
+			continue
+		}
+		failure = c.err
+	}
+	if failure != nil {
+		b.Status, b.FinishedAt = "failed", s.Clock.Now().UTC()
+		// Record what was stored before the failure; the batch stays visible.
+		s.Store.UpdateBatch(context.WithoutCancel(ctx), b, nil)
+		res.Batch = b
+		return res, failure
+	}
+	b.Status, b.FinishedAt = "done", s.Clock.Now().UTC()
+	if err := s.Store.UpdateBatch(ctx, b, nil); err != nil {
+		return res, err
+	}
+	res.Batch = b
+	return res, nil
+}
+
+// read is the first stage of Run: it reads rows, prepares them in chunks and
+// sends the chunks on out, closing it at the end of the file or on failure.
+func (s *Service) read(ctx context.Context, p *auth.Principal, rd Reader, out chan<- chunk) {
+	defer close(out)
+	size := max(1, s.ChunkRows)
+	var c chunk
+	var subs []record.Submission
+	total := 0
+	send := func() bool {
+		if len(subs) > 0 {
+			prepared, err := s.Records.Prepare(p, subs)
+			if err != nil {
+				c.err = err
+			}
+			c.prepared = prepared
+		}
+		select {
+		case out <- c:
+		case <-ctx.Done():
+			return false
+		}
+		c, subs = chunk{}, nil
+		return true
+	}
+	for {
+		row, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			send()
+			return
+		}
+		if err != nil {
+			c.err = fileError(err)
+			send()
+			return
+		}
+		if total++; s.MaxRows > 0 && total > s.MaxRows {
+			c.err = errs.E(errs.TooLarge, "a batch may hold at most %d rows; rows from line %d on were not read", s.MaxRows, row.Line)
+			send()
+			return
+		}
+		c.rows++
+		if len(row.Errors) > 0 {
+			c.unreadable = append(c.unreadable, Rejection{Line: row.Line, Ref: row.Sub.Ref, Errors: row.Errors})
+		} else {
+			subs = append(subs, row.Sub)
+			c.lines = append(c.lines, row.Line)
+			c.refs = append(c.refs, row.Sub.Ref)
+		}
+		if c.rows >= size && !send() {
+			return
+		}
+	}
+}
+
+// fileError makes an unreadable file an Invalid error that names the cause.
+func fileError(err error) error {
+	var e *errs.Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return errs.Fields("the batch file cannot be read", errs.FieldError{Field: "body", Code: "unreadable", Message: err.Error()})
+}
+
+// rowErrors turns a row's failure into its field problems.
+func rowErrors(err error) []errs.FieldError {
+	kind, msg, details := errs.Public(err)
+	if len(details) > 0 {
+		return details
+	}
+	return []errs.FieldError{{Field: "", Code: string(kind), Message: msg}}
+}
+
+// Get returns a batch to the department that sent it. Returns NotFound
+// otherwise.
+func (s *Service) Get(ctx context.Context, p *auth.Principal, id string) (Batch, error) {
+	if err := p.Require(auth.Department); err != nil {
+		return Batch{}, err
+	}
+	b, err := s.Store.Batch(ctx, id)
+	if errors.Is(err, errs.NotFound) || (err == nil && b.Dept != p.ID) || !ids.Valid(id) {
+		return Batch{}, errs.E(errs.NotFound, "no batch %q", id)
+	}
+	return b, err
+}
+
+// Rejections pages through a batch's rejected rows.
+func (s *Service) Rejections(ctx context.Context, p *auth.Principal, id string, afterLine, limit int) ([]Rejection, error) {
+	if _, err := s.Get(ctx, p, id); err != nil {
+		return nil, err
+	}
+	return s.Store.Rejections(ctx, id, afterLine, limit)
+}

@@ -1,0 +1,180 @@
+// Package profile is the integrity file of one person, as each kind of reader
+// may see it (DOMAIN.md sections 1 and 9). A department sees the records of
+// the items it has read rights on, as each item's sharing attribute allows,
+// with every record's display state computed at read time; the read is
+// logged as an access event before the answer leaves.
+package profile
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"unicode/utf8"
+
+	"pubcredit/internal/access"
+	"pubcredit/internal/auth"
+	"pubcredit/internal/catalog"
+	"pubcredit/internal/errs"
+	"pubcredit/internal/identity"
+	"pubcredit/internal/record"
+	"pubcredit/internal/vault"
+)
+
+// Person is the subject of a file, masked for anyone but the person.
+type Person struct {
+	IDType   string `json:"id_type"`
+	IDNumber string `json:"id_number"`
+	Name     string `json:"name"`
+}
+
+// Entry is one record in a file. Fields is nil when the reader may only
+// learn that the record exists and its state (sharing has stopped).
+type Entry struct {
+	Record record.Record
+	State  record.State
+	Item   *catalog.Item
+	Full   bool // the reader may see the record's content
+}
+
+// File is what one reader may see of a person.
+type File struct {
+	Person  Person
+	Entries []Entry
+}
+
+// MaxPurpose bounds the stated purpose of a lookup.
+const MaxPurpose = 500
+
+// Service reads integrity files.
+type Service struct {
+	Records *record.Service
+	Keys    *vault.Keyring
+	Access  *access.Log
+}
+
+// Subject resolves an identity number to its lookup key, validating it.
+// Returns Invalid with the reason when the number is not valid.
+func (s *Service) Subject(idType, number string) ([]byte, identity.Document, error) {
+	t, ok := identity.ParseType(idType)
+	if !ok {
+		return nil, identity.Document{}, errs.Fields("the identity is not valid", errs.FieldError{Field: "id_type", Code: "unknown", Message: "unknown document type"})
+	}
+	doc, err := identity.Parse(t, number, s.Records.Today())
+	var prob *identity.Problem
+	if errors.As(err, &prob) {
+		return nil, doc, errs.Fields("the identity number is not valid", errs.FieldError{Field: "id_number", Code: prob.Code, Message: prob.Message})
+	}
+	if err != nil {
+		return nil, doc, err
+	}
+	return s.Keys.SubjectKey(string(doc.Type), doc.Number), doc, nil
+}
+
+// ForDepartment returns the file of the person as department p may see it:
+// records of the items p has read rights on, shared per each item's sharing
+// attribute. p's own records are always shown in full; other departments'
+// records only while displayed (sharing stops with display). The read is an
+// access event naming the purpose.
+// Returns Invalid for a missing purpose or a bad number, Forbidden when p
+// has no read rights at all. A person of whom the department may see nothing
+// has an empty file: the answer does not reveal whether the platform knows them.
+func (s *Service) ForDepartment(ctx context.Context, p *auth.Principal, idType, number, purpose string) (File, error) {
+	if err := p.Require(auth.Department); err != nil {
+		return File{}, err
+	}
+	purpose = strings.TrimSpace(purpose)
+	switch {
+	case purpose == "":
+		return File{}, errs.Fields("a purpose is required", errs.FieldError{Field: "purpose", Code: "required", Message: "state the lawful purpose of this lookup"})
+	case utf8.RuneCountInString(purpose) > MaxPurpose:
+		return File{}, errs.Fields("the purpose is too long", errs.FieldError{Field: "purpose", Code: "too_long", Message: "at most 500 characters"})
+	}
+	if len(p.Read) == 0 {
+		return File{}, errs.E(errs.Forbidden, "department %s has no read rights on any catalog item", p.ID)
+	}
+	key, doc, err := s.Subject(idType, number)
+	if err != nil {
+		return File{}, err
+	}
+	stored, err := s.Records.Store.RecordsBySubject(ctx, key)
+	if err != nil {
+		return File{}, err
+	}
+	today := s.Records.Today()
+	var visible []record.Stored
+	var full []bool
+	for _, st := range stored {
+		it, ok := s.Records.Catalog.Item(st.Item)
+		if !ok || !p.CanRead(st.Item) {
+			continue
+		}
+		own := st.Dept == p.ID
+		if !own && it.Sharing == catalog.NotShared {
+			continue
+		}
+		shown := st.Window.StateOn(st.Status, today) == record.InDisplay
+		visible = append(visible, st)
+		full = append(full, own || shown)
+	}
+	f := File{Person: Person{IDType: string(doc.Type), IDNumber: identity.MaskNumber(doc.Number)}}
+	if len(visible) == 0 {
+		// Nothing to show still reveals that the department looked: log it.
+		if err := s.log(ctx, p, key, purpose, nil); err != nil {
+			return File{}, err
+		}
+		return f, nil
+	}
+	recs, err := s.Records.Open(visible)
+	if err != nil {
+		return File{}, err
+	}
+	for i, r := range recs {
+		it, _ := s.Records.Catalog.Item(r.Content.Item)
+		f.Entries = append(f.Entries, Entry{Record: r, State: r.Window.StateOn(r.Status, today), Item: it, Full: full[i]})
+	}
+	if _, _, name, err := s.Records.Person(ctx, key); err == nil {
+		f.Person.Name = identity.MaskName(name)
+	} else {
+		return File{}, err
+	}
+	if err := s.log(ctx, p, key, purpose, f.Entries); err != nil {
+		return File{}, err
+	}
+	return f, nil
+}
+
+func (s *Service) log(ctx context.Context, p *auth.Principal, key []byte, purpose string, entries []Entry) error {
+	e := access.Event{Principal: p.Kind, Actor: p.ID, SubjectKey: key, Action: access.FileRead, Purpose: purpose,
+		Authority: "read rights: " + strings.Join(p.Read, ",")}
+	seen := map[string]bool{}
+	for _, en := range entries {
+		if !en.Full {
+			continue
+		}
+		e.Records = append(e.Records, en.Record.ID)
+		if !seen[en.Record.Content.Item] {
+			seen[en.Record.Content.Item] = true
+			e.Items = append(e.Items, en.Record.Content.Item)
+		}
+	}
+	return s.Access.Record(ctx, e)
+}
+
+// AccessLog returns the access events about a person for an auditor, and
+// logs that the auditor read them.
+func (s *Service) AccessLog(ctx context.Context, p *auth.Principal, idType, number string, limit int) (identity.Document, []access.Event, error) {
+	if err := p.Require(auth.Auditor, auth.Operator); err != nil {
+		return identity.Document{}, nil, err
+	}
+	key, doc, err := s.Subject(idType, number)
+	if err != nil {
+		return doc, nil, err
+	}
+	events, err := s.Access.Store.AccessBySubject(ctx, key, limit)
+	if err != nil {
+		return doc, nil, err
+	}
+	err = s.Access.Record(ctx, access.Event{Principal: p.Kind, Actor: p.ID, SubjectKey: key, Action: access.AuditRead,
+		Purpose: "audit of the access log", Authority: string(p.Kind)})
+	return doc, events, err
+}

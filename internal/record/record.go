@@ -1,0 +1,178 @@
+// Package record is the collection of credit records: a department's
+// submission is checked against its catalog item, the person's identity is
+// normalised, the severity and the display window are worked out from the
+// decision date (DOMAIN.md section 4), and the record is stored encrypted,
+// with every version kept.
+package record
+
+import (
+	"context"
+	"time"
+
+	"pubcredit/internal/catalog"
+	"pubcredit/internal/clock"
+)
+
+// Status is the lifecycle status of a record.
+type Status string
+
+const (
+	Active  Status = "active"
+	Revoked Status = "revoked" // the decision was overturned: display and sharing stop at once
+)
+
+// State is the display state of a record, computed at read time.
+type State string
+
+const (
+	InDisplay    State = "in_display"
+	DisplayEnded State = "display_ended"
+	StateRevoked State = "revoked"
+)
+
+// Subject identifies the person a record is about, as submitted.
+type Subject struct {
+	IDType   string `json:"id_type"`
+	IDNumber string `json:"id_number"`
+	Name     string `json:"name"`
+}
+
+// Submission is what a department sends for one record.
+type Submission struct {
+	Ref       string         `json:"ref"`
+	Item      string         `json:"item"`
+	Subject   Subject        `json:"subject"`
+	DecidedOn string         `json:"decided_on"`
+	Severity  string         `json:"severity,omitempty"`
+	Fields    map[string]any `json:"fields"`
+}
+
+// Window is when a record is displayed. Dates are calendar days; display
+// stops at the start of End. A zero End means no end (basic and positive
+// information displayed while in force); a zero EarliestEnd means the window
+// cannot be shortened by repair.
+type Window struct {
+	From        clock.Date `json:"from"`
+	EarliestEnd clock.Date `json:"earliest_end"`
+	End         clock.Date `json:"end"`
+	Public      bool       `json:"public"`
+}
+
+// StateOn returns the display state on day d for a record with status s.
+func (w Window) StateOn(s Status, d clock.Date) State {
+	switch {
+	case s == Revoked:
+		return StateRevoked
+	case !w.End.IsZero() && !d.Before(w.End):
+		return DisplayEnded
+	}
+	return InDisplay
+}
+
+// Content is the normalised, validated content of a record: what is
+// encrypted at rest and hashed for idempotency.
+type Content struct {
+	Item      string           `json:"item"`
+	IDType    string           `json:"id_type"`
+	IDNumber  string           `json:"id_number"`
+	Name      string           `json:"name"`
+	DecidedOn clock.Date       `json:"decided_on"`
+	Severity  catalog.Severity `json:"severity,omitempty"`
+	Fields    map[string]any   `json:"fields"`
+}
+
+// Revocation says why a record was revoked.
+type Revocation struct {
+	Reason string    `json:"reason"`
+	Basis  string    `json:"basis"`
+	At     time.Time `json:"at"`
+}
+
+// Record is a stored record with its content decrypted.
+type Record struct {
+	ID         string
+	Dept       string
+	Ref        string
+	SubjectKey []byte
+	Version    int
+	Status     Status
+	Window     Window
+	Content    Content
+	Revocation *Revocation
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// Stored is a record as the store keeps it: content sealed.
+type Stored struct {
+	ID          string
+	Dept        string
+	Ref         string
+	Item        string
+	SubjectKey  []byte
+	Version     int
+	Status      Status
+	Severity    catalog.Severity
+	Window      Window
+	Payload     []byte // sealed Content
+	ContentHash []byte // keyed hash of the canonical Content
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	Revocation  *Revocation
+}
+
+// SealedSubject is a person as stored: number and name sealed.
+type SealedSubject struct {
+	Key    []byte
+	IDType string
+	Number []byte // sealed
+	Name   []byte // sealed
+}
+
+// Change says why a new version of a record was written.
+type Change string
+
+const (
+	Created   Change = "created"
+	Corrected Change = "corrected"
+	Revoke    Change = "revoked"
+)
+
+// Version is one entry in a record's history.
+type Version struct {
+	RecordID string
+	Version  int
+	Change   Change
+	At       time.Time
+	Payload  []byte // sealed Content at that version
+	Note     []byte // sealed free text (revocation reason, correction note), may be nil
+}
+
+// Outcome of inserting one new record.
+type Outcome struct {
+	Created bool
+	// When not created, the existing record with the same (department, ref).
+	ExistingID   string
+	ExistingHash []byte
+}
+
+// Store keeps records. Every method is atomic.
+type Store interface {
+	// CreateRecords inserts each record with its subject (when the subject
+	// is new) and its first version, in one transaction. A record whose
+	// (department, ref) already exists is not inserted: its outcome names the
+	// existing record. outcomes has one entry per record, in order.
+	CreateRecords(ctx context.Context, subjects []SealedSubject, recs []Stored, versions []Version) (outcomes []Outcome, err error)
+	// Record returns a record by id. Returns NotFound.
+	Record(ctx context.Context, id string) (Stored, error)
+	// UpdateRecord replaces a record whose stored version is rec.Version-1
+	// and appends v, in one transaction, inserting subject when new.
+	// Returns NotFound, or Conflict when the stored version moved on.
+	UpdateRecord(ctx context.Context, subject *SealedSubject, rec Stored, v Version) error
+	// RecordsBySubject returns every record of a person, oldest first.
+	RecordsBySubject(ctx context.Context, subjectKey []byte) ([]Stored, error)
+	// Versions returns the history of a record, oldest first.
+	Versions(ctx context.Context, id string) ([]Version, error)
+	// Subject returns a person by key. Returns NotFound.
+	Subject(ctx context.Context, key []byte) (SealedSubject, error)
+}

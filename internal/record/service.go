@@ -1,0 +1,437 @@
+package record
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"pubcredit/internal/access"
+	"pubcredit/internal/auth"
+	"pubcredit/internal/catalog"
+	"pubcredit/internal/clock"
+	"pubcredit/internal/errs"
+	"pubcredit/internal/ids"
+	"pubcredit/internal/vault"
+)
+
+// Service collects and serves credit records.
+type Service struct {
+	Store      Store
+	Catalog    *catalog.Catalog
+	Keys       *vault.Keyring
+	Clock      clock.Clock
+	Location   *time.Location // the city's zone: decision dates are its calendar days
+	Thresholds Thresholds
+	Access     *access.Log
+}
+
+// Result is the outcome of one submission.
+type Result struct {
+	Record  Record
+	Created bool  // false: an identical record with the same ref already existed
+	Err     error // per-row failure in SubmitMany (Invalid, Forbidden or Conflict)
+}
+
+// Submit validates and stores one record.
+// Returns Forbidden when p may not submit the item, Invalid listing every
+// problem, Conflict when the ref is taken by a record with other content.
+// A resubmission of identical content returns the existing record with
+// Created false.
+func (s *Service) Submit(ctx context.Context, p *auth.Principal, sub Submission) (Result, error) {
+	res, err := s.SubmitMany(ctx, p, []Submission{sub})
+	if err != nil {
+		return Result{}, err
+	}
+	return res[0], res[0].Err
+}
+
+// SubmitMany validates and stores several records in one transaction. Rows
+// that fail validation carry their error in Result.Err and do not hold back
+// the others; a store failure fails the whole call.
+func (s *Service) SubmitMany(ctx context.Context, p *auth.Principal, subs []Submission) ([]Result, error) {
+	b, err := s.Prepare(p, subs)
+	if err != nil {
+		return nil, err
+	}
+	return s.Commit(ctx, b)
+}
+
+// Batch is a set of submissions validated and sealed by Prepare, ready for
+// Commit. Splitting the two lets a caller prepare the next chunk of a file
+// on one core while the previous one is being written.
+type Batch struct {
+	results  []Result
+	subjects []SealedSubject
+	stored   []Stored
+	versions []Version
+	pending  []int       // index into results of each stored record
+	dupOf    map[int]int // a row repeating a ref in this batch -> index into stored of its first
+}
+
+// Prepare validates and seals submissions without touching the store.
+// Returns Forbidden for a principal that is not a department; per-row
+// problems wait in the batch for Commit to report.
+func (s *Service) Prepare(p *auth.Principal, subs []Submission) (*Batch, error) {
+	if err := p.Require(auth.Department); err != nil {
+		return nil, err
+	}
+	now := s.Clock.Now().UTC()
+	today := clock.DateOf(now.In(s.Location))
+	b := &Batch{results: make([]Result, len(subs)), dupOf: map[int]int{}}
+	firstOf := map[string]int{} // ref -> index into stored
+	for i, sub := range subs {
+		rec, st, subj, err := s.prepare(p, sub, today, now)
+		if err != nil {
+			b.results[i].Err = err
+			continue
+		}
+		if j, dup := firstOf[rec.Ref]; dup {
+			if !bytes.Equal(b.stored[j].ContentHash, st.ContentHash) {
+				b.results[i].Err = errs.E(errs.Conflict, "ref %q is used twice in this submission with different content", rec.Ref)
+			} else {
+				b.dupOf[i] = j
+			}
+			continue
+		}
+		firstOf[rec.Ref] = len(b.stored)
+		b.results[i].Record = rec
+		b.subjects = append(b.subjects, subj)
+		b.stored = append(b.stored, st)
+		b.versions = append(b.versions, Version{RecordID: st.ID, Version: 1, Change: Created, At: now, Payload: st.Payload})
+		b.pending = append(b.pending, i)
+	}
+	return b, nil
+}
+
+// Commit stores a prepared batch in one transaction and returns one result
+// per submission, in order. A store failure fails the whole batch.
+func (s *Service) Commit(ctx context.Context, b *Batch) ([]Result, error) {
+	results := b.results
+	if len(b.stored) == 0 {
+		return results, nil
+	}
+	outcomes, err := s.Store.CreateRecords(ctx, b.subjects, b.stored, b.versions)
+	if err != nil {
+		return nil, err
+	}
+	var existing []int
+	for j, o := range outcomes {
+		i := b.pending[j]
+		if o.Created {
+			results[i].Created = true
+			continue
+		}
+		if !bytes.Equal(o.ExistingHash, b.stored[j].ContentHash) {
+			results[i] = Result{Err: errs.E(errs.Conflict, "ref %q is already used by record %s with other content; send corrections with PUT /api/v1/records/%s", b.stored[j].Ref, o.ExistingID, o.ExistingID)}
+			continue
+		}
+		existing = append(existing, i)
+		results[i].Record.ID = o.ExistingID
+	}
+	for _, i := range existing { // identical resubmission: answer with the stored record
+		st, err := s.Store.Record(ctx, results[i].Record.ID)
+		if err != nil {
+			return nil, err
+		}
+		if results[i].Record, err = s.open(st); err != nil {
+			return nil, err
+		}
+	}
+	for i, j := range b.dupOf { // a repeated ref answers like its first row
+		results[i] = results[b.pending[j]]
+		results[i].Created = false
+	}
+	return results, nil
+}
+
+// prepare validates sub and builds the sealed rows to store.
+func (s *Service) prepare(p *auth.Principal, sub Submission, today clock.Date, now time.Time) (Record, Stored, SealedSubject, error) {
+	it, err := s.item(p, sub.Item)
+	if err != nil {
+		return Record{}, Stored{}, SealedSubject{}, err
+	}
+	n := normaliser{item: it, today: today, thresholds: s.Thresholds}
+	c, ref, err := n.normalise(sub)
+	if err != nil {
+		return Record{}, Stored{}, SealedSubject{}, err
+	}
+	rec := Record{
+		ID:         ids.New(now),
+		Dept:       p.ID,
+		Ref:        ref,
+		SubjectKey: s.Keys.SubjectKey(c.IDType, c.IDNumber),
+		Version:    1,
+		Status:     Active,
+		Window:     WindowFor(it, c),
+		Content:    c,
+		CreatedAt:  now,
+		UpdatedAt:  now,
+	}
+	st, err := s.seal(rec)
+	if err != nil {
+		return Record{}, Stored{}, SealedSubject{}, err
+	}
+	return rec, st, s.sealSubject(rec.SubjectKey, c), nil
+}
+
+// item returns the catalog item of a submission that p may submit.
+func (s *Service) item(p *auth.Principal, code string) (*catalog.Item, error) {
+	code = strings.TrimSpace(code)
+	if code == "" {
+		return nil, errs.Fields("the record is not valid", errs.FieldError{Field: "item", Code: "required", Message: "the catalog item code is required"})
+	}
+	it, ok := s.Catalog.Item(code)
+	if !ok {
+		return nil, errs.Fields("the record is not valid", errs.FieldError{Field: "item", Code: "unknown",
+			Message: fmt.Sprintf("%q is not in the catalog (known: %s)", truncate(code, 40), strings.Join(s.Catalog.Codes(), ", "))})
+	}
+	if !p.CanSubmit(it.Code) {
+		return nil, errs.E(errs.Forbidden, "department %s may not submit records of item %s", p.ID, it.Code)
+	}
+	return it, nil
+}
+
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}
+
+func recordAAD(id string, version int) []byte {
+	return fmt.Appendf(nil, "record:%s:%d", id, version)
+}
+
+func subjectAAD(key []byte) []byte { return fmt.Appendf(nil, "subject:%x", key) }
+
+func (s *Service) seal(rec Record) (Stored, error) {
+	canon, err := json.Marshal(rec.Content)
+	if err != nil {
+		return Stored{}, errs.Wrap(errs.Internal, err, "encoding record")
+	}
+	return Stored{
+		ID: rec.ID, Dept: rec.Dept, Ref: rec.Ref, Item: rec.Content.Item, SubjectKey: rec.SubjectKey,
+		Version: rec.Version, Status: rec.Status, Severity: rec.Content.Severity, Window: rec.Window,
+		Payload:     s.Keys.Encrypt(canon, recordAAD(rec.ID, rec.Version)),
+		ContentHash: s.Keys.Hash("record-content", canon),
+		CreatedAt:   rec.CreatedAt, UpdatedAt: rec.UpdatedAt, Revocation: rec.Revocation,
+	}, nil
+}
+
+func (s *Service) sealSubject(key []byte, c Content) SealedSubject {
+	aad := subjectAAD(key)
+	return SealedSubject{
+		Key: key, IDType: c.IDType,
+		Number: s.Keys.Encrypt([]byte(c.IDNumber), aad),
+		Name:   s.Keys.Encrypt([]byte(c.Name), aad),
+	}
+}
+
+// Open decrypts a stored record.
+func (s *Service) open(st Stored) (Record, error) {
+	pt, err := s.Keys.Decrypt(st.Payload, recordAAD(st.ID, st.Version))
+	if err != nil {
+		return Record{}, errs.Wrap(errs.Internal, err, "record %s cannot be decrypted", st.ID)
+	}
+	var c Content
+	dec := json.NewDecoder(bytes.NewReader(pt))
+	dec.UseNumber()
+	if err := dec.Decode(&c); err != nil {
+		return Record{}, errs.Wrap(errs.Internal, err, "record %s is corrupt", st.ID)
+	}
+	for k, v := range c.Fields { // lists come back as []any
+		if l, ok := v.([]any); ok {
+			ss := make([]string, len(l))
+			for i, e := range l {
+				ss[i], _ = e.(string)
+			}
+			c.Fields[k] = ss
+		}
+	}
+	return Record{
+		ID: st.ID, Dept: st.Dept, Ref: st.Ref, SubjectKey: st.SubjectKey, Version: st.Version,
+		Status: st.Status, Window: st.Window, Content: c, Revocation: st.Revocation,
+		CreatedAt: st.CreatedAt, UpdatedAt: st.UpdatedAt,
+	}, nil
+}
+
+// Open decrypts stored records (for readers such as the integrity file).
+func (s *Service) Open(st []Stored) ([]Record, error) {
+	out := make([]Record, len(st))
+	for i := range st {
+		var err error
+		if out[i], err = s.open(st[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// own returns the record id if p submitted it; NotFound otherwise, so that
+// other departments cannot learn it exists.
+func (s *Service) own(ctx context.Context, p *auth.Principal, id string) (Stored, error) {
+	if err := p.Require(auth.Department); err != nil {
+		return Stored{}, err
+	}
+	notFound := errs.E(errs.NotFound, "no record %q", truncate(id, 40))
+	if !ids.Valid(id) {
+		return Stored{}, notFound
+	}
+	st, err := s.Store.Record(ctx, id)
+	if errors.Is(err, errs.NotFound) || (err == nil && st.Dept != p.ID) {
+		return Stored{}, notFound
+	}
+	return st, err
+}
+
+// Get returns a record to the department that submitted it, logging the read.
+// Returns NotFound when it does not exist or belongs to another department.
+func (s *Service) Get(ctx context.Context, p *auth.Principal, id string) (Record, error) {
+	st, err := s.own(ctx, p, id)
+	if err != nil {
+		return Record{}, err
+	}
+	rec, err := s.open(st)
+	if err != nil {
+		return Record{}, err
+	}
+	err = s.Access.Record(ctx, access.Event{
+		Principal: p.Kind, Actor: p.ID, SubjectKey: st.SubjectKey, Action: access.RecordRead,
+		Purpose: "reading a record the department submitted", Authority: "submitting department",
+		Records: []string{st.ID}, Items: []string{st.Item},
+	})
+	return rec, err
+}
+
+// History returns the versions of a record the department submitted.
+func (s *Service) History(ctx context.Context, p *auth.Principal, id string) ([]Version, error) {
+	if _, err := s.own(ctx, p, id); err != nil {
+		return nil, err
+	}
+	return s.Store.Versions(ctx, id)
+}
+
+// Correct writes a new version of a record from a full resubmission.
+// Returns NotFound, Invalid, Forbidden, or Conflict when the record is
+// revoked or the item or ref differ. changed is false when the content is
+// the same as the current version's.
+func (s *Service) Correct(ctx context.Context, p *auth.Principal, id string, sub Submission, note string) (rec Record, changed bool, err error) {
+	st, err := s.own(ctx, p, id)
+	if err != nil {
+		return Record{}, false, err
+	}
+	if st.Status == Revoked {
+		return Record{}, false, errs.E(errs.Conflict, "record %s is revoked and cannot be corrected", id)
+	}
+	if sub.Item == "" {
+		sub.Item = st.Item
+	}
+	if sub.Item != st.Item {
+		return Record{}, false, errs.Fields("the correction is not valid", errs.FieldError{Field: "item", Code: "immutable", Message: fmt.Sprintf("a correction cannot change the item (%s); revoke and submit anew", st.Item)})
+	}
+	if sub.Ref == "" {
+		sub.Ref = st.Ref
+	}
+	if sub.Ref != st.Ref {
+		return Record{}, false, errs.Fields("the correction is not valid", errs.FieldError{Field: "ref", Code: "immutable", Message: fmt.Sprintf("a correction cannot change the ref (%s)", st.Ref)})
+	}
+	now := s.Clock.Now().UTC()
+	next, nst, subj, err := s.prepare(p, sub, clock.DateOf(now.In(s.Location)), now)
+	if err != nil {
+		return Record{}, false, err
+	}
+	cur, err := s.open(st)
+	if err != nil {
+		return Record{}, false, err
+	}
+	if bytes.Equal(nst.ContentHash, st.ContentHash) {
+		return cur, false, nil
+	}
+	next.ID, next.Version, next.CreatedAt = st.ID, st.Version+1, st.CreatedAt
+	if nst, err = s.seal(next); err != nil {
+		return Record{}, false, err
+	}
+	v := Version{RecordID: id, Version: next.Version, Change: Corrected, At: now, Payload: nst.Payload}
+	if note = strings.TrimSpace(note); note != "" {
+		v.Note = s.Keys.Encrypt([]byte(note), recordAAD(id, -next.Version))
+	}
+	var newSubj *SealedSubject
+	if !bytes.Equal(next.SubjectKey, st.SubjectKey) {
+		newSubj = &subj
+	}
+	if err := s.Store.UpdateRecord(ctx, newSubj, nst, v); err != nil {
+		return Record{}, false, err
+	}
+	return next, true, nil
+}
+
+// Revoke ends a record at once because its decision was overturned.
+// Returns NotFound, Invalid when reason or basis is missing, Conflict when it
+// is already revoked.
+func (s *Service) Revoke(ctx context.Context, p *auth.Principal, id, reason, basis string) (Record, error) {
+	st, err := s.own(ctx, p, id)
+	if err != nil {
+		return Record{}, err
+	}
+	var pr errs.Problems
+	reason, basis = strings.TrimSpace(reason), strings.TrimSpace(basis)
+	for _, f := range []struct{ name, v string }{{"reason", reason}, {"basis", basis}} {
+		switch {
+		case f.v == "":
+			pr.Add(f.name, "required", "%s is required", f.name)
+		case utf8.RuneCountInString(f.v) > maxStringLen:
+			pr.Add(f.name, "too_long", "must be at most %d characters", maxStringLen)
+		}
+	}
+	if err := pr.Err("the revocation is not valid"); err != nil {
+		return Record{}, err
+	}
+	if st.Status == Revoked {
+		return Record{}, errs.E(errs.Conflict, "record %s is already revoked", id)
+	}
+	rec, err := s.open(st)
+	if err != nil {
+		return Record{}, err
+	}
+	now := s.Clock.Now().UTC()
+	rec.Version++
+	rec.Status = Revoked
+	rec.UpdatedAt = now
+	rec.Revocation = &Revocation{Reason: reason, Basis: basis, At: now}
+	nst, err := s.seal(rec)
+	if err != nil {
+		return Record{}, err
+	}
+	v := Version{RecordID: id, Version: rec.Version, Change: Revoke, At: now, Payload: nst.Payload,
+		Note: s.Keys.Encrypt([]byte(reason+"\n"+basis), recordAAD(id, -rec.Version))}
+	if err := s.Store.UpdateRecord(ctx, nil, nst, v); err != nil {
+		return Record{}, err
+	}
+	return rec, nil
+}
+
+// Today is the city's calendar day now.
+func (s *Service) Today() clock.Date { return clock.DateOf(s.Clock.Now().In(s.Location)) }
+
+// State is the display state of rec today.
+func (s *Service) State(rec Record) State { return rec.Window.StateOn(rec.Status, s.Today()) }
+
+// Person returns the decrypted identity of a stored subject.
+func (s *Service) Person(ctx context.Context, key []byte) (idType, number, name string, err error) {
+	subj, err := s.Store.Subject(ctx, key)
+	if err != nil {
+		return "", "", "", err
+	}
+	aad := subjectAAD(key)
+	n, err1 := s.Keys.Decrypt(subj.Number, aad)
+	nm, err2 := s.Keys.Decrypt(subj.Name, aad)
+	if err := errors.Join(err1, err2); err != nil {
+		return "", "", "", errs.Wrap(errs.Internal, err, "subject cannot be decrypted")
+	}
+	return subj.IDType, string(n), string(nm), nil
+}

@@ -1,0 +1,48 @@
+package postgres
+
+import (
+	"context"
+
+	"pubcredit/internal/access"
+	"pubcredit/internal/auth"
+)
+
+var _ access.Store = (*Store)(nil)
+
+// AppendAccess stores an access event.
+func (s *Store) AppendAccess(ctx context.Context, e access.Event) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO access_events (id, at, principal_kind, principal, subject_key, action, purpose, authority, records, items)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		e.ID, e.At, string(e.Principal), e.Actor, e.SubjectKey, string(e.Action), e.Purpose, e.Authority, nonNil(e.Records), nonNil(e.Items))
+	return translate(err)
+}
+
+// AccessBySubject returns a person's access events, newest first, at most limit.
+func (s *Store) AccessBySubject(ctx context.Context, key []byte, limit int) ([]access.Event, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, at, principal_kind, principal, subject_key, action, purpose, authority, records, items
+		FROM access_events WHERE subject_key = $1 ORDER BY at DESC, id DESC LIMIT $2`, key, limitArg(limit))
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var out []access.Event
+	for rows.Next() {
+		var e access.Event
+		var kind, action string
+		if err := rows.Scan(&e.ID, &e.At, &kind, &e.Actor, &e.SubjectKey, &action, &e.Purpose, &e.Authority, &e.Records, &e.Items); err != nil {
+			return nil, translate(err)
+		}
+		e.At, e.Principal, e.Action = utc(e.At), auth.Kind(kind), access.Action(action)
+		out = append(out, e)
+	}
+	return out, translate(rows.Err())
+}
+
+// limitArg makes a negative limit mean no limit, as it does in SQLite;
+// PostgreSQL rejects a negative LIMIT but takes NULL for none.
+func limitArg(limit int) *int {
+	if limit < 0 {
+		return nil
+	}
+	return &limit
+}

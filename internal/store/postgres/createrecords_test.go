@@ -1,0 +1,253 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"pubcredit/internal/auth"
+	"pubcredit/internal/clock"
+	"pubcredit/internal/record"
+	"pubcredit/internal/store/postgres/pgtest"
+)
+
+// migrated opens a migrated store with department D1 on a fresh database.
+func migrated(tb testing.TB) (*Store, string) {
+	tb.Helper()
+	url := pgtest.URL(tb)
+	s, err := Open(context.Background(), url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(s.Close)
+	if err := s.Migrate(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	if err := s.CreateDept(context.Background(), auth.Dept{Code: "D1", Name: "D1", CreatedAt: time.Now()}); err != nil {
+		tb.Fatal(err)
+	}
+	return s, url
+}
+
+// rows makes n records of D1 numbered from first, each about a person of
+// its own, with payloads the size of real sealed content.
+func rows(first, n int) ([]record.SealedSubject, []record.Stored, []record.Version) {
+	subs := make([]record.SealedSubject, n)
+	recs := make([]record.Stored, n)
+	vers := make([]record.Version, n)
+	now := time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
+	for i := range n {
+		k := first + i
+		key := sha256.Sum256([]byte(strconv.Itoa(k)))
+		payload := make([]byte, 480)
+		rand.Read(payload)
+		hash := sha256.Sum256(payload)
+		subs[i] = record.SealedSubject{Key: key[:], IDType: "resident", Number: payload[:46], Name: payload[46:80]}
+		recs[i] = record.Stored{
+			ID: fmt.Sprintf("%032x", k), Dept: "D1", Ref: fmt.Sprintf("D1/2026/%09d", k), Item: "XZCF",
+			SubjectKey: key[:], Version: 1, Status: record.Active, Severity: "general",
+			Window: record.Window{From: clock.Date{Year: 2026, Month: 3, Day: 14}, EarliestEnd: clock.Date{Year: 2026, Month: 9, Day: 14},
+				End: clock.Date{Year: 2029, Month: 3, Day: 14}},
+			Payload: payload, ContentHash: hash[:], CreatedAt: now, UpdatedAt: now,
+		}
+		vers[i] = record.Version{RecordID: recs[i].ID, Version: 1, Change: record.Created, At: now, Payload: payload}
+	}
+	return subs, recs, vers
+}
+
+func TestCreateRecordsRedoesARacedBatchRowByRow(t *testing.T) {
+	t.Parallel()
+	s, url := migrated(t)
+	other, err := Open(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	subs, recs, vers := rows(1, 3)
+	// Another writer commits ref 2, with an id and content of its own,
+	// between the lookup and the copy.
+	rs, rr, rv := rows(100, 1)
+	rr[0].Ref, rr[0].SubjectKey, rs[0].Key = recs[1].Ref, subs[1].Key, subs[1].Key
+	hooks := 0
+	s.afterLookup = func(ctx context.Context) {
+		hooks++
+		if _, err := other.CreateRecords(ctx, rs, rr, rv); err != nil {
+			t.Errorf("the concurrent writer: %v", err)
+		}
+	}
+	out, err := s.CreateRecords(t.Context(), subs, recs, vers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hooks != 1 {
+		t.Fatalf("the fast path ran %d times, want once", hooks)
+	}
+	if !out[0].Created || !out[2].Created {
+		t.Errorf("outcomes %+v: want rows 1 and 3 created", out)
+	}
+	if out[1].Created || out[1].ExistingID != rr[0].ID || string(out[1].ExistingHash) != string(rr[0].ContentHash) {
+		t.Errorf("outcome of the raced row = %+v, want the concurrent writer's record %s", out[1], rr[0].ID)
+	}
+	for _, i := range []int{0, 2} {
+		if v, err := s.Versions(t.Context(), recs[i].ID); err != nil || len(v) != 1 {
+			t.Errorf("versions of %s = %d, %v; want 1", recs[i].ID, len(v), err)
+		}
+	}
+	if _, err := s.Record(t.Context(), recs[1].ID); err == nil {
+		t.Errorf("the raced row %s was stored", recs[1].ID)
+	}
+}
+
+func TestCreateRecordsConcurrentWritersCreateEachRefOnce(t *testing.T) {
+	t.Parallel()
+	s, _ := migrated(t)
+	const writers, n = 4, 300
+	outs := make([][]record.Outcome, writers)
+	recsOf := make([][]record.Stored, writers)
+	var wg sync.WaitGroup
+	for w := range writers {
+		subs, recs, vers := rows(0, n)
+		for i := range recs { // the same refs under ids of each writer's own
+			recs[i].ID = fmt.Sprintf("%d%031x", w, i)
+			vers[i].RecordID = recs[i].ID
+		}
+		recsOf[w] = recs
+		wg.Go(func() {
+			out, err := s.CreateRecords(t.Context(), subs, recs, vers)
+			if err != nil {
+				t.Errorf("writer %d: %v", w, err)
+			}
+			outs[w] = out
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	for i := range n {
+		var winner string
+		for w := range writers {
+			if outs[w][i].Created {
+				if winner != "" {
+					t.Fatalf("row %d created by two writers", i)
+				}
+				winner = recsOf[w][i].ID
+			}
+		}
+		if winner == "" {
+			t.Fatalf("row %d created by no writer", i)
+		}
+		for w := range writers {
+			if o := outs[w][i]; !o.Created && o.ExistingID != winner {
+				t.Fatalf("writer %d, row %d: existing %q, want %q", w, i, o.ExistingID, winner)
+			}
+		}
+	}
+}
+
+// viaCreateRecords stores n rows in chunks through CreateRecords.
+func viaCreateRecords(tb testing.TB, s *Store, n, chunk int) {
+	for first := 0; first < n; first += chunk {
+		subs, recs, vers := rows(first, min(chunk, n-first))
+		out, err := s.CreateRecords(context.Background(), subs, recs, vers)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if !out[0].Created {
+			tb.Fatalf("row %d not created", first)
+		}
+	}
+}
+
+// rawCopy stores n rows in chunks with nothing but three COPYs a chunk:
+// the fastest way in, and the yardstick for CreateRecords.
+func rawCopy(tb testing.TB, s *Store, n, chunk int) {
+	ctx := context.Background()
+	for first := 0; first < n; first += chunk {
+		subs, recs, vers := rows(first, min(chunk, n-first))
+		err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"subjects"}, subjectColumns, pgx.CopyFromSlice(len(subs), func(i int) ([]any, error) {
+				return []any{subs[i].Key, subs[i].IDType, subs[i].Number, subs[i].Name, recs[i].CreatedAt}, nil
+			})); err != nil {
+				return err
+			}
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"records"}, recordColumns, pgx.CopyFromSlice(len(recs), func(i int) ([]any, error) {
+				return recordValues(recs[i]), nil
+			})); err != nil {
+				return err
+			}
+			_, err := tx.CopyFrom(ctx, pgx.Identifier{"record_versions"}, versionColumns, pgx.CopyFromSlice(len(vers), func(i int) ([]any, error) {
+				return versionValues(vers[i]), nil
+			}))
+			return err
+		})
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// TestCreateRecordsThroughput checks that batch ingest keeps up with raw
+// COPY into the same tables. It is slow, so it runs only when
+// PUBCREDIT_PG_THROUGHPUT_ROWS says how many rows to load (a million for
+// the figure in the requirements), in chunks of PUBCREDIT_PG_THROUGHPUT_CHUNK
+// rows (default 1000).
+func TestCreateRecordsThroughput(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("PUBCREDIT_PG_THROUGHPUT_ROWS"))
+	if n <= 0 {
+		t.Skip("set PUBCREDIT_PG_THROUGHPUT_ROWS to run")
+	}
+	chunk, _ := strconv.Atoi(os.Getenv("PUBCREDIT_PG_THROUGHPUT_CHUNK"))
+	if chunk <= 0 {
+		chunk = 1000
+	}
+	timed := func(load func(testing.TB, *Store, int, int)) time.Duration {
+		s, _ := migrated(t)
+		start := time.Now()
+		load(t, s, n, chunk)
+		return time.Since(start)
+	}
+	raw := timed(rawCopy)
+	ours := timed(viaCreateRecords)
+	ratio := raw.Seconds() / ours.Seconds()
+	t.Logf("%d rows in chunks of %d: raw COPY %v (%.0f rows/s), CreateRecords %v (%.0f rows/s): %.0f%% of raw COPY",
+		n, chunk, raw, float64(n)/raw.Seconds(), ours, float64(n)/ours.Seconds(), 100*ratio)
+	if ratio < 0.6 {
+		t.Errorf("CreateRecords reaches %.0f%% of raw COPY, want at least 60%%", 100*ratio)
+	}
+}
+
+// BenchmarkIngest measures one row an op, in chunks of 1000.
+func BenchmarkIngest(b *testing.B) {
+	for _, bm := range []struct {
+		name string
+		load func(testing.TB, *Store, int, int)
+	}{{"CreateRecords", viaCreateRecords}, {"RawCopy", rawCopy}} {
+		b.Run(bm.name, func(b *testing.B) {
+			s, _ := migrated(b)
+			b.ResetTimer()
+			bm.load(b, s, b.N, 1000)
+		})
+	}
+}
+
+// BenchmarkCreateOne measures CreateRecords of a single record, as an API
+// submission makes it.
+func BenchmarkCreateOne(b *testing.B) {
+	s, _ := migrated(b)
+	b.ResetTimer()
+	for i := range b.N {
+		subs, recs, vers := rows(i, 1)
+		if _, err := s.CreateRecords(context.Background(), subs, recs, vers); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

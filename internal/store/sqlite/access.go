@@ -1,0 +1,46 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"pubcredit/internal/access"
+	"pubcredit/internal/auth"
+)
+
+var _ access.Store = (*Store)(nil)
+
+// AppendAccess stores an access event.
+func (s *Store) AppendAccess(ctx context.Context, e access.Event) error {
+	recs, _ := json.Marshal(e.Records)
+	items, _ := json.Marshal(e.Items)
+	_, err := s.w.ExecContext(ctx, `INSERT INTO access_events (id, at, principal_kind, principal, subject_key, action, purpose, authority, records, items)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.ID, ts(e.At), string(e.Principal), e.Actor, e.SubjectKey, string(e.Action), e.Purpose, e.Authority, string(recs), string(items))
+	return translate(err)
+}
+
+// AccessBySubject returns a person's access events, newest first.
+func (s *Store) AccessBySubject(ctx context.Context, key []byte, limit int) ([]access.Event, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, at, principal_kind, principal, subject_key, action, purpose, authority, records, items
+		FROM access_events WHERE subject_key = ? ORDER BY at DESC, id DESC LIMIT ?`, key, limit)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var out []access.Event
+	for rows.Next() {
+		var e access.Event
+		var at, kind, action, recs, items string
+		if err := rows.Scan(&e.ID, &at, &kind, &e.Actor, &e.SubjectKey, &action, &e.Purpose, &e.Authority, &recs, &items); err != nil {
+			return nil, translate(err)
+		}
+		e.At, e.Principal, e.Action = parseTS(at), auth.Kind(kind), access.Action(action)
+		if err := errors.Join(json.Unmarshal([]byte(recs), &e.Records), json.Unmarshal([]byte(items), &e.Items)); err != nil {
+			return nil, translate(err)
+		}
+		out = append(out, e)
+	}
+	return out, translate(rows.Err())
+}

@@ -1,0 +1,196 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"pubcredit/internal/catalog"
+	"pubcredit/internal/clock"
+	"pubcredit/internal/errs"
+	"pubcredit/internal/record"
+)
+
+var _ record.Store = (*Store)(nil)
+
+// CreateRecords inserts records, their new subjects and first versions in
+// one transaction; a record whose (dept, ref) exists is reported, not inserted.
+func (s *Store) CreateRecords(ctx context.Context, subjects []record.SealedSubject, recs []record.Stored, versions []record.Version) ([]record.Outcome, error) {
+	out := make([]record.Outcome, len(recs))
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		subStmt, err := tx.PrepareContext(ctx, insertSubject)
+		if err != nil {
+			return err
+		}
+		defer subStmt.Close()
+		recStmt, err := tx.PrepareContext(ctx, insertRecord+` ON CONFLICT (dept, ref) DO NOTHING`)
+		if err != nil {
+			return err
+		}
+		defer recStmt.Close()
+		verStmt, err := tx.PrepareContext(ctx, insertVersion)
+		if err != nil {
+			return err
+		}
+		defer verStmt.Close()
+		for i, r := range recs {
+			sj := subjects[i]
+			if _, err := subStmt.ExecContext(ctx, sj.Key, sj.IDType, sj.Number, sj.Name, ts(r.CreatedAt)); err != nil {
+				return err
+			}
+			res, err := recStmt.ExecContext(ctx, recordArgs(r)...)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				err := tx.QueryRowContext(ctx, `SELECT id, content_hash FROM records WHERE dept = ? AND ref = ?`, r.Dept, r.Ref).
+					Scan(&out[i].ExistingID, &out[i].ExistingHash)
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			out[i].Created = true
+			v := versions[i]
+			if _, err := verStmt.ExecContext(ctx, v.RecordID, v.Version, string(v.Change), ts(v.At), v.Payload, v.Note); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+const (
+	insertSubject = `INSERT INTO subjects (subject_key, id_type, number_enc, name_enc, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (subject_key) DO NOTHING`
+	insertRecord  = `INSERT INTO records (id, dept, ref, item, subject_key, version, status, severity, display_from, earliest_end, display_end, public,
+		payload, content_hash, created_at, updated_at, revoked_reason, revoked_basis, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertVersion = `INSERT INTO record_versions (record_id, version, change, at, payload, note) VALUES (?, ?, ?, ?, ?, ?)`
+	recordCols    = `id, dept, ref, item, subject_key, version, status, severity, display_from, earliest_end, display_end, public,
+		payload, content_hash, created_at, updated_at, revoked_reason, revoked_basis, revoked_at`
+)
+
+func recordArgs(r record.Stored) []any {
+	reason, basis, at := revocationArgs(r)
+	return []any{r.ID, r.Dept, r.Ref, r.Item, r.SubjectKey, r.Version, string(r.Status), string(r.Severity),
+		r.Window.From.String(), r.Window.EarliestEnd.String(), r.Window.End.String(), r.Window.Public,
+		r.Payload, r.ContentHash, ts(r.CreatedAt), ts(r.UpdatedAt), reason, basis, at}
+}
+
+func scanRecord(row interface{ Scan(...any) error }) (record.Stored, error) {
+	var r record.Stored
+	var status, severity, from, earliest, end, created, updated, reason, basis, at string
+	err := row.Scan(&r.ID, &r.Dept, &r.Ref, &r.Item, &r.SubjectKey, &r.Version, &status, &severity, &from, &earliest, &end,
+		&r.Window.Public, &r.Payload, &r.ContentHash, &created, &updated, &reason, &basis, &at)
+	if err != nil {
+		return r, err
+	}
+	r.Status, r.Severity = record.Status(status), catalogSeverity(severity)
+	r.Window.From, r.Window.EarliestEnd, r.Window.End = day(from), day(earliest), day(end)
+	r.CreatedAt, r.UpdatedAt = parseTS(created), parseTS(updated)
+	if at != "" {
+		r.Revocation = &record.Revocation{Reason: reason, Basis: basis, At: parseTS(at)}
+	}
+	return r, nil
+}
+
+func day(s string) clock.Date {
+	d, _ := clock.ParseDate(s)
+	return d
+}
+
+// Record returns a record by id. Returns NotFound.
+func (s *Store) Record(ctx context.Context, id string) (record.Stored, error) {
+	r, err := scanRecord(s.r.QueryRowContext(ctx, `SELECT `+recordCols+` FROM records WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, errs.E(errs.NotFound, "no record %q", id)
+	}
+	return r, translate(err)
+}
+
+// UpdateRecord replaces a record at version rec.Version-1 and appends v.
+func (s *Store) UpdateRecord(ctx context.Context, subject *record.SealedSubject, r record.Stored, v record.Version) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if subject != nil {
+			if _, err := tx.ExecContext(ctx, insertSubject, subject.Key, subject.IDType, subject.Number, subject.Name, ts(r.UpdatedAt)); err != nil {
+				return err
+			}
+		}
+		reason, basis, at := revocationArgs(r)
+		res, err := tx.ExecContext(ctx, `UPDATE records SET subject_key = ?, version = ?, status = ?, severity = ?, display_from = ?, earliest_end = ?,
+			display_end = ?, public = ?, payload = ?, content_hash = ?, updated_at = ?, revoked_reason = ?, revoked_basis = ?, revoked_at = ?
+			WHERE id = ? AND version = ?`,
+			r.SubjectKey, r.Version, string(r.Status), string(r.Severity), r.Window.From.String(), r.Window.EarliestEnd.String(),
+			r.Window.End.String(), r.Window.Public, r.Payload, r.ContentHash, ts(r.UpdatedAt), reason, basis, at, r.ID, r.Version-1)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			var cur int
+			if err := tx.QueryRowContext(ctx, `SELECT version FROM records WHERE id = ?`, r.ID).Scan(&cur); errors.Is(err, sql.ErrNoRows) {
+				return errs.E(errs.NotFound, "no record %q", r.ID)
+			}
+			return errs.E(errs.Conflict, "record %s was changed concurrently (now at version %d); reload and retry", r.ID, cur)
+		}
+		_, err = tx.ExecContext(ctx, insertVersion, v.RecordID, v.Version, string(v.Change), ts(v.At), v.Payload, v.Note)
+		return err
+	})
+}
+
+// RecordsBySubject returns every record of a person, oldest first.
+func (s *Store) RecordsBySubject(ctx context.Context, key []byte) ([]record.Stored, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+recordCols+` FROM records WHERE subject_key = ? ORDER BY id`, key)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var out []record.Stored
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, translate(err)
+		}
+		out = append(out, r)
+	}
+	return out, translate(rows.Err())
+}
+
+// Versions returns the history of a record, oldest first.
+func (s *Store) Versions(ctx context.Context, id string) ([]record.Version, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT record_id, version, change, at, payload, note FROM record_versions WHERE record_id = ? ORDER BY version`, id)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var out []record.Version
+	for rows.Next() {
+		var v record.Version
+		var change, at string
+		if err := rows.Scan(&v.RecordID, &v.Version, &change, &at, &v.Payload, &v.Note); err != nil {
+			return nil, translate(err)
+		}
+		v.Change, v.At = record.Change(change), parseTS(at)
+		out = append(out, v)
+	}
+	return out, translate(rows.Err())
+}
+
+// Subject returns a person by key. Returns NotFound.
+func (s *Store) Subject(ctx context.Context, key []byte) (record.SealedSubject, error) {
+	var sj record.SealedSubject
+	err := s.r.QueryRowContext(ctx, `SELECT subject_key, id_type, number_enc, name_enc FROM subjects WHERE subject_key = ?`, key).
+		Scan(&sj.Key, &sj.IDType, &sj.Number, &sj.Name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return sj, errs.E(errs.NotFound, "no such person")
+	}
+	return sj, translate(err)
+}
+
+func catalogSeverity(s string) catalog.Severity { return catalog.Severity(s) }
+
+func revocationArgs(r record.Stored) (reason, basis, at string) {
+	if r.Revocation == nil {
+		return "", "", ""
+	}
+	return r.Revocation.Reason, r.Revocation.Basis, ts(r.Revocation.At)
+}

@@ -1,0 +1,217 @@
+// Package sqlite implements the platform's stores on SQLite (the embedded
+// default): WAL journal, foreign keys on, a busy timeout, one writer
+// connection and a pool of readers. Its schema migrations are embedded and
+// applied in transactions.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"pubcredit/internal/errs"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Pragmas are set on every connection: WAL so readers never block the
+// writer, foreign keys enforced, a busy timeout instead of instant
+// SQLITE_BUSY, NORMAL sync (durable against a process crash; WAL makes a
+// committed transaction survive kill -9), and a 64 MiB page cache because
+// subject keys are hashes and their index pages are touched at random.
+var Pragmas = []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(NORMAL)", "cache_size(-65536)"}
+
+// Store is the SQLite backend.
+type Store struct {
+	w    *sql.DB // one connection: SQLite has one writer
+	r    *sql.DB // readers
+	path string
+}
+
+// Open opens (creating when absent) the database at path. It does not
+// migrate: call Migrate, or check SchemaVersion.
+func Open(path string) (*Store, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("sqlite: %w", err)
+		}
+	}
+	q := url.Values{}
+	for _, p := range Pragmas {
+		q.Add("_pragma", p)
+	}
+	dsn := "file:" + path + "?" + q.Encode()
+	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	r, err := sql.Open("sqlite", dsn+"&mode=ro")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	r.SetMaxOpenConns(max(4, runtime.NumCPU()))
+	s := &Store{w: w, r: r, path: path}
+	if err := w.Ping(); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: opening %s: %w", path, err)
+	}
+	os.Chmod(path, 0o600)
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return errors.Join(s.r.Close(), s.w.Close()) }
+
+// Path is the database file.
+func (s *Store) Path() string { return s.path }
+
+// Ping checks the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.r.PingContext(ctx); err != nil {
+		return errs.Wrap(errs.Unavailable, err, "database unreachable")
+	}
+	return nil
+}
+
+type migration struct {
+	version int
+	name    string
+}
+
+func migrationList() []migration {
+	entries, _ := fs.ReadDir(migrations, "migrations")
+	var out []migration
+	for _, e := range entries {
+		n, _, _ := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(n)
+		if err != nil {
+			panic("sqlite: bad migration name " + e.Name())
+		}
+		out = append(out, migration{v, e.Name()})
+	}
+	slices.SortFunc(out, func(a, b migration) int { return a.version - b.version })
+	return out
+}
+
+// SchemaVersion returns the applied schema version and the version this
+// build expects.
+func (s *Store) SchemaVersion(ctx context.Context) (have, want int, err error) {
+	ms := migrationList()
+	want = ms[len(ms)-1].version
+	err = s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&have)
+	if err != nil && strings.Contains(err.Error(), "no such table") {
+		return 0, want, nil
+	}
+	if err != nil {
+		return 0, want, errs.Wrap(errs.Unavailable, err, "reading the schema version")
+	}
+	return have, want, nil
+}
+
+// Migrate applies every migration not yet applied, each in a transaction.
+func (s *Store) Migrate(ctx context.Context) error {
+	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	have, _, err := s.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	for _, m := range migrationList() {
+		if m.version <= have {
+			continue
+		}
+		body, _ := migrations.ReadFile("migrations/" + m.name)
+		err := s.tx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.version, ts(time.Now()))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("sqlite: migration %s: %w", m.name, err)
+		}
+	}
+	return nil
+}
+
+// tx runs fn in a write transaction.
+func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return translate(err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return translate(err)
+	}
+	return translate(tx.Commit())
+}
+
+// translate turns driver errors into error kinds, by the driver's error
+// code, never by message text.
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	var k errs.Kind
+	var e *errs.Error
+	if errors.As(err, &e) || errors.As(err, &k) {
+		return err
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return errs.Wrap(errs.Conflict, err, "already exists")
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_BUSY_SNAPSHOT:
+			return errs.Wrap(errs.Unavailable, err, "the database is busy; retry")
+		}
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return errs.Wrap(errs.Unavailable, err, "the request was cancelled")
+	}
+	return errs.Wrap(errs.Internal, err, "database error")
+}
+
+const timeLayout = "2006-01-02T15:04:05.000000000Z"
+
+func ts(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(timeLayout)
+}
+
+func parseTS(s string) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
+	t, _ := time.Parse(timeLayout, s)
+	return t
+}
+
+func nullTS(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return ts(t)
+}
