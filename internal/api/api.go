@@ -4,6 +4,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -80,24 +81,19 @@ func decodeJSON(r *http.Request, limit int64, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return errs.E(errs.Malformed, "the body must be application/json, not %q", ct)
 	}
-	dec := json.NewDecoder(io.LimitReader(r.Body, limit+1))
+	body, err := io.ReadAll(limitBody(r.Body, limit))
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
+	err = dec.Decode(v)
 	if err == nil {
-		if dec.More() || dec.InputOffset() > limit {
-			if dec.InputOffset() > limit {
-				return errs.E(errs.TooLarge, "the body is larger than %d bytes", limit)
-			}
-			return errs.E(errs.Malformed, "the body must hold exactly one JSON object")
-		}
 		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 			return errs.E(errs.Malformed, "the body must hold exactly one JSON object")
 		}
 		return nil
-	}
-	if dec.InputOffset() >= limit {
-		return errs.E(errs.TooLarge, "the body is larger than %d bytes", limit)
 	}
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
@@ -119,6 +115,26 @@ func decodeJSON(r *http.Request, limit int64, v any) error {
 		return errs.Fields("the request is not valid", errs.FieldError{Field: name, Code: "unknown_field", Message: "is not a field of this request"})
 	}
 	return errs.Wrap(errs.Malformed, err, "the body is not valid JSON")
+}
+
+// limitBody reads at most limit bytes of body; reading past it fails with a
+// TooLarge error, which keeps its kind through any wrapping by a parser.
+func limitBody(body io.Reader, limit int64) io.Reader {
+	return &limitedReader{r: io.LimitReader(body, limit+1), limit: limit}
+}
+
+type limitedReader struct {
+	r     io.Reader
+	read  int64
+	limit int64
+}
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	if l.read += int64(n); l.read > l.limit {
+		return 0, errs.E(errs.TooLarge, "the body is larger than the limit of %d bytes", l.limit)
+	}
+	return n, err
 }
 
 func jsonType(kind string) string {

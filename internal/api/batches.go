@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 
 	"pubcredit/internal/errs"
@@ -25,6 +24,9 @@ func (a *API) submitBatch(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := r.URL.Query()
 	format, ok := ingest.FormatOf(q.Get("format"))
+	if !ok && q.Get("format") != "" {
+		format, ok = ingest.FormatOf("batch." + q.Get("format"))
+	}
 	if !ok {
 		format, ok = ingest.FormatOf(r.Header.Get("Content-Type"))
 	}
@@ -37,12 +39,7 @@ func (a *API) submitBatch(w http.ResponseWriter, r *http.Request) error {
 			return errs.Fields("the batch is not valid", errs.FieldError{Field: "item", Code: "unknown", Message: "not a catalog item: " + truncate(item, 40)})
 		}
 	}
-	body := http.MaxBytesReader(w, r.Body, a.MaxBatch)
-	res, err := a.Batches.Run(r.Context(), p, format, body, q.Get("item"))
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) || (err != nil && errors.As(errors.Unwrap(err), &tooBig)) {
-		return errs.E(errs.TooLarge, "the batch is larger than %d bytes; rows read before the limit were processed (batch %s)", a.MaxBatch, res.Batch.ID)
-	}
+	res, err := a.Batches.Run(r.Context(), p, format, limitBody(r.Body, a.MaxBatch), q.Get("item"))
 	if err != nil {
 		return err
 	}

@@ -17,15 +17,16 @@ import (
 type Kind string
 
 const (
-	Malformed       Kind = "malformed"       // the request cannot be parsed (bad JSON, bad encoding)
-	Invalid         Kind = "invalid"         // parsed, but fails validation; Details lists every problem
-	Unauthenticated Kind = "unauthenticated" // no credentials, or credentials not valid
-	Forbidden       Kind = "forbidden"       // authenticated, but not allowed to do this
-	NotFound        Kind = "not_found"       // does not exist, or the caller may not know it exists
-	Conflict        Kind = "conflict"        // clashes with the current state
-	TooLarge        Kind = "too_large"       // the request exceeds a configured limit
-	Unavailable     Kind = "unavailable"     // overloaded or a dependency is down; retry later
-	Internal        Kind = "internal"        // a bug or an unexpected failure
+	Malformed        Kind = "malformed"          // the request cannot be parsed (bad JSON, bad encoding)
+	Invalid          Kind = "invalid"            // parsed, but fails validation; Details lists every problem
+	Unauthenticated  Kind = "unauthenticated"    // no credentials, or credentials not valid
+	Forbidden        Kind = "forbidden"          // authenticated, but not allowed to do this
+	NotFound         Kind = "not_found"          // does not exist, or the caller may not know it exists
+	Conflict         Kind = "conflict"           // clashes with the current state
+	MethodNotAllowed Kind = "method_not_allowed" // the route exists but not for this HTTP method
+	TooLarge         Kind = "too_large"          // the request exceeds a configured limit
+	Unavailable      Kind = "unavailable"        // overloaded or a dependency is down; retry later
+	Internal         Kind = "internal"           // a bug or an unexpected failure
 )
 
 // Error implements error so that errors.Is(err, errs.NotFound) works.

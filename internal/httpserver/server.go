@@ -35,8 +35,23 @@ type Timeouts struct {
 func New(addr string, routes []api.Route, authn Authenticator, log *slog.Logger, reg prometheus.Registerer, t Timeouts) *http.Server {
 	m := newMetrics(reg)
 	mux := http.NewServeMux()
+	allowed := map[string][]string{} // path -> methods
+	var paths []string
 	for _, rt := range routes {
 		mux.Handle(rt.Pattern, handle(rt.Pattern, rt.Handler, authn, log, m))
+		method, path, _ := strings.Cut(rt.Pattern, " ")
+		if allowed[path] == nil {
+			paths = append(paths, path)
+		}
+		allowed[path] = append(allowed[path], method)
+	}
+	// Any other method on a known path: 405 in the one error shape.
+	for _, path := range paths {
+		methods := strings.Join(allowed[path], ", ")
+		mux.Handle(path, handle(path, func(w http.ResponseWriter, r *http.Request) error {
+			w.Header().Set("Allow", methods)
+			return errs.E(errs.MethodNotAllowed, "%s is not allowed here; use %s", r.Method, methods)
+		}, authn, log, m))
 	}
 	mux.Handle("/", handle("unmatched", func(w http.ResponseWriter, r *http.Request) error {
 		return errs.E(errs.NotFound, "no such route: %s %s", r.Method, cleanPath(r.URL.Path))
@@ -132,15 +147,16 @@ func handle(route string, h api.Handler, authn Authenticator, log *slog.Logger, 
 
 // Status maps each error kind to its HTTP status.
 var Status = map[errs.Kind]int{
-	errs.Malformed:       http.StatusBadRequest,
-	errs.Invalid:         http.StatusUnprocessableEntity,
-	errs.Unauthenticated: http.StatusUnauthorized,
-	errs.Forbidden:       http.StatusForbidden,
-	errs.NotFound:        http.StatusNotFound,
-	errs.Conflict:        http.StatusConflict,
-	errs.TooLarge:        http.StatusRequestEntityTooLarge,
-	errs.Unavailable:     http.StatusServiceUnavailable,
-	errs.Internal:        http.StatusInternalServerError,
+	errs.Malformed:        http.StatusBadRequest,
+	errs.Invalid:          http.StatusUnprocessableEntity,
+	errs.Unauthenticated:  http.StatusUnauthorized,
+	errs.Forbidden:        http.StatusForbidden,
+	errs.NotFound:         http.StatusNotFound,
+	errs.Conflict:         http.StatusConflict,
+	errs.MethodNotAllowed: http.StatusMethodNotAllowed,
+	errs.TooLarge:         http.StatusRequestEntityTooLarge,
+	errs.Unavailable:      http.StatusServiceUnavailable,
+	errs.Internal:         http.StatusInternalServerError,
 }
 
 type errorBody struct {

@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 
@@ -113,6 +114,10 @@ func (s *Service) Run(ctx context.Context, p *auth.Principal, format string, bod
 		// Record what was stored before the failure; the batch stays visible.
 		s.Store.UpdateBatch(context.WithoutCancel(ctx), b, nil)
 		res.Batch = b
+		if kind, msg, details := errs.Public(failure); kind != errs.Internal && kind != errs.Unavailable {
+			failure = &errs.Error{Kind: kind, Details: details, Err: failure,
+				Message: fmt.Sprintf("%s (batch %s keeps the %d rows read before this: %d accepted, %d rejected)", msg, b.ID, b.Rows, b.Accepted, b.Rejected)}
+		}
 		return res, failure
 	}
 	b.Status, b.FinishedAt = "done", s.Clock.Now().UTC()
@@ -181,7 +186,7 @@ func (s *Service) read(ctx context.Context, p *auth.Principal, rd Reader, out ch
 func fileError(err error) error {
 	var e *errs.Error
 	if errors.As(err, &e) {
-		return err
+		return e // a kind from below (a body over its limit) keeps its meaning
 	}
 	return errs.Fields("the batch file cannot be read", errs.FieldError{Field: "body", Code: "unreadable", Message: err.Error()})
 }
