@@ -70,12 +70,16 @@ func FormatOf(contentTypeOrName string) (format string, ok bool) {
 
 // NewReader returns a reader of the rows of r in the given format. item is
 // the catalog item of rows that do not name theirs (the ?item= parameter).
+// r should be limited by the caller; its errors end reading, kind kept.
 //
-// A CSV file is read as UTF-8 when its first 64 KiB are valid UTF-8, and
-// as GB18030 (a superset of the GBK that Excel exports on Chinese Windows)
-// otherwise. An xlsx workbook is a zip file and needs random access, so r is
-// first copied to a temporary file in tmpDir ("" for os.TempDir()), which
-// Close removes; r should be limited by the caller.
+// A CSV file is read as UTF-8 when it starts with a byte order mark or its
+// first 64 KiB are valid UTF-8, and as GB18030 (a superset of the GBK that
+// Excel exports on Chinese Windows) otherwise; a cell that is still not
+// valid UTF-8 is a row error.
+//
+// An xlsx workbook is a zip file and needs random access, so r is first
+// copied to a temporary file in tmpDir ("" for os.TempDir()), which Close
+// removes.
 //
 // For CSV and xlsx the header row is read here: a file without one, or
 // whose header has duplicate, over-long or too many columns, is an
@@ -199,7 +203,7 @@ func newHeader(cells []string) (header, error) {
 		case key == "":
 			continue
 		case !utf8.ValidString(key):
-			p.Add("header", "encoding", "the name of column %d is not valid UTF-8 or GB18030 text", i+1)
+			p.Add("header", "encoding", "the name of column %d is not valid UTF-8 text", i+1)
 			continue
 		case utf8.RuneCountInString(key) > maxColumnName:
 			p.Add("header", "too_long", "the name of column %d is longer than %d characters", i+1, maxColumnName)

@@ -33,12 +33,13 @@ func newCSVReader(r io.Reader, item string) (*csvReader, error) {
 	if err != nil && err != io.EOF {
 		return nil, fmt.Errorf("ingest: reading csv: %w", err)
 	}
+	// A byte order mark declares UTF-8; without one, a start that is not
+	// UTF-8 is taken for GB18030 (a superset of GBK, what Excel on Chinese
+	// Windows exports).
+	var src io.Reader = br
 	if bytes.HasPrefix(start, []byte("\uFEFF")) {
 		br.Discard(len("\uFEFF"))
-		start = start[len("\uFEFF"):]
-	}
-	var src io.Reader = br
-	if !validUTF8Start(start, err == io.EOF) {
+	} else if !validUTF8Start(start, err == io.EOF) {
 		src = transform.NewReader(br, simplifiedchinese.GB18030.NewDecoder())
 	}
 	cr := csv.NewReader(src)
@@ -50,7 +51,7 @@ func newCSVReader(r io.Reader, item string) (*csvReader, error) {
 		return nil, errs.E(errs.Invalid, "the file is empty: its first line must name the columns")
 	}
 	if err != nil {
-		return nil, errs.Wrap(errs.Malformed, err, "the header row cannot be read")
+		return nil, fmt.Errorf("ingest: reading the csv header: %w", err)
 	}
 	head, err := newHeader(cells)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/xuri/excelize/v2"
@@ -217,6 +219,57 @@ func TestCSVGB18030AfterFirst64KiB(t *testing.T) {
 	last := rows[len(rows)-1]
 	if got := codes(last); last.Sub.Ref != "RX" || !reflect.DeepEqual(got, []string{"fields.CF_XDR_MC:encoding"}) {
 		t.Errorf("last row = %+v, %v; want an encoding error", last.Sub, got)
+	}
+}
+
+// A byte order mark declares UTF-8: a stray GBK cell is a row error rather
+// than a reason to read the whole file as GB18030.
+func TestCSVByteOrderMarkMeansUTF8(t *testing.T) {
+	gb, _ := simplifiedchinese.GB18030.NewEncoder().String("李四")
+	file := "\uFEFFref,CF_XDR_MC\nR1,张三\nR2," + gb + "\n"
+	r, err := NewReader(FormatCSV, strings.NewReader(file), "XZCF", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := readAll(t, r, 10)
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("rows = %+v, %v", rows, err)
+	}
+	if rows[0].Sub.Fields["CF_XDR_MC"] != "张三" || !reflect.DeepEqual(codes(rows[1]), []string{"fields.CF_XDR_MC:encoding"}) {
+		t.Errorf("rows = %+v", rows)
+	}
+}
+
+// failingReader returns its error after the data.
+func failingReader(data string, err error) io.Reader {
+	return io.MultiReader(strings.NewReader(data), iotest.ErrReader(err))
+}
+
+// An error from the io.Reader (the caller's size limit) ends reading with
+// its kind kept.
+func TestReadErrorsKeepTheirKind(t *testing.T) {
+	tooLarge := errs.E(errs.TooLarge, "the file is larger than 10 MB")
+	long := "ref,CF_WSH\n" + strings.Repeat("R1,京朝市监罚〔2024〕101号\n", 5000) // more than the 64 KiB sniffed
+	for _, tc := range []struct {
+		name, format, data string
+		rows               int
+	}{
+		{"csv, within the first 64 KiB", FormatCSV, "ref,CF_WSH\nR1,x\n", 0},
+		{"csv, after the first 64 KiB", FormatCSV, long, 5000},
+		{"ndjson", FormatNDJSON, `{"ref":"R1"}` + "\n" + `{"ref":"R2"`, 1},
+		{"xlsx", FormatXLSX, "PK", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := NewReader(tc.format, failingReader(tc.data, tooLarge), "XZCF", t.TempDir())
+			var rows []Row
+			if err == nil {
+				rows, err = readAll(t, r, 10000)
+				r.Close()
+			}
+			if !errors.Is(err, errs.TooLarge) || len(rows) != tc.rows {
+				t.Errorf("got %d rows, then %v; want %d rows, then a too_large error", len(rows), err, tc.rows)
+			}
+		})
 	}
 }
 

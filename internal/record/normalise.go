@@ -462,16 +462,24 @@ func equalValue(a, b any) bool {
 	return string(ja) == string(jb)
 }
 
-// parseDay accepts YYYY-MM-DD, and the YYYY/MM/DD and YYYYMMDD forms found
-// in departments' exports.
+// looseDay matches the date forms found in departments' exports and
+// spreadsheets: 2026/5/1, 2026.05.01, 2026年5月1日.
+var looseDay = regexp.MustCompile(`^(\d{4})[/.年-](\d{1,2})[/.月-](\d{1,2})日?$`)
+
+// parseDay accepts YYYY-MM-DD and the YYYYMMDD, YYYY/M/D, YYYY.MM.DD and
+// YYYY年M月D日 forms, and the date part of a date-time.
 func parseDay(s string) (clock.Date, error) {
 	switch {
-	case len(s) == 10 && s[4] == '/' && s[7] == '/':
-		s = s[:4] + "-" + s[5:7] + "-" + s[8:]
 	case len(s) == 8 && isDigits(s):
 		s = s[:4] + "-" + s[4:6] + "-" + s[6:]
-	case len(s) > 10 && (s[10] == ' ' || s[10] == 'T'):
+	case len(s) > 10 && (s[10] == ' ' || s[10] == 'T') && s[4] == '-':
 		s = s[:10] // a date-time from a spreadsheet: the day is what counts
+	}
+	if m := looseDay.FindStringSubmatch(s); m != nil {
+		y, _ := strconv.Atoi(m[1])
+		mo, _ := strconv.Atoi(m[2])
+		d, _ := strconv.Atoi(m[3])
+		s = fmt.Sprintf("%04d-%02d-%02d", y, mo, d)
 	}
 	return clock.ParseDate(s)
 }

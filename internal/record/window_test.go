@@ -96,3 +96,22 @@ func TestStateOn(t *testing.T) {
 		}
 	}
 }
+
+func TestDecisionDateForms(t *testing.T) {
+	f := newFixture(t)
+	for _, form := range []string{"2026-05-01", "20260501", "2026/5/1", "2026/05/01", "2026.05.01", "2026年5月1日", "2026-05-01 00:00:00"} {
+		sub := penalty("d-"+form, nil)
+		sub.DecidedOn = form
+		res, err := f.svc.Submit(t.Context(), f.dept, sub)
+		if err != nil || res.Record.Content.DecidedOn.String() != "2026-05-01" {
+			t.Errorf("%q: %v, decided %s", form, err, res.Record.Content.DecidedOn)
+		}
+	}
+	for _, bad := range []string{"2026-02-30", "2026/13/1", "01/05/2026", "yesterday"} {
+		sub := penalty("bad-"+bad, nil)
+		sub.DecidedOn = bad
+		if _, err := f.svc.Submit(t.Context(), f.dept, sub); details(t, err)["decided_on"] != "format" {
+			t.Errorf("%q: want a format problem on decided_on, got %v", bad, err)
+		}
+	}
+}
