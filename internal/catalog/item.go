@@ -187,6 +187,9 @@ type Item struct {
 	Repairable       bool         `yaml:"repairable" json:"repairable"`
 	Version          string       `yaml:"version" json:"version"`
 	LocalSupplement  bool         `yaml:"local_supplement" json:"local_supplement"`
+	// MinAge refuses records of people younger than this on the decision
+	// date (minors are never put on the dishonest-debtor list). 0: no limit.
+	MinAge int `yaml:"min_age,omitempty" json:"min_age,omitempty"`
 	// Subject names the national column codes that carry the person and the
 	// decision date in a national export (CF_XDR_MC, CF_XDR_ZJHM, CF_JDRQ...).
 	Subject SubjectColumns `yaml:"subject,omitempty" json:"subject,omitempty"`

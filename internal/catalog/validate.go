@@ -229,6 +229,9 @@ func (c *checker) values(l located, i int) {
 
 func (c *checker) severity(l located) {
 	it := &l.item
+	if it.MinAge < 0 || it.MinAge > 30 {
+		c.add(l.at("min_age"), "min_age %d must be between 0 and 30", it.MinAge)
+	}
 	s := it.Severity
 	if it.Polarity != Negative {
 		if s != (SeverityRule{}) {

@@ -124,7 +124,9 @@ func (x *xlsxReader) next() ([]string, error) {
 		return nil, io.EOF
 	}
 	x.line++ // Next stops at every row number, also those the sheet leaves out
-	cells, err := x.rows.Columns()
+	// Raw values: a date cell comes as its serial day whatever its display
+	// format (2/10/2026, a long date...), and amounts without separators.
+	cells, err := x.rows.Columns(excelize.Options{RawCellValue: true})
 	if err != nil {
 		return nil, errs.Wrap(errs.Malformed, err, "row %d of the sheet cannot be read", x.line)
 	}

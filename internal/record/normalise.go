@@ -91,7 +91,7 @@ func (n *normaliser) normalise(s Submission) (Content, string, error) {
 		}
 		f, ok := it.Field(key)
 		if !ok {
-			n.p.Add(path, "unknown_field", "item %s has no field %q", it.Code, key)
+			n.p.Add(path, "unknown_field", "item %s has no field %s", it.Code, echo(key))
 			continue
 		}
 		national := key != f.Name
@@ -124,7 +124,9 @@ func (n *normaliser) normalise(s Submission) (Content, string, error) {
 	}
 
 	// The person.
-	c.IDType, c.IDNumber, c.Name = n.subject(sub)
+	var doc identity.Document
+	doc, c.Name = n.subject(sub)
+	c.IDType, c.IDNumber = string(doc.Type), doc.Number
 
 	// The decision date: a real day, not in the future.
 	if decided == "" {
@@ -135,6 +137,9 @@ func (n *normaliser) normalise(s Submission) (Content, string, error) {
 		n.p.Add("decided_on", "future", "the decision date %s is in the future", d)
 	} else {
 		c.DecidedOn = d
+		if age, ok := doc.AgeOn(d); ok && it.MinAge > 0 && age < it.MinAge {
+			n.p.Add("subject.id_number", "minor", "the person was %d on the decision date; %s may not hold records of anyone under %d", age, it.Code, it.MinAge)
+		}
 	}
 
 	c.Severity = n.severity(strings.TrimSpace(s.Severity), c.Fields)
@@ -153,16 +158,16 @@ func (n *normaliser) normalise(s Submission) (Content, string, error) {
 	return c, ref, n.p.Err("the record is not valid")
 }
 
-func (n *normaliser) subject(sub Subject) (idType, number, name string) {
+func (n *normaliser) subject(sub Subject) (doc identity.Document, name string) {
 	t, ok := identity.ParseType(sub.IDType)
 	if !ok {
 		names := make([]string, 0, len(identity.Types()))
 		for _, t := range identity.Types() {
 			names = append(names, string(t))
 		}
-		n.p.Add("subject.id_type", "unknown", "unknown document type %q (known: %s)", sub.IDType, strings.Join(names, ", "))
+		n.p.Add("subject.id_type", "unknown", "unknown document type %s (known: %s)", echo(sub.IDType), strings.Join(names, ", "))
 	} else {
-		doc, err := identity.Parse(t, sub.IDNumber, n.today)
+		d, err := identity.Parse(t, sub.IDNumber, n.today)
 		var prob *identity.Problem
 		switch {
 		case errors.As(err, &prob):
@@ -170,7 +175,7 @@ func (n *normaliser) subject(sub Subject) (idType, number, name string) {
 		case err != nil:
 			n.p.Add("subject.id_number", "invalid", "%v", err)
 		default:
-			idType, number = string(doc.Type), doc.Number
+			doc = d
 		}
 	}
 	name = strings.TrimSpace(sub.Name)
@@ -180,7 +185,7 @@ func (n *normaliser) subject(sub Subject) (idType, number, name string) {
 	case utf8.RuneCountInString(name) > maxNameLen || hasControl(name) || !utf8.ValidString(name):
 		n.p.Add("subject.name", "format", "the name must be at most %d printable characters", maxNameLen)
 	}
-	return idType, number, name
+	return doc, name
 }
 
 // severity derives the severity of a negative record and checks a stated one
@@ -189,7 +194,7 @@ func (n *normaliser) severity(stated string, fields map[string]any) catalog.Seve
 	it := n.item
 	st := catalog.Severity(stated)
 	if stated != "" && st.Rank() < 0 {
-		n.p.Add("severity", "unknown", "severity must be minor, general or serious, not %q", stated)
+		n.p.Add("severity", "unknown", "severity must be minor, general or serious, not %s", echo(stated))
 		return ""
 	}
 	if it.Polarity != catalog.Negative {
@@ -257,6 +262,23 @@ func (n *normaliser) severity(stated string, fields map[string]any) catalog.Seve
 	return floor
 }
 
+// echo quotes a submitted value for an error message without repeating
+// personal data: a value carrying a long run of digits (an identity number
+// in the wrong column) is masked, and long values are cut.
+func echo(s string) string {
+	run := 0
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			if run++; run >= 8 {
+				return strconv.Quote(identity.MaskNumber(truncate(s, 24)))
+			}
+		} else {
+			run = 0
+		}
+	}
+	return strconv.Quote(truncate(s, 40))
+}
+
 func fmtAmount(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 // value converts one field value to its canonical form: string, json.Number,
@@ -310,13 +332,13 @@ func (n *normaliser) value(path string, f *catalog.Field, raw any, national bool
 		case "false", "0", "n", "no", "否":
 			return false, true
 		}
-		n.p.Add(path, "type", "must be true or false, not %q", s)
+		n.p.Add(path, "type", "must be true or false, not %s", echo(s))
 		return nil, false
 	case catalog.Enum:
 		if code, ok := enumCode(f, s); ok {
 			return code, true
 		}
-		n.p.Add(path, "not_allowed", "%q is not one of: %s", s, strings.Join(allowed(f), ", "))
+		n.p.Add(path, "not_allowed", "%s is not one of: %s", echo(s), strings.Join(allowed(f), ", "))
 		return nil, false
 	}
 	n.p.Add(path, "type", "field type %s is not supported", f.Type)
@@ -326,14 +348,14 @@ func (n *normaliser) value(path string, f *catalog.Field, raw any, national bool
 func (n *normaliser) number(path string, f *catalog.Field, s string, national bool) (any, bool) {
 	x, ok := new(big.Rat).SetString(strings.ReplaceAll(s, ",", ""))
 	if !ok || strings.ContainsAny(s, "/eE") || len(s) > 40 {
-		n.p.Add(path, "type", "must be a number, not %q", s)
+		n.p.Add(path, "type", "must be a number, not %s", echo(s))
 		return nil, false
 	}
 	if national && f.NationalScale > 0 {
 		x.Mul(x, new(big.Rat).SetFloat64(f.NationalScale))
 	}
 	if f.Type == catalog.Integer && !x.IsInt() {
-		n.p.Add(path, "type", "must be a whole number, not %q", s)
+		n.p.Add(path, "type", "must be a whole number, not %s", echo(s))
 		return nil, false
 	}
 	if f.Min != nil && x.Cmp(new(big.Rat).SetFloat64(*f.Min)) < 0 {
@@ -387,7 +409,7 @@ func (n *normaliser) enumList(path string, f *catalog.Field, raw any) (any, bool
 		}
 		code, ok := enumCode(f, p)
 		if !ok {
-			n.p.Add(path, "not_allowed", "%q is not one of: %s", p, strings.Join(allowed(f), ", "))
+			n.p.Add(path, "not_allowed", "%s is not one of: %s", echo(p), strings.Join(allowed(f), ", "))
 			bad = true
 			continue
 		}

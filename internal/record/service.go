@@ -188,7 +188,7 @@ func (s *Service) item(p *auth.Principal, code string) (*catalog.Item, error) {
 	it, ok := s.Catalog.Item(code)
 	if !ok {
 		return nil, errs.Fields("the record is not valid", errs.FieldError{Field: "item", Code: "unknown",
-			Message: fmt.Sprintf("%q is not in the catalog (known: %s)", truncate(code, 40), strings.Join(s.Catalog.Codes(), ", "))})
+			Message: fmt.Sprintf("%s is not in the catalog (known: %s)", echo(code), strings.Join(s.Catalog.Codes(), ", "))})
 	}
 	if !p.CanSubmit(it.Code) {
 		return nil, errs.E(errs.Forbidden, "department %s may not submit records of item %s", p.ID, it.Code)

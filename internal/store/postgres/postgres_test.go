@@ -18,7 +18,12 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 // connect opens a store on a fresh, empty database of the test's own.
 func connect(t *testing.T) *postgres.Store {
 	t.Helper()
-	s, err := postgres.Open(t.Context(), pgtest.URL(t))
+	return openURL(t, pgtest.URL(t))
+}
+
+func openURL(t *testing.T, url string) *postgres.Store {
+	t.Helper()
+	s, err := postgres.Open(t.Context(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,20 +86,10 @@ func TestMigrateConcurrently(t *testing.T) {
 			t.Errorf("concurrent Migrate: %v", err)
 		}
 	}
-	s := connect2(t, url)
+	s := openURL(t, url)
 	if have, want, err := s.SchemaVersion(t.Context()); err != nil || have != want {
 		t.Fatalf("SchemaVersion = %d, %d, %v; want have == want", have, want, err)
 	}
-}
-
-func connect2(t *testing.T, url string) *postgres.Store {
-	t.Helper()
-	s, err := postgres.Open(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	return s
 }
 
 func TestOpenUnreachableIsUnavailable(t *testing.T) {

@@ -52,6 +52,9 @@ var errRaced = errors.New("a concurrent writer inserted the same (dept, ref)")
 // COPY. Should a concurrent writer commit one of the pairs between the lookup
 // and the copy, the copy fails on the unique key, and the batch is redone in
 // a new transaction row by row with INSERT ... ON CONFLICT DO NOTHING.
+// A batch of fewer than eight records (an API submission is one) goes row by
+// row from the start: the fast path's temporary table costs more than it
+// saves below that.
 func (s *Store) CreateRecords(ctx context.Context, subjects []record.SealedSubject, recs []record.Stored, versions []record.Version) ([]record.Outcome, error) {
 	if len(subjects) != len(recs) || len(versions) != len(recs) {
 		return nil, errs.E(errs.Internal, "CreateRecords: %d subjects and %d versions for %d records", len(subjects), len(versions), len(recs))
@@ -60,8 +63,12 @@ func (s *Store) CreateRecords(ctx context.Context, subjects []record.SealedSubje
 	if len(recs) == 0 {
 		return out, nil
 	}
-	err := s.tx(ctx, func(tx pgx.Tx) error { return s.createFast(ctx, tx, subjects, recs, versions, out) })
-	if errors.Is(err, errRaced) {
+	fast := len(recs) >= s.rowByRowBelow
+	var err error
+	if fast {
+		err = s.tx(ctx, func(tx pgx.Tx) error { return s.createFast(ctx, tx, subjects, recs, versions, out) })
+	}
+	if !fast || errors.Is(err, errRaced) {
 		clear(out)
 		err = s.tx(ctx, func(tx pgx.Tx) error { return createSlow(ctx, tx, subjects, recs, versions, out) })
 	}

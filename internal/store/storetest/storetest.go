@@ -35,12 +35,23 @@ type Store interface {
 }
 
 // Run runs the whole suite, each test on a store of its own from open.
+// The tests run in parallel.
 func Run(t *testing.T, open func(t *testing.T) Store) {
-	t.Run("departments", func(t *testing.T) { testDepartments(t, open) })
-	t.Run("tokens", func(t *testing.T) { testTokens(t, open) })
-	t.Run("records", func(t *testing.T) { testRecords(t, open) })
-	t.Run("access", func(t *testing.T) { testAccess(t, open) })
-	t.Run("batches", func(t *testing.T) { testBatches(t, open) })
+	for _, g := range []struct {
+		name string
+		run  func(*testing.T, func(*testing.T) Store)
+	}{
+		{"departments", testDepartments},
+		{"tokens", testTokens},
+		{"records", testRecords},
+		{"access", testAccess},
+		{"batches", testBatches},
+	} {
+		t.Run(g.name, func(t *testing.T) {
+			t.Parallel()
+			g.run(t, open)
+		})
+	}
 }
 
 // suite is one group of tests; each runs in parallel on its own store.

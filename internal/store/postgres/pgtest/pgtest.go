@@ -115,7 +115,7 @@ func unavailable(t testing.TB, err error) {
 	if os.Getenv("CI") != "" {
 		t.Fatalf("pgtest: no PostgreSQL server for this test (CI is set, so this fails instead of skipping): %v", err)
 	}
-	t.Skipf("pgtest: no PostgreSQL server, skipping (set %s, or install the postgresql server package): %v", EnvServer, err)
+	t.Skipf("pgtest: skipping, no PostgreSQL server: %v (set %s to a server URL, install the PostgreSQL server binaries, or run scripts/test.sh)", err, EnvServer)
 }
 
 func randomHex(n int) string {
