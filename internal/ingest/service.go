@@ -41,8 +41,8 @@ type Result struct {
 // chunk is a group of rows read and prepared, waiting to be committed.
 type chunk struct {
 	unreadable []Rejection // rows that could not even be read
-	lines      []int       // line of each prepared submission
-	refs       []string
+	subs       []record.Submission
+	lines      []int // line of each submission
 	prepared   *record.Batch
 	rows       int
 	err        error // the file failed after the rows above: stop after them
@@ -71,8 +71,9 @@ func (s *Service) Run(ctx context.Context, p *auth.Principal, format string, bod
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	chunks := make(chan chunk, 1)
-	go s.read(ctx, p, rd, chunks)
+	read, chunks := make(chan chunk, 1), make(chan chunk, 1)
+	go s.read(ctx, rd, read)
+	go s.prepare(ctx, p, read, chunks)
 
 	res := Result{Batch: b}
 	var failure error
@@ -93,7 +94,7 @@ func (s *Service) Run(ctx context.Context, p *auth.Principal, format string, bod
 				if r.Err == nil {
 					b.Accepted++
 				} else {
-					rej = append(rej, Rejection{Line: c.lines[i], Ref: c.refs[i], Errors: rowErrors(r.Err)})
+					rej = append(rej, Rejection{Line: c.lines[i], Ref: c.subs[i].Ref, Errors: rowErrors(r.Err)})
 				}
 			}
 		}
@@ -128,28 +129,20 @@ func (s *Service) Run(ctx context.Context, p *auth.Principal, format string, bod
 	return res, nil
 }
 
-// read is the first stage of Run: it reads rows, prepares them in chunks and
-// sends the chunks on out, closing it at the end of the file or on failure.
-func (s *Service) read(ctx context.Context, p *auth.Principal, rd Reader, out chan<- chunk) {
+// read is the first stage of Run: it reads rows into chunks and sends them
+// on out, closing it at the end of the file or on failure.
+func (s *Service) read(ctx context.Context, rd Reader, out chan<- chunk) {
 	defer close(out)
 	size := max(1, s.ChunkRows)
 	var c chunk
-	var subs []record.Submission
 	total := 0
 	send := func() bool {
-		if len(subs) > 0 {
-			prepared, err := s.Records.Prepare(p, subs)
-			if err != nil {
-				c.err = err
-			}
-			c.prepared = prepared
-		}
 		select {
 		case out <- c:
 		case <-ctx.Done():
 			return false
 		}
-		c, subs = chunk{}, nil
+		c = chunk{}
 		return true
 	}
 	for {
@@ -172,11 +165,32 @@ func (s *Service) read(ctx context.Context, p *auth.Principal, rd Reader, out ch
 		if len(row.Errors) > 0 {
 			c.unreadable = append(c.unreadable, Rejection{Line: row.Line, Ref: row.Sub.Ref, Errors: row.Errors})
 		} else {
-			subs = append(subs, row.Sub)
+			c.subs = append(c.subs, row.Sub)
 			c.lines = append(c.lines, row.Line)
-			c.refs = append(c.refs, row.Sub.Ref)
 		}
 		if c.rows >= size && !send() {
+			return
+		}
+	}
+}
+
+// prepare is the second stage of Run: it validates and seals each chunk's
+// submissions, so that reading, preparing and writing overlap.
+func (s *Service) prepare(ctx context.Context, p *auth.Principal, in <-chan chunk, out chan<- chunk) {
+	defer close(out)
+	for c := range in {
+		if len(c.subs) > 0 {
+			prepared, err := s.Records.Prepare(p, c.subs)
+			if err != nil && c.err == nil {
+				c.err = err
+			}
+			c.prepared = prepared
+		}
+		select {
+		case out <- c:
+		case <-ctx.Done():
+			for range in { // let read finish
+			}
 			return
 		}
 	}

@@ -20,10 +20,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // FileVersion is the keyring file format version.
@@ -49,6 +51,7 @@ type Keyring struct {
 	lookup  []byte
 	signing ed25519.PrivateKey
 	src     file // as loaded or generated, for writing the file
+	macs    sync.Pool
 }
 
 // Generate makes a keyring with fresh keys from rand.
@@ -188,11 +191,21 @@ func decode32(s string) ([]byte, error) {
 
 func (k *Keyring) toFile() file { return k.src }
 
+// mac returns a reset HMAC-SHA256 under the lookup key; Put it back after use.
+func (k *Keyring) mac() hash.Hash {
+	if m, ok := k.macs.Get().(hash.Hash); ok {
+		m.Reset()
+		return m
+	}
+	return hmac.New(sha256.New, k.lookup)
+}
+
 // SubjectKey is the lookup key of a person: HMAC-SHA256 of the normalised
 // identity document, type-qualified so that numbers of different document
 // types never collide.
 func (k *Keyring) SubjectKey(docType, normalisedNumber string) []byte {
-	m := hmac.New(sha256.New, k.lookup)
+	m := k.mac()
+	defer k.macs.Put(m)
 	m.Write([]byte("subject\x00"))
 	m.Write([]byte(docType))
 	m.Write([]byte{0})
@@ -204,7 +217,8 @@ func (k *Keyring) SubjectKey(docType, normalisedNumber string) []byte {
 // (tokens use plain SHA-256 since they are random; this is for low-entropy
 // values). purpose separates the uses.
 func (k *Keyring) Hash(purpose string, value []byte) []byte {
-	m := hmac.New(sha256.New, k.lookup)
+	m := k.mac()
+	defer k.macs.Put(m)
 	m.Write([]byte(purpose))
 	m.Write([]byte{0})
 	m.Write(value)

@@ -1,0 +1,136 @@
+package ledger
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"slices"
+
+	"pubcredit/internal/errs"
+)
+
+// ReceiptVersion is the Format of every receipt.
+const ReceiptVersion = "pubcredit-receipt/v1"
+
+// MaxReceiptSize bounds the JSON ParseReceipt accepts.
+const MaxReceiptSize = 64 << 10
+
+// A Receipt is what a record holder keeps to prove offline, with only the
+// log's verifier key, that a leaf is in the log: the leaf, its index, a
+// signed checkpoint and the inclusion proof of the leaf in the checkpoint's
+// tree.
+type Receipt struct {
+	Format     string         `json:"format"`           // ReceiptVersion
+	Leaf       string         `json:"leaf"`             // the leaf bytes (Leaf.Encode), as text
+	Index      int64          `json:"index"`            // the leaf's index in the log
+	Inputs     map[string]any `json:"inputs,omitempty"` // salt-free commitment inputs the holder may see; informational, not verified
+	Checkpoint string         `json:"checkpoint"`       // signed note text of a checkpoint
+	Proof      InclusionProof `json:"proof"`            // inclusion of the leaf in the checkpoint's tree
+}
+
+// VerifyReceipt checks r against the log's note verifier key vkey: the
+// format is ReceiptVersion, the leaf parses, the checkpoint is signed under
+// vkey, the proof is for r.Index in the checkpoint's tree and for the leaf's
+// hash, and the proof verifies against the checkpoint's root. It returns the
+// parsed leaf and checkpoint. Errors are errs.Invalid. Inputs are not
+// checked: without the salt they cannot be.
+func VerifyReceipt(r Receipt, vkey string) (Leaf, Checkpoint, error) {
+	if r.Format != ReceiptVersion {
+		return Leaf{}, Checkpoint{}, errs.E(errs.Invalid, "ledger: receipt format is %q, want %q", short(r.Format), ReceiptVersion)
+	}
+	leaf, err := ParseLeaf([]byte(r.Leaf))
+	if err != nil {
+		return Leaf{}, Checkpoint{}, err
+	}
+	c, err := OpenCheckpoint([]byte(r.Checkpoint), vkey)
+	if err != nil {
+		return Leaf{}, Checkpoint{}, err
+	}
+	if r.Proof.Index != r.Index {
+		return Leaf{}, Checkpoint{}, errs.E(errs.Invalid, "ledger: receipt proof is for index %d, not the receipt's index %d", r.Proof.Index, r.Index)
+	}
+	if r.Proof.Size != c.Size {
+		return Leaf{}, Checkpoint{}, errs.E(errs.Invalid, "ledger: receipt proof is for a tree of size %d, not the checkpoint's %d", r.Proof.Size, c.Size)
+	}
+	if r.Proof.LeafHash != hashString(leaf.Hash()) {
+		return Leaf{}, Checkpoint{}, errs.E(errs.Invalid, "ledger: receipt proof is for leaf hash %q, not the leaf's %s", short(r.Proof.LeafHash), hashString(leaf.Hash()))
+	}
+	if err := r.Proof.Check(c.Root); err != nil {
+		return Leaf{}, Checkpoint{}, err
+	}
+	return leaf, c, nil
+}
+
+// ParseReceipt decodes a receipt from JSON. It is strict: at most
+// MaxReceiptSize bytes, one JSON object, every key of the receipt and its
+// proof present (only "inputs" may be left out) exactly once and exactly
+// cased, no unknown key, nothing after the object. It does not verify the receipt; see VerifyReceipt.
+// Errors are errs.Invalid.
+func ParseReceipt(b []byte) (Receipt, error) {
+	if len(b) > MaxReceiptSize {
+		return Receipt{}, errs.E(errs.Invalid, "ledger: receipt is %d bytes, more than %d", len(b), MaxReceiptSize)
+	}
+	// encoding/json matches keys case-insensitively and lets a repeated key
+	// win silently; check the keys of the two structs exactly first.
+	values, err := checkKeys(b, "receipt", []string{"format", "leaf", "index", "inputs", "checkpoint", "proof"}, "inputs")
+	if err != nil {
+		return Receipt{}, err
+	}
+	if _, err := checkKeys(values["proof"], "receipt proof", []string{"index", "size", "leaf_hash", "hashes"}, ""); err != nil {
+		return Receipt{}, err
+	}
+	var r Receipt
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&r); err != nil {
+		return Receipt{}, errs.Wrap(errs.Invalid, err, "ledger: malformed receipt")
+	}
+	if _, err := d.Token(); err != io.EOF {
+		return Receipt{}, errs.E(errs.Invalid, "ledger: malformed receipt: data after the object")
+	}
+	return r, nil
+}
+
+// checkKeys checks that b is one JSON object whose keys are all in keys,
+// each exactly once except optional, which may be absent. It returns the
+// values by key so that a nested object can be checked in turn.
+func checkKeys(b []byte, what string, keys []string, optional string) (map[string]json.RawMessage, error) {
+	malformed := func(err error) error {
+		return errs.Wrap(errs.Invalid, err, "ledger: malformed %s", what)
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	if t, err := d.Token(); err != nil {
+		return nil, malformed(err)
+	} else if t != json.Delim('{') {
+		return nil, malformed(errors.New("not a JSON object"))
+	}
+	values := make(map[string]json.RawMessage, len(keys))
+	for d.More() {
+		t, err := d.Token()
+		if err != nil {
+			return nil, malformed(err)
+		}
+		key, _ := t.(string) // object keys are always strings
+		if !slices.Contains(keys, key) {
+			return nil, errs.E(errs.Invalid, "ledger: malformed %s: unknown key %q", what, short(key))
+		}
+		if _, ok := values[key]; ok {
+			return nil, errs.E(errs.Invalid, "ledger: malformed %s: repeated key %q", what, key)
+		}
+		var v json.RawMessage
+		if err := d.Decode(&v); err != nil {
+			return nil, malformed(err)
+		}
+		values[key] = v
+	}
+	if _, err := d.Token(); err != nil { // the closing '}'
+		return nil, malformed(err)
+	}
+	for _, k := range keys {
+		if _, ok := values[k]; !ok && k != optional {
+			return nil, errs.E(errs.Invalid, "ledger: malformed %s: missing key %q", what, k)
+		}
+	}
+	return values, nil
+}
