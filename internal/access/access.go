@@ -6,7 +6,10 @@ package access
 
 import (
 	"context"
+	"encoding/hex"
+	"encoding/json"
 	"pubcredit/internal/ids"
+	"pubcredit/internal/ledger"
 	"time"
 
 	"pubcredit/internal/auth"
@@ -34,31 +37,66 @@ type Event struct {
 	Authority  string    `json:"authority,omitempty"` // the right used: "read rights on XZCF", later an authorization id
 	Records    []string  `json:"records"`             // ids of the records returned
 	Items      []string  `json:"items"`               // catalog items returned
+	// The ledger commitment, made in the same transaction as the event.
+	Salt      []byte `json:"-"`
+	Leaf      []byte `json:"-"`
+	LeafIndex int64  `json:"leaf_index"` // position in the ledger, for a receipt; -1 when not ledgered
+}
+
+// LeafKind is the ledger event kind of access events.
+const LeafKind = "access"
+
+// Committed is the canonical content an event's ledger leaf commits to.
+func (e Event) Committed() []byte {
+	b, _ := json.Marshal(struct {
+		ID         string    `json:"id"`
+		At         string    `json:"at"`
+		Principal  auth.Kind `json:"principal_kind"`
+		Actor      string    `json:"principal"`
+		SubjectKey string    `json:"subject_key"`
+		Action     Action    `json:"action"`
+		Purpose    string    `json:"purpose"`
+		Authority  string    `json:"authority"`
+		Records    []string  `json:"records"`
+		Items      []string  `json:"items"`
+	}{e.ID, e.At.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano), e.Principal, e.Actor, hex.EncodeToString(e.SubjectKey),
+		e.Action, e.Purpose, e.Authority, nonNil(e.Records), nonNil(e.Items)})
+	return b
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 // Store keeps access events.
 type Store interface {
-	// AppendAccess stores an event durably.
+	// AppendAccess stores an event durably, with its ledger leaf (when
+	// e.Leaf is set) appended in the same transaction.
 	AppendAccess(ctx context.Context, e Event) error
 	// AccessBySubject returns a person's access events, newest first, at most limit.
 	AccessBySubject(ctx context.Context, subjectKey []byte, limit int) ([]Event, error)
 }
 
-// Log writes access events with ids and times.
+// Log writes access events with ids, times and ledger commitments.
 type Log struct {
 	Store Store
 	Clock clock.Clock
+	// NoLedger switches ledger commitments off (benchmarks only).
+	NoLedger bool
 }
 
 // Record stamps e with an id and the time and stores it.
 func (l *Log) Record(ctx context.Context, e Event) error {
-	e.ID = ids.New(l.Clock.Now())
-	e.At = l.Clock.Now().UTC()
-	if e.Records == nil {
-		e.Records = []string{}
-	}
-	if e.Items == nil {
-		e.Items = []string{}
+	now := l.Clock.Now().UTC()
+	e.ID, e.At = ids.New(now), now.Truncate(time.Microsecond)
+	e.Records, e.Items = nonNil(e.Records), nonNil(e.Items)
+	e.LeafIndex = -1
+	if !l.NoLedger {
+		e.Salt = ledger.NewSalt()
+		e.Leaf = ledger.Leaf{Kind: LeafKind, ID: e.ID, At: e.At, Commitment: ledger.Commit(e.Salt, e.Committed())}.Encode()
 	}
 	return l.Store.AppendAccess(ctx, e)
 }

@@ -67,7 +67,8 @@ func ProveInclusion(index, size int64, r tlog.HashReader) (InclusionProof, error
 			return nil, fmt.Errorf("ledger: ReadHashes(%d indexes) = %d hashes", len(all), len(hashes))
 		}
 		leaf, read = hashes[pos], true
-		return slices.Delete(hashes, pos, pos+1), nil
+		// Copy rather than delete in place: hashes may be the reader's own.
+		return append(append(make([]tlog.Hash, 0, len(indexes)), hashes[:pos]...), hashes[pos+1:]...), nil
 	})
 	p, err := tlog.ProveRecord(size, index, withLeaf)
 	if err != nil {

@@ -2,9 +2,12 @@ package ledger
 
 import (
 	"crypto/sha256"
+	"fmt"
 	"math/bits"
 
 	"golang.org/x/mod/sumdb/tlog"
+
+	"pubcredit/internal/errs"
 )
 
 // emptyRoot is the root of the empty tree, SHA-256 of the empty string
@@ -22,6 +25,38 @@ type Tree struct {
 	size  int64
 	depth int           // number of subtrees in stack, the number of 1 bits in size
 	stack [64]tlog.Hash // stack[:depth] are the roots of the perfect subtrees, largest (leftmost) first
+}
+
+// LoadTree returns the Tree of the first size leaves of a log whose stored
+// hashes r holds, so that appending can resume where a store left off. It
+// reads the compact range, one hash per 1 bit of size, in one ReadHashes call.
+// size must be in [0, MaxSize] (errs.Malformed otherwise); errors from r are
+// returned wrapped.
+func LoadTree(size int64, r tlog.HashReader) (Tree, error) {
+	if size < 0 || size > MaxSize {
+		return Tree{}, errs.E(errs.Malformed, "ledger: tree size %d is outside [0, %d]", size, MaxSize)
+	}
+	var indexes []int64
+	var start int64
+	for level := 62; level >= 0; level-- {
+		if size&(1<<level) != 0 {
+			indexes = append(indexes, tlog.StoredHashIndex(level, start>>level))
+			start += 1 << level
+		}
+	}
+	t := Tree{size: size, depth: len(indexes)}
+	if len(indexes) == 0 {
+		return t, nil
+	}
+	hashes, err := r.ReadHashes(indexes)
+	if err != nil {
+		return Tree{}, fmt.Errorf("ledger: loading tree of size %d: %w", size, err)
+	}
+	if len(hashes) != len(indexes) {
+		return Tree{}, fmt.Errorf("ledger: ReadHashes(%d indexes) = %d hashes", len(indexes), len(hashes))
+	}
+	copy(t.stack[:], hashes)
+	return t, nil
 }
 
 // Size returns the number of leaves appended.

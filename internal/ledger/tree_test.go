@@ -1,10 +1,13 @@
 package ledger
 
 import (
+	"errors"
 	"slices"
 	"testing"
 
 	"golang.org/x/mod/sumdb/tlog"
+
+	"pubcredit/internal/errs"
 )
 
 func TestTreeMatchesTlog(t *testing.T) {
@@ -86,5 +89,45 @@ func TestTreeAppendDoesNotAllocate(t *testing.T) {
 	h := testLeafHash(0)
 	if a := testing.AllocsPerRun(1000, func() { tree.Append(h) }); a != 0 {
 		t.Errorf("Append allocates %v times per call", a)
+	}
+}
+
+func TestLoadTree(t *testing.T) {
+	const max = 300
+	store, _ := tlogStore(t, max+20)
+	for n := int64(0); n <= max; n++ {
+		r := &countingReader{r: store}
+		tree, err := LoadTree(n, r)
+		if err != nil {
+			t.Fatalf("LoadTree(%d): %v", n, err)
+		}
+		if tree.Size() != n || tree.Root() != treeHash(t, n, store) {
+			t.Fatalf("LoadTree(%d): size %d, root %s, want %s", n, tree.Size(), tree.Root(), treeHash(t, n, store))
+		}
+		if want := 0; n == 0 && r.calls != want || n > 0 && r.calls != 1 {
+			t.Fatalf("LoadTree(%d): %d ReadHashes calls", n, r.calls)
+		}
+		// Appending resumes exactly where tlog's layout continues.
+		for i := n; i < n+20; i++ {
+			got := tree.AppendStored(testLeafHash(i))
+			want := store[tlog.StoredHashCount(i):tlog.StoredHashCount(i+1)]
+			if !slices.Equal(got, want) {
+				t.Fatalf("LoadTree(%d) then leaf %d: AppendStored = %v, want %v", n, i, got, want)
+			}
+		}
+	}
+	if _, err := LoadTree(-1, store); !errors.Is(err, errs.Malformed) {
+		t.Errorf("LoadTree(-1) = %v, want malformed", err)
+	}
+	if _, err := LoadTree(MaxSize+1, store); !errors.Is(err, errs.Malformed) {
+		t.Errorf("LoadTree(MaxSize+1) = %v, want malformed", err)
+	}
+	_, err := LoadTree(7, &countingReader{r: store, err: errs.E(errs.Unavailable, "store down")})
+	wantKind(t, err, errs.Unavailable)
+	if _, err := LoadTree(7, &countingReader{r: store, short: true}); err == nil {
+		t.Error("LoadTree with a short reader did not fail")
+	}
+	if _, err := LoadTree(max+21, store); err == nil {
+		t.Error("LoadTree beyond the store did not fail")
 	}
 }

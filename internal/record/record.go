@@ -7,10 +7,14 @@ package record
 
 import (
 	"context"
+	"encoding/hex"
+	"encoding/json"
+	"strconv"
 	"time"
 
 	"pubcredit/internal/catalog"
 	"pubcredit/internal/clock"
+	"pubcredit/internal/ledger"
 )
 
 // Status is the lifecycle status of a record.
@@ -138,7 +142,8 @@ const (
 	Revoke    Change = "revoked"
 )
 
-// Version is one entry in a record's history.
+// Version is one entry in a record's history. Each version is committed to
+// the ledger in the same transaction that stores it.
 type Version struct {
 	RecordID string
 	Version  int
@@ -146,6 +151,88 @@ type Version struct {
 	At       time.Time
 	Payload  []byte // sealed Content at that version
 	Note     []byte // sealed free text (revocation reason, correction note), may be nil
+	// State is the canonical encoding of the record's row at this version
+	// (StateOf), so that the current row can be checked against history.
+	State []byte
+	// Salt and Leaf are the ledger commitment: Leaf is nil when the ledger
+	// is switched off (benchmarks only); Salt is nil once erased.
+	Salt      []byte
+	Leaf      []byte
+	LeafIndex int64 // assigned by the store; -1 when not ledgered
+}
+
+// LeafKind is the ledger event kind of record versions.
+const LeafKind = "record.version"
+
+// EventID is the ledger event id of a version: "<record id>:<version>".
+func EventID(recordID string, version int) string { return recordID + ":" + strconv.Itoa(version) }
+
+// stateJSON is the canonical form of a record row, payload excepted (the
+// version carries it). Field order is fixed by the struct.
+type stateJSON struct {
+	ID          string      `json:"id"`
+	Dept        string      `json:"dept"`
+	Ref         string      `json:"ref"`
+	Item        string      `json:"item"`
+	SubjectKey  string      `json:"subject_key"`
+	Version     int         `json:"version"`
+	Status      Status      `json:"status"`
+	Severity    string      `json:"severity"`
+	From        string      `json:"from"`
+	EarliestEnd string      `json:"earliest_end"`
+	End         string      `json:"end"`
+	Public      bool        `json:"public"`
+	ContentHash string      `json:"content_hash"`
+	CreatedAt   string      `json:"created_at"`
+	UpdatedAt   string      `json:"updated_at"`
+	Revocation  *Revocation `json:"revocation"`
+}
+
+// StateOf is the canonical encoding of a stored record's row, payload
+// excepted. Times are in UTC with microseconds, the precision both engines keep.
+func StateOf(st Stored) []byte {
+	var rev *Revocation
+	if st.Revocation != nil {
+		r := *st.Revocation
+		r.At = r.At.UTC().Truncate(time.Microsecond)
+		rev = &r
+	}
+	b, _ := json.Marshal(stateJSON{
+		ID: st.ID, Dept: st.Dept, Ref: st.Ref, Item: st.Item, SubjectKey: hex.EncodeToString(st.SubjectKey),
+		Version: st.Version, Status: st.Status, Severity: string(st.Severity),
+		From: st.Window.From.String(), EarliestEnd: st.Window.EarliestEnd.String(), End: st.Window.End.String(), Public: st.Window.Public,
+		ContentHash: hex.EncodeToString(st.ContentHash),
+		CreatedAt:   stamp(st.CreatedAt), UpdatedAt: stamp(st.UpdatedAt), Revocation: rev,
+	})
+	return b
+}
+
+func stamp(t time.Time) string { return t.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano) }
+
+// Committed is the content a version's ledger leaf commits to.
+func (v Version) Committed() []byte {
+	b, _ := json.Marshal(struct {
+		RecordID string          `json:"record_id"`
+		Version  int             `json:"version"`
+		Change   Change          `json:"change"`
+		At       string          `json:"at"`
+		Payload  []byte          `json:"payload"`
+		Note     []byte          `json:"note"`
+		State    json.RawMessage `json:"state"`
+	}{v.RecordID, v.Version, v.Change, stamp(v.At), v.Payload, v.Note, v.State})
+	return b
+}
+
+// Seal fills in State, Salt and Leaf for the version of st.
+func (v *Version) seal(st Stored, ledgerOn bool) {
+	v.State = StateOf(st)
+	v.LeafIndex = -1
+	if !ledgerOn {
+		return
+	}
+	v.Salt = ledger.NewSalt()
+	v.Leaf = ledger.Leaf{Kind: LeafKind, ID: EventID(v.RecordID, v.Version), At: v.At.UTC().Truncate(time.Microsecond),
+		Commitment: ledger.Commit(v.Salt, v.Committed())}.Encode()
 }
 
 // Outcome of inserting one new record.

@@ -28,6 +28,9 @@ type Service struct {
 	Location   *time.Location // the city's zone: decision dates are its calendar days
 	Thresholds Thresholds
 	Access     *access.Log
+	// NoLedger switches ledger commitments off. Benchmarks only: it exists
+	// to measure what the ledger costs.
+	NoLedger bool
 }
 
 // Result is the outcome of one submission.
@@ -102,7 +105,9 @@ func (s *Service) Prepare(p *auth.Principal, subs []Submission) (*Batch, error) 
 		b.results[i].Record = rec
 		b.subjects = append(b.subjects, subj)
 		b.stored = append(b.stored, st)
-		b.versions = append(b.versions, Version{RecordID: st.ID, Version: 1, Change: Created, At: now, Payload: st.Payload})
+		v := Version{RecordID: st.ID, Version: 1, Change: Created, At: now, Payload: st.Payload}
+		v.seal(st, !s.NoLedger)
+		b.versions = append(b.versions, v)
 		b.pending = append(b.pending, i)
 	}
 	return b, nil
@@ -360,6 +365,7 @@ func (s *Service) Correct(ctx context.Context, p *auth.Principal, id string, sub
 	if note = strings.TrimSpace(note); note != "" {
 		v.Note = s.Keys.Encrypt([]byte(note), recordAAD(id, -next.Version))
 	}
+	v.seal(nst, !s.NoLedger)
 	var newSubj *SealedSubject
 	if !bytes.Equal(next.SubjectKey, st.SubjectKey) {
 		newSubj = &subj
@@ -409,6 +415,7 @@ func (s *Service) Revoke(ctx context.Context, p *auth.Principal, id, reason, bas
 	}
 	v := Version{RecordID: id, Version: rec.Version, Change: Revoke, At: now, Payload: nst.Payload,
 		Note: s.Keys.Encrypt([]byte(reason+"\n"+basis), recordAAD(id, -rec.Version))}
+	v.seal(nst, !s.NoLedger)
 	if err := s.Store.UpdateRecord(ctx, nil, nst, v); err != nil {
 		return Record{}, err
 	}

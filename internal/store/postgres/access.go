@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 
+	"github.com/jackc/pgx/v5"
+
 	"pubcredit/internal/access"
 	"pubcredit/internal/auth"
 )
@@ -11,15 +13,28 @@ var _ access.Store = (*Store)(nil)
 
 // AppendAccess stores an access event.
 func (s *Store) AppendAccess(ctx context.Context, e access.Event) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO access_events (id, at, principal_kind, principal, subject_key, action, purpose, authority, records, items)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		e.ID, e.At, string(e.Principal), e.Actor, e.SubjectKey, string(e.Action), e.Purpose, e.Authority, nonNil(e.Records), nonNil(e.Items))
-	return translate(err)
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		var idx any
+		if e.Leaf != nil {
+			leaves, err := newLeafAppender(ctx, tx)
+			if err != nil {
+				return err
+			}
+			idx = leaves.add(access.LeafKind, e.ID, e.Leaf)
+			if err := leaves.insert(ctx, tx); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO access_events (id, at, principal_kind, principal, subject_key, action, purpose, authority, records, items, salt, leaf_index)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+			e.ID, e.At, string(e.Principal), e.Actor, e.SubjectKey, string(e.Action), e.Purpose, e.Authority, nonNil(e.Records), nonNil(e.Items), e.Salt, idx)
+		return err
+	})
 }
 
 // AccessBySubject returns a person's access events, newest first, at most limit.
 func (s *Store) AccessBySubject(ctx context.Context, key []byte, limit int) ([]access.Event, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, at, principal_kind, principal, subject_key, action, purpose, authority, records, items
+	rows, err := s.pool.Query(ctx, `SELECT id, at, principal_kind, principal, subject_key, action, purpose, authority, records, items, COALESCE(leaf_index, -1)
 		FROM access_events WHERE subject_key = $1 ORDER BY at DESC, id DESC LIMIT $2`, key, limitArg(limit))
 	if err != nil {
 		return nil, translate(err)
@@ -29,7 +44,7 @@ func (s *Store) AccessBySubject(ctx context.Context, key []byte, limit int) ([]a
 	for rows.Next() {
 		var e access.Event
 		var kind, action string
-		if err := rows.Scan(&e.ID, &e.At, &kind, &e.Actor, &e.SubjectKey, &action, &e.Purpose, &e.Authority, &e.Records, &e.Items); err != nil {
+		if err := rows.Scan(&e.ID, &e.At, &kind, &e.Actor, &e.SubjectKey, &action, &e.Purpose, &e.Authority, &e.Records, &e.Items, &e.LeafIndex); err != nil {
 			return nil, translate(err)
 		}
 		e.At, e.Principal, e.Action = utc(e.At), auth.Kind(kind), access.Action(action)

@@ -203,7 +203,7 @@ func rawCopy(tb testing.TB, s *Store, n, chunk int) {
 				return err
 			}
 			_, err := tx.CopyFrom(ctx, pgx.Identifier{"record_versions"}, versionColumns, pgx.CopyFromSlice(len(vers), func(i int) ([]any, error) {
-				return versionValues(vers[i]), nil
+				return versionValues(vers[i], nil), nil
 			}))
 			return err
 		})

@@ -24,7 +24,7 @@ var (
 	recordColumns  = []string{"id", "dept", "ref", "item", "subject_key", "version", "status", "severity",
 		"display_from", "earliest_end", "display_end", "public", "payload", "content_hash",
 		"created_at", "updated_at", "revoked_reason", "revoked_basis", "revoked_at"}
-	versionColumns = []string{"record_id", "version", "change", "at", "payload", "note"}
+	versionColumns = []string{"record_id", "version", "change", "at", "payload", "note", "state", "salt", "leaf_index"}
 )
 
 const (
@@ -34,7 +34,7 @@ const (
 		ON CONFLICT (subject_key) DO NOTHING`
 	insertRecord = `INSERT INTO records (` + recordCols + `)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`
-	insertVersion = `INSERT INTO record_versions (record_id, version, change, at, payload, note) VALUES ($1, $2, $3, $4, $5, $6)`
+	insertVersion = `INSERT INTO record_versions (record_id, version, change, at, payload, note, state, salt, leaf_index) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
 )
 
 // errRaced marks a fast-path insert that met a (dept, ref) committed by a
@@ -170,9 +170,21 @@ func (s *Store) createFast(ctx context.Context, tx pgx.Tx, subjects []record.Sea
 		return err
 	}
 
-	// (d) Their first versions.
+	// (d) Their ledger leaves, then their first versions.
+	leaves, err := newLeafAppender(ctx, tx)
+	if err != nil {
+		return err
+	}
+	idx := make([]any, len(fresh))
+	for n, i := range fresh {
+		v := versions[i]
+		idx[n] = leaves.add(record.LeafKind, record.EventID(v.RecordID, v.Version), v.Leaf)
+	}
+	if err := leaves.copy(ctx, tx); err != nil {
+		return err
+	}
 	_, err = tx.CopyFrom(ctx, pgx.Identifier{"record_versions"}, versionColumns, pgx.CopyFromSlice(len(fresh), func(n int) ([]any, error) {
-		return versionValues(versions[fresh[n]]), nil
+		return versionValues(versions[fresh[n]], idx[n]), nil
 	}))
 	return err
 }
@@ -180,6 +192,7 @@ func (s *Store) createFast(ctx context.Context, tx pgx.Tx, subjects []record.Sea
 // createSlow inserts row by row, as the SQLite store does; a pair inserted
 // meanwhile by another transaction is waited for and then reported.
 func createSlow(ctx context.Context, tx pgx.Tx, subjects []record.SealedSubject, recs []record.Stored, versions []record.Version, out []record.Outcome) error {
+	var leaves *leafAppender
 	for i, r := range recs {
 		sj := subjects[i]
 		if _, err := tx.Exec(ctx, insertSubject, sj.Key, sj.IDType, sj.Number, sj.Name, r.CreatedAt); err != nil {
@@ -198,11 +211,21 @@ func createSlow(ctx context.Context, tx pgx.Tx, subjects []record.SealedSubject,
 			continue
 		}
 		out[i].Created = true
-		if _, err := tx.Exec(ctx, insertVersion, versionValues(versions[i])...); err != nil {
+		if leaves == nil {
+			if leaves, err = newLeafAppender(ctx, tx); err != nil {
+				return err
+			}
+		}
+		v := versions[i]
+		idx := leaves.add(record.LeafKind, record.EventID(v.RecordID, v.Version), v.Leaf)
+		if _, err := tx.Exec(ctx, insertVersion, versionValues(v, idx)...); err != nil {
 			return err
 		}
 	}
-	return nil
+	if leaves == nil {
+		return nil
+	}
+	return leaves.insert(ctx, tx)
 }
 
 func recordValues(r record.Stored) []any {
@@ -216,8 +239,8 @@ func recordValues(r record.Stored) []any {
 		r.Payload, r.ContentHash, r.CreatedAt, r.UpdatedAt, reason, basis, at}
 }
 
-func versionValues(v record.Version) []any {
-	return []any{v.RecordID, v.Version, string(v.Change), v.At, v.Payload, v.Note}
+func versionValues(v record.Version, leafIndex any) []any {
+	return []any{v.RecordID, v.Version, string(v.Change), v.At, v.Payload, v.Note, append([]byte{}, v.State...), v.Salt, leafIndex}
 }
 
 func scanRecord(row pgx.Row) (record.Stored, error) {
@@ -294,7 +317,15 @@ func (s *Store) UpdateRecord(ctx context.Context, subject *record.SealedSubject,
 			}
 			return errs.E(errs.Conflict, "record %s was changed concurrently (now at version %d); reload and retry", r.ID, cur)
 		}
-		_, err = tx.Exec(ctx, insertVersion, versionValues(v)...)
+		leaves, err := newLeafAppender(ctx, tx)
+		if err != nil {
+			return err
+		}
+		idx := leaves.add(record.LeafKind, record.EventID(v.RecordID, v.Version), v.Leaf)
+		if err := leaves.insert(ctx, tx); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, insertVersion, versionValues(v, idx)...)
 		return err
 	})
 }
@@ -321,7 +352,7 @@ func (s *Store) RecordsBySubject(ctx context.Context, key []byte) ([]record.Stor
 // Versions returns the history of a record, oldest first; none for an
 // unknown record.
 func (s *Store) Versions(ctx context.Context, id string) ([]record.Version, error) {
-	rows, err := s.pool.Query(ctx, `SELECT record_id, version, change, at, payload, note FROM record_versions WHERE record_id = $1 ORDER BY version`, id)
+	rows, err := s.pool.Query(ctx, `SELECT record_id, version, change, at, payload, note, state, salt, COALESCE(leaf_index, -1) FROM record_versions WHERE record_id = $1 ORDER BY version`, id)
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -330,7 +361,7 @@ func (s *Store) Versions(ctx context.Context, id string) ([]record.Version, erro
 	for rows.Next() {
 		var v record.Version
 		var change string
-		if err := rows.Scan(&v.RecordID, &v.Version, &change, &v.At, &v.Payload, &v.Note); err != nil {
+		if err := rows.Scan(&v.RecordID, &v.Version, &change, &v.At, &v.Payload, &v.Note, &v.State, &v.Salt, &v.LeafIndex); err != nil {
 			return nil, translate(err)
 		}
 		v.Change, v.At = record.Change(change), utc(v.At)

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 
@@ -15,15 +16,26 @@ var _ access.Store = (*Store)(nil)
 func (s *Store) AppendAccess(ctx context.Context, e access.Event) error {
 	recs, _ := json.Marshal(e.Records)
 	items, _ := json.Marshal(e.Items)
-	_, err := s.w.ExecContext(ctx, `INSERT INTO access_events (id, at, principal_kind, principal, subject_key, action, purpose, authority, records, items)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.ID, ts(e.At), string(e.Principal), e.Actor, e.SubjectKey, string(e.Action), e.Purpose, e.Authority, string(recs), string(items))
-	return translate(err)
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		leaves, err := newLeafAppender(ctx, tx)
+		if err != nil {
+			return err
+		}
+		defer leaves.close()
+		idx, err := leaves.append(ctx, access.LeafKind, e.ID, -1, e.Leaf)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO access_events (id, at, principal_kind, principal, subject_key, action, purpose, authority, records, items, salt, leaf_index)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			e.ID, ts(e.At), string(e.Principal), e.Actor, e.SubjectKey, string(e.Action), e.Purpose, e.Authority, string(recs), string(items), e.Salt, idx)
+		return err
+	})
 }
 
 // AccessBySubject returns a person's access events, newest first.
 func (s *Store) AccessBySubject(ctx context.Context, key []byte, limit int) ([]access.Event, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, at, principal_kind, principal, subject_key, action, purpose, authority, records, items
+	rows, err := s.r.QueryContext(ctx, `SELECT id, at, principal_kind, principal, subject_key, action, purpose, authority, records, items, COALESCE(leaf_index, -1)
 		FROM access_events WHERE subject_key = ? ORDER BY at DESC, id DESC LIMIT ?`, key, limit)
 	if err != nil {
 		return nil, translate(err)
@@ -33,7 +45,7 @@ func (s *Store) AccessBySubject(ctx context.Context, key []byte, limit int) ([]a
 	for rows.Next() {
 		var e access.Event
 		var at, kind, action, recs, items string
-		if err := rows.Scan(&e.ID, &at, &kind, &e.Actor, &e.SubjectKey, &action, &e.Purpose, &e.Authority, &recs, &items); err != nil {
+		if err := rows.Scan(&e.ID, &at, &kind, &e.Actor, &e.SubjectKey, &action, &e.Purpose, &e.Authority, &recs, &items, &e.LeafIndex); err != nil {
 			return nil, translate(err)
 		}
 		e.At, e.Principal, e.Action = parseTS(at), auth.Kind(kind), access.Action(action)

@@ -33,6 +33,11 @@ func (s *Store) CreateRecords(ctx context.Context, subjects []record.SealedSubje
 			return err
 		}
 		defer verStmt.Close()
+		leaves, err := newLeafAppender(ctx, tx)
+		if err != nil {
+			return err
+		}
+		defer leaves.close()
 		for i, r := range recs {
 			sj := subjects[i]
 			if _, err := subStmt.ExecContext(ctx, sj.Key, sj.IDType, sj.Number, sj.Name, ts(r.CreatedAt)); err != nil {
@@ -52,7 +57,11 @@ func (s *Store) CreateRecords(ctx context.Context, subjects []record.SealedSubje
 			}
 			out[i].Created = true
 			v := versions[i]
-			if _, err := verStmt.ExecContext(ctx, v.RecordID, v.Version, string(v.Change), ts(v.At), v.Payload, v.Note); err != nil {
+			idx, err := leaves.append(ctx, record.LeafKind, v.RecordID, v.Version, v.Leaf)
+			if err != nil {
+				return err
+			}
+			if _, err := verStmt.ExecContext(ctx, versionArgs(v, idx)...); err != nil {
 				return err
 			}
 		}
@@ -65,7 +74,7 @@ const (
 	insertSubject = `INSERT INTO subjects (subject_key, id_type, number_enc, name_enc, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (subject_key) DO NOTHING`
 	insertRecord  = `INSERT INTO records (id, dept, ref, item, subject_key, version, status, severity, display_from, earliest_end, display_end, public,
 		payload, content_hash, created_at, updated_at, revoked_reason, revoked_basis, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	insertVersion = `INSERT INTO record_versions (record_id, version, change, at, payload, note) VALUES (?, ?, ?, ?, ?, ?)`
+	insertVersion = `INSERT INTO record_versions (record_id, version, change, at, payload, note, state, salt, leaf_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	recordCols    = `id, dept, ref, item, subject_key, version, status, severity, display_from, earliest_end, display_end, public,
 		payload, content_hash, created_at, updated_at, revoked_reason, revoked_basis, revoked_at`
 )
@@ -132,7 +141,16 @@ func (s *Store) UpdateRecord(ctx context.Context, subject *record.SealedSubject,
 			}
 			return errs.E(errs.Conflict, "record %s was changed concurrently (now at version %d); reload and retry", r.ID, cur)
 		}
-		_, err = tx.ExecContext(ctx, insertVersion, v.RecordID, v.Version, string(v.Change), ts(v.At), v.Payload, v.Note)
+		leaves, err := newLeafAppender(ctx, tx)
+		if err != nil {
+			return err
+		}
+		defer leaves.close()
+		idx, err := leaves.append(ctx, record.LeafKind, v.RecordID, v.Version, v.Leaf)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, insertVersion, versionArgs(v, idx)...)
 		return err
 	})
 }
@@ -157,7 +175,7 @@ func (s *Store) RecordsBySubject(ctx context.Context, key []byte) ([]record.Stor
 
 // Versions returns the history of a record, oldest first.
 func (s *Store) Versions(ctx context.Context, id string) ([]record.Version, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT record_id, version, change, at, payload, note FROM record_versions WHERE record_id = ? ORDER BY version`, id)
+	rows, err := s.r.QueryContext(ctx, `SELECT record_id, version, change, at, payload, note, state, salt, COALESCE(leaf_index, -1) FROM record_versions WHERE record_id = ? ORDER BY version`, id)
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -166,7 +184,7 @@ func (s *Store) Versions(ctx context.Context, id string) ([]record.Version, erro
 	for rows.Next() {
 		var v record.Version
 		var change, at string
-		if err := rows.Scan(&v.RecordID, &v.Version, &change, &at, &v.Payload, &v.Note); err != nil {
+		if err := rows.Scan(&v.RecordID, &v.Version, &change, &at, &v.Payload, &v.Note, &v.State, &v.Salt, &v.LeafIndex); err != nil {
 			return nil, translate(err)
 		}
 		v.Change, v.At = record.Change(change), parseTS(at)
@@ -193,4 +211,8 @@ func revocationArgs(r record.Stored) (reason, basis, at string) {
 		return "", "", ""
 	}
 	return r.Revocation.Reason, r.Revocation.Basis, ts(r.Revocation.At)
+}
+
+func versionArgs(v record.Version, leafIndex any) []any {
+	return []any{v.RecordID, v.Version, string(v.Change), ts(v.At), v.Payload, v.Note, append([]byte{}, v.State...), v.Salt, leafIndex}
 }

@@ -1,0 +1,170 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"pubcredit/internal/clock"
+	"pubcredit/internal/errs"
+)
+
+// Store keeps the log. Leaves are appended by the stores of the events they
+// commit to, in the same transaction as the event; the Store here reads them
+// and keeps the tree hashes and checkpoints.
+type Store interface {
+	// LeafCount returns the number of leaves appended (committed).
+	LeafCount(ctx context.Context) (int64, error)
+	// Leaves returns the leaf bytes with start <= index < end, in order.
+	// It MUST return exactly end-start leaves or an error.
+	Leaves(ctx context.Context, start, end int64) ([][]byte, error)
+	// ReadHashes returns the stored hashes at the tlog stored-hash indexes,
+	// in order. It MUST return a slice of the same length as indexes or an error.
+	ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, error)
+	// Integrate stores the hashes of leaves [from, to) (tlog stored-hash
+	// indexes StoredHashCount(from) onward, in order) and the signed
+	// checkpoint of size to, atomically. It returns Conflict when the newest
+	// checkpoint's size is not from (another integrator got there first).
+	Integrate(ctx context.Context, from, to int64, hashes []tlog.Hash, signed []byte, at time.Time) error
+	// LatestCheckpoint returns the newest signed checkpoint and its size.
+	// Returns NotFound when there is none yet.
+	LatestCheckpoint(ctx context.Context) (signed []byte, size int64, err error)
+}
+
+// Log integrates appended leaves into the tree, signs checkpoints, and
+// answers proofs.
+type Log struct {
+	Store  Store
+	Signer *Signer
+	Clock  clock.Clock
+	// Batch bounds the leaves integrated per transaction.
+	Batch int
+}
+
+// hashReader reads stored hashes from the store, or from hashes just
+// computed but not stored yet.
+type hashReader struct {
+	ctx     context.Context
+	store   Store
+	pending map[int64]tlog.Hash
+}
+
+func (r hashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	var missing []int64
+	for i, ix := range indexes {
+		if h, ok := r.pending[ix]; ok {
+			out[i] = h
+		} else {
+			missing = append(missing, ix)
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	got, err := r.store.ReadHashes(r.ctx, missing)
+	if err != nil {
+		return nil, err
+	}
+	if len(got) != len(missing) {
+		return nil, errs.E(errs.Internal, "ledger: %d hashes for %d indexes", len(got), len(missing))
+	}
+	j := 0
+	for i, ix := range indexes {
+		if _, ok := r.pending[ix]; !ok {
+			out[i] = got[j]
+			j++
+		}
+	}
+	return out, nil
+}
+
+// Reader returns a tlog.HashReader over the stored hashes.
+func (l *Log) Reader(ctx context.Context) tlog.HashReader {
+	return hashReader{ctx: ctx, store: l.Store}
+}
+
+// Integrate extends the tree over every appended leaf not yet covered by a
+// checkpoint and signs a new checkpoint, in batches. It returns the size of
+// the newest checkpoint. Safe to run from several processes: a lost race is
+// not an error.
+func (l *Log) Integrate(ctx context.Context) (int64, error) {
+	for {
+		_, size, err := l.Store.LatestCheckpoint(ctx)
+		first := errors.Is(err, errs.NotFound) // the empty log gets a checkpoint too
+		if first {
+			size, err = 0, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		count, err := l.Store.LeafCount(ctx)
+		if err != nil {
+			return size, err
+		}
+		if count <= size && !first {
+			return size, nil
+		}
+		to := min(count, size+int64(max(l.Batch, 1000)))
+		leaves, err := l.Store.Leaves(ctx, size, to)
+		if err != nil {
+			return size, err
+		}
+		r := hashReader{ctx: ctx, store: l.Store, pending: map[int64]tlog.Hash{}}
+		var hashes []tlog.Hash
+		for i, data := range leaves {
+			hs, err := tlog.StoredHashes(size+int64(i), data, r)
+			if err != nil {
+				return size, err
+			}
+			base := tlog.StoredHashCount(size + int64(i))
+			for k, h := range hs {
+				r.pending[base+int64(k)] = h
+			}
+			hashes = append(hashes, hs...)
+		}
+		root, err := tlog.TreeHash(to, r)
+		if err != nil {
+			return size, err
+		}
+		signed, err := l.Signer.SignCheckpoint(Checkpoint{Origin: l.Signer.Name(), Size: to, Root: root})
+		if err != nil {
+			return size, err
+		}
+		err = l.Store.Integrate(ctx, size, to, hashes, signed, l.Clock.Now().UTC())
+		if errors.Is(err, errs.Conflict) {
+			continue // another integrator moved on; look again
+		}
+		if err != nil {
+			return size, err
+		}
+		if to == count {
+			return to, nil
+		}
+	}
+}
+
+// Run integrates every interval until ctx ends; errors are reported to
+// report and retried.
+func (l *Log) Run(ctx context.Context, interval time.Duration, report func(error)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := l.Integrate(ctx); err != nil && ctx.Err() == nil {
+			report(err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Latest returns the newest signed checkpoint and its size; NotFound before
+// the first.
+func (l *Log) Latest(ctx context.Context) ([]byte, int64, error) {
+	return l.Store.LatestCheckpoint(ctx)
+}
