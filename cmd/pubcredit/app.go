@@ -14,6 +14,7 @@ import (
 	"pubcredit/internal/clock"
 	"pubcredit/internal/config"
 	"pubcredit/internal/ingest"
+	"pubcredit/internal/ledger"
 	"pubcredit/internal/profile"
 	"pubcredit/internal/record"
 	"pubcredit/internal/store/postgres"
@@ -27,6 +28,7 @@ type Store interface {
 	record.Store
 	access.Store
 	ingest.Store
+	ledger.Store
 	Ping(ctx context.Context) error
 	SchemaVersion(ctx context.Context) (have, want int, err error)
 	Migrate(ctx context.Context) error
@@ -46,6 +48,8 @@ type App struct {
 	Records  *record.Service
 	Batches  *ingest.Service
 	Profiles *profile.Service
+	Signer   *ledger.Signer
+	Ledger   *ledger.Log
 }
 
 // openStore opens the configured database without migrating it.
@@ -90,12 +94,18 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, clk clock
 	if err != nil {
 		return nil, fmt.Errorf("database %s: %w", cfg.Redacted(), err)
 	}
-	a := &App{Config: cfg, Store: st, close: closeFn, Keys: keys, Catalog: cat, Clock: clk, Log: log}
+	signer, err := ledger.NewSigner(cfg.LedgerOrigin, keys.Signer())
+	if err != nil {
+		closeFn()
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	a := &App{Config: cfg, Store: st, close: closeFn, Keys: keys, Catalog: cat, Clock: clk, Log: log, Signer: signer}
+	a.Ledger = &ledger.Log{Store: st, Signer: signer, Clock: clk, Batch: 10000}
 	a.Auth = &auth.Service{Store: st, Clock: clk, Items: cat}
 	a.Access = &access.Log{Store: st, Clock: clk}
 	a.Records = &record.Service{
 		Store: st, Catalog: cat, Keys: keys, Clock: clk, Location: cfg.Location(), Access: a.Access,
-		Thresholds: record.Thresholds{MinorMax: cfg.FineMinor, SeriousMin: cfg.FineSerious},
+		Thresholds: record.Thresholds{MinorMax: cfg.FineMinor, SeriousMin: cfg.FineSerious}, Ledger: a.Ledger,
 	}
 	a.Batches = &ingest.Service{Store: st, Records: a.Records, Clock: clk, ChunkRows: cfg.ChunkRows, MaxRows: cfg.MaxRows, Answered: 100}
 	a.Profiles = &profile.Service{Records: a.Records, Keys: keys, Access: a.Access}

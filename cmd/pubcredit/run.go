@@ -27,6 +27,7 @@ Usage:
   pubcredit dept list | token CODE | disable CODE
   pubcredit import FILE --dept CODE [--item ITEM] [--format ndjson|csv|xlsx]
   pubcredit demo    [--people N]                          fill the store with synthetic data
+  pubcredit verify-receipt FILE --key KEY                 check a record's ledger receipt offline
   pubcredit version
 
 Common flags (also env PUBCREDIT_*): --db sqlite:PATH|postgres://..., --keys FILE,
@@ -56,7 +57,7 @@ func RunEnv(ctx context.Context, args []string, env Env) int {
 	}
 	cmds := map[string]func(context.Context, []string, Env) error{
 		"serve": cmdServe, "migrate": cmdMigrate, "dept": cmdDept, "import": cmdImport,
-		"demo": cmdDemo, "version": cmdVersion,
+		"demo": cmdDemo, "version": cmdVersion, "verify-receipt": cmdVerifyReceipt,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

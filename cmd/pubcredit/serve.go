@@ -43,7 +43,7 @@ func cmdServe(ctx context.Context, args []string, env Env) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a := &api.API{
-		Catalog: app.Catalog, Records: app.Records, Batches: app.Batches, Profiles: app.Profiles, Clock: app.Clock,
+		Catalog: app.Catalog, Records: app.Records, Batches: app.Batches, Profiles: app.Profiles, Ledger: app.Ledger, Clock: app.Clock,
 		MaxBody: cfg.MaxBody, MaxBatch: cfg.MaxBatch, Ready: app.ready,
 	}
 	srv := httpserver.New(cfg.Addr, a.Routes(), app.Auth, log, reg,
@@ -74,6 +74,16 @@ func cmdServe(ctx context.Context, args []string, env Env) error {
 	} else {
 		fmt.Fprintf(env.Stdout, "pubcredit listening on http://%s\n", ln.Addr())
 	}
+
+	// The ledger integrator: every committed leaf is under a signed
+	// checkpoint within a second. It catches up at once on start, so a
+	// crash between a commit and its checkpoint loses nothing.
+	if _, err := app.Ledger.Integrate(ctx); err != nil {
+		log.Error("ledger integration", "err", err.Error())
+	}
+	jobs, stopJobs := context.WithCancel(ctx)
+	defer stopJobs()
+	go app.Ledger.Run(jobs, 250*time.Millisecond, func(err error) { log.Error("ledger integration", "err", err.Error()) })
 
 	errc := make(chan error, len(servers))
 	for i, s := range servers {

@@ -18,6 +18,7 @@ import (
 	"pubcredit/internal/clock"
 	"pubcredit/internal/errs"
 	"pubcredit/internal/ingest"
+	"pubcredit/internal/ledger"
 	"pubcredit/internal/profile"
 	"pubcredit/internal/record"
 )
@@ -28,6 +29,7 @@ type API struct {
 	Records  *record.Service
 	Batches  *ingest.Service
 	Profiles *profile.Service
+	Ledger   *ledger.Log
 	Clock    clock.Clock
 	MaxBody  int64 // bytes in a JSON body
 	MaxBatch int64 // bytes in a batch upload
@@ -62,6 +64,12 @@ func (a *API) Routes() []Route {
 		{"GET /api/v1/batches/{id}/rejections", a.batchRejections},
 		{"GET /api/v1/subjects/{id_number}/file", a.subjectFile},
 		{"GET /api/v1/audit/access", a.auditAccess},
+		{"GET /api/v1/records/{id}/receipt", a.recordReceipt},
+		{"GET /api/v1/ledger/checkpoint", a.ledgerCheckpoint},
+		{"GET /api/v1/ledger/key", a.ledgerKey},
+		{"GET /api/v1/ledger/proofs/inclusion", a.inclusionProof},
+		{"GET /api/v1/ledger/proofs/consistency", a.consistencyProof},
+		{"GET /api/v1/ledger/tile/{path...}", a.ledgerTile},
 	}
 }
 

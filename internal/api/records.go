@@ -144,9 +144,10 @@ func (a *API) revokeRecord(w http.ResponseWriter, r *http.Request) error {
 }
 
 type versionJSON struct {
-	Version int           `json:"version"`
-	Change  record.Change `json:"change"`
-	At      time.Time     `json:"at"`
+	Version   int           `json:"version"`
+	Change    record.Change `json:"change"`
+	At        time.Time     `json:"at"`
+	LeafIndex *int64        `json:"leaf_index"` // the version's place in the ledger; null when not ledgered
 }
 
 // recordVersions is the history of a record: which versions exist, when and
@@ -162,7 +163,10 @@ func (a *API) recordVersions(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := make([]versionJSON, len(vs))
 	for i, v := range vs {
-		out[i] = versionJSON{v.Version, v.Change, v.At}
+		out[i] = versionJSON{Version: v.Version, Change: v.Change, At: v.At}
+		if v.LeafIndex >= 0 {
+			out[i].LeafIndex = &v.LeafIndex
+		}
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"id": r.PathValue("id"), "versions": out})
 }

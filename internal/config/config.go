@@ -35,6 +35,9 @@ type Config struct {
 	WriteTimeout time.Duration `yaml:"write_timeout"`
 	IdleTimeout  time.Duration `yaml:"idle_timeout"`
 	LogLevel     string        `yaml:"log_level"`
+	// LedgerOrigin names the log in its checkpoints and its verifier key
+	// (C2SP tlog-checkpoint origin), e.g. credit.example.gov.cn/pubcredit.
+	LedgerOrigin string `yaml:"ledger_origin"`
 }
 
 // Default returns the shipped defaults.
@@ -55,6 +58,7 @@ func Default() Config {
 		WriteTimeout: 10 * time.Minute,
 		IdleTimeout:  2 * time.Minute,
 		LogLevel:     "info",
+		LedgerOrigin: "pubcredit.local/ledger",
 	}
 }
 
@@ -119,6 +123,9 @@ func (c Config) Validate() error {
 			bad("%s: must be positive", name)
 		}
 	}
+	if c.LedgerOrigin == "" || strings.ContainsAny(c.LedgerOrigin, " +\n\t") {
+		bad("ledger_origin: %q must be a name without spaces or '+'", c.LedgerOrigin)
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -179,6 +186,7 @@ func LoadWith(fs *flag.FlagSet, args []string, getenv func(string) string, own f
 	fs.StringVar(&c.Catalog, "catalog", c.Catalog, "directory of catalog item files replacing the shipped catalog (env PUBCREDIT_CATALOG)")
 	fs.StringVar(&c.Timezone, "timezone", c.Timezone, "the city's time zone (env PUBCREDIT_TIMEZONE)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (env PUBCREDIT_LOG_LEVEL)")
+	fs.StringVar(&c.LedgerOrigin, "ledger-origin", c.LedgerOrigin, "the ledger's name in checkpoints and its key (env PUBCREDIT_LEDGER_ORIGIN)")
 	if own != nil {
 		own(&c)
 	}
@@ -199,7 +207,7 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 	str := map[string]*string{
 		"PUBCREDIT_DB": &c.DB, "PUBCREDIT_ADDR": &c.Addr, "PUBCREDIT_ADMIN_ADDR": &c.AdminAddr,
 		"PUBCREDIT_KEYS": &c.Keys, "PUBCREDIT_CATALOG": &c.Catalog, "PUBCREDIT_TIMEZONE": &c.Timezone,
-		"PUBCREDIT_LOG_LEVEL": &c.LogLevel,
+		"PUBCREDIT_LOG_LEVEL": &c.LogLevel, "PUBCREDIT_LEDGER_ORIGIN": &c.LedgerOrigin,
 	}
 	for k, p := range str {
 		if v := getenv(k); v != "" {

@@ -168,3 +168,85 @@ func (l *Log) Run(ctx context.Context, interval time.Duration, report func(error
 func (l *Log) Latest(ctx context.Context) ([]byte, int64, error) {
 	return l.Store.LatestCheckpoint(ctx)
 }
+
+// integrated returns the newest checkpoint and its size; Unavailable before
+// the first (the integrator makes one within a second of start).
+func (l *Log) integrated(ctx context.Context) ([]byte, int64, error) {
+	signed, size, err := l.Store.LatestCheckpoint(ctx)
+	if errors.Is(err, errs.NotFound) {
+		return nil, 0, errs.E(errs.Unavailable, "the ledger has no checkpoint yet; retry in a second")
+	}
+	return signed, size, err
+}
+
+// Inclusion proves that leaf index is in the tree of size leaves. size must
+// not exceed the newest checkpoint's: Malformed otherwise.
+func (l *Log) Inclusion(ctx context.Context, index, size int64) (InclusionProof, error) {
+	_, newest, err := l.integrated(ctx)
+	if err != nil {
+		return InclusionProof{}, err
+	}
+	if size > newest {
+		return InclusionProof{}, errs.E(errs.Malformed, "size %d is beyond the newest checkpoint (size %d)", size, newest)
+	}
+	return ProveInclusion(index, size, l.Reader(ctx))
+}
+
+// Consistency proves that the tree of from leaves is a prefix of the tree of
+// to leaves, both within the newest checkpoint.
+func (l *Log) Consistency(ctx context.Context, from, to int64) (ConsistencyProof, error) {
+	_, newest, err := l.integrated(ctx)
+	if err != nil {
+		return ConsistencyProof{}, err
+	}
+	if to > newest {
+		return ConsistencyProof{}, errs.E(errs.Malformed, "to %d is beyond the newest checkpoint (size %d)", to, newest)
+	}
+	return ProveConsistency(from, to, l.Reader(ctx))
+}
+
+// Tile returns a hash tile or an entry bundle of the tree of the newest
+// checkpoint (C2SP tlog-tiles). NotFound for a tile beyond it.
+func (l *Log) Tile(ctx context.Context, t TilePath) ([]byte, error) {
+	_, size, err := l.integrated(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !t.Entries {
+		return HashTile(t, size, l.Reader(ctx))
+	}
+	if err := t.CheckSize(size); err != nil {
+		return nil, err
+	}
+	start := t.Index * TileWidth
+	leaves, err := l.Store.Leaves(ctx, start, start+int64(t.Width))
+	if err != nil {
+		return nil, err
+	}
+	return EntryBundle(leaves), nil
+}
+
+// Receipt builds the receipt of the leaf at index against the newest
+// checkpoint. Unavailable while the leaf is not yet covered by a checkpoint
+// (within a second of its commit).
+func (l *Log) Receipt(ctx context.Context, index int64, inputs map[string]any) (Receipt, error) {
+	signed, size, err := l.integrated(ctx)
+	if err != nil {
+		return Receipt{}, err
+	}
+	if index < 0 {
+		return Receipt{}, errs.E(errs.NotFound, "this event is not in the ledger")
+	}
+	if index >= size {
+		return Receipt{}, errs.E(errs.Unavailable, "the ledger has not yet covered leaf %d in a checkpoint; retry in a second", index)
+	}
+	leaves, err := l.Store.Leaves(ctx, index, index+1)
+	if err != nil {
+		return Receipt{}, err
+	}
+	proof, err := ProveInclusion(index, size, l.Reader(ctx))
+	if err != nil {
+		return Receipt{}, err
+	}
+	return Receipt{Format: ReceiptVersion, Leaf: string(leaves[0]), Index: index, Inputs: inputs, Checkpoint: string(signed), Proof: proof}, nil
+}

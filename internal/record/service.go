@@ -16,6 +16,7 @@ import (
 	"pubcredit/internal/clock"
 	"pubcredit/internal/errs"
 	"pubcredit/internal/ids"
+	"pubcredit/internal/ledger"
 	"pubcredit/internal/vault"
 )
 
@@ -31,6 +32,7 @@ type Service struct {
 	// NoLedger switches ledger commitments off. Benchmarks only: it exists
 	// to measure what the ledger costs.
 	NoLedger bool
+	Ledger   *ledger.Log // for receipts
 }
 
 // Result is the outcome of one submission.
@@ -441,4 +443,28 @@ func (s *Service) Person(ctx context.Context, key []byte) (idType, number, name 
 		return "", "", "", errs.Wrap(errs.Internal, err, "subject cannot be decrypted")
 	}
 	return subj.IDType, string(n), string(nm), nil
+}
+
+// Receipt returns the ledger receipt of the current version of a record to
+// the department that submitted it: the leaf, a signed checkpoint and the
+// inclusion proof, with the commitment's salt-free inputs.
+// Returns NotFound, or Unavailable within a second of a change, before the
+// ledger has checkpointed it.
+func (s *Service) Receipt(ctx context.Context, p *auth.Principal, id string) (ledger.Receipt, error) {
+	st, err := s.own(ctx, p, id)
+	if err != nil {
+		return ledger.Receipt{}, err
+	}
+	vs, err := s.Store.Versions(ctx, id)
+	if err != nil {
+		return ledger.Receipt{}, err
+	}
+	if len(vs) == 0 {
+		return ledger.Receipt{}, errs.E(errs.Internal, "record %s has no versions", id)
+	}
+	v := vs[len(vs)-1]
+	return s.Ledger.Receipt(ctx, v.LeafIndex, map[string]any{
+		"kind": LeafKind, "event_id": EventID(id, v.Version), "record_id": id, "version": v.Version,
+		"change": v.Change, "at": stamp(v.At), "item": st.Item, "department": st.Dept,
+	})
 }
