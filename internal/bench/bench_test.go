@@ -9,9 +9,7 @@ package bench
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -54,6 +52,49 @@ type Store interface {
 	Migrate(ctx context.Context) error
 }
 
+// BenchmarkLedgerCost ingests the same file twice on each engine, with leaf
+// appends off and on, and reports the ratio (target: at least 0.85).
+func BenchmarkLedgerCost(b *testing.B) {
+	path := batchFile(b, *rows)
+	for _, engine := range []string{"sqlite", "postgres"} {
+		b.Run(engine, func(b *testing.B) {
+			for b.Loop() {
+				var durs [2]time.Duration
+				var n int
+				for i, on := range []bool{false, true} {
+					st, closeFn := openEngine(b, engine)
+					p := newPlatformLedger(b, st, on)
+					d, batch := p.ingestFile(b, path)
+					durs[i], n = d, batch.Rows
+					closeFn()
+				}
+				off, on := float64(n)/durs[0].Seconds(), float64(n)/durs[1].Seconds()
+				b.ReportMetric(off, "ledger_off_rows/s")
+				b.ReportMetric(on, "ledger_on_rows/s")
+				b.ReportMetric(on/off, "ratio")
+				b.Logf("%s: %d rows, ledger off %.0f rows/s, ledger on %.0f rows/s, ratio %.2f", engine, n, off, on, on/off)
+			}
+		})
+	}
+}
+
+// openEngine opens a fresh, empty store on the engine.
+func openEngine(b *testing.B, engine string) (Store, func()) {
+	b.Helper()
+	if engine == "sqlite" {
+		s, err := sqlite.Open(filepath.Join(b.TempDir(), "bench.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s, func() { s.Close() }
+	}
+	s, err := postgres.Open(context.Background(), pgtest.URL(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s, s.Close
+}
+
 type platform struct {
 	records  *record.Service
 	batches  *ingest.Service
@@ -61,7 +102,11 @@ type platform struct {
 	dept     *auth.Principal
 }
 
-func newPlatform(b *testing.B, st Store) *platform {
+func newPlatform(b *testing.B, st Store) *platform { return newPlatformLedger(b, st, true) }
+
+// newPlatformLedger wires the platform with leaf appends on or off (the
+// benchmark-only switch that measures what the ledger costs).
+func newPlatformLedger(b *testing.B, st Store, ledgerOn bool) *platform {
 	b.Helper()
 	ctx := context.Background()
 	if err := st.Migrate(ctx); err != nil {
@@ -80,8 +125,8 @@ func newPlatform(b *testing.B, st Store) *platform {
 	if err := st.CreateDept(ctx, auth.Dept{Code: "BENCH", Name: "bench", Submit: items, Read: items}); err != nil {
 		b.Fatal(err)
 	}
-	acc := &access.Log{Store: st, Clock: clk}
-	recs := &record.Service{Store: st, Catalog: cat, Keys: keys, Clock: clk, Location: cst, Thresholds: record.DefaultThresholds, Access: acc}
+	acc := &access.Log{Store: st, Clock: clk, NoLedger: !ledgerOn}
+	recs := &record.Service{Store: st, Catalog: cat, Keys: keys, Clock: clk, Location: cst, Thresholds: record.DefaultThresholds, Access: acc, NoLedger: !ledgerOn}
 	return &platform{
 		records:  recs,
 		batches:  &ingest.Service{Store: st, Records: recs, Clock: clk, ChunkRows: 5000, Answered: 100},
@@ -150,33 +195,6 @@ func resetPeakRSS() {
 	os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
 }
 
-// rawRow is one baseline row: the same shape and sizes the platform stores.
-type rawRow struct {
-	subjectKey, numberEnc, nameEnc, payload, hash []byte
-	id, ref                                       string
-}
-
-var stamp = time.Date(2026, 11, 30, 10, 0, 0, 0, cst)
-
-// rawRows yields n rows with two records per subject, cheaply.
-func rawRows(n int, yield func(i int, r rawRow) error) error {
-	buf := make([]byte, 1024)
-	rand.Read(buf)
-	for i := range n {
-		k := sha256.Sum256(fmt.Appendf(nil, "subject %d", i/2)) // keys are hashes, so inserts land at random
-		key := k[:]
-		r := rawRow{
-			subjectKey: key, numberEnc: buf[:47], nameEnc: buf[47:85], payload: buf[100:820], hash: buf[900:932],
-			id:  fmt.Sprintf("%012x%020x", stamp.UnixMilli()+int64(i/100), i), // time-ordered like ids.New, but repeatable
-			ref: "津市监罚〔2026〕" + strconv.Itoa(i) + "号",
-		}
-		if err := yield(i, r); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func report(b *testing.B, engine string, rows int, platformDur, rawDur time.Duration, peakMB float64) {
 	pr := float64(rows) / platformDur.Seconds()
 	rr := float64(rows) / rawDur.Seconds()
@@ -206,9 +224,12 @@ func BenchmarkIngestSQLite(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		newPlatform(b, raw) // same schema and department
-		rawDur := rawSQLite(b, raw, batch.Rows)
+		newPlatform(b, raw) // the same schema and department
 		raw.Close()
+		rawDur, n := rawSQLite(b, filepath.Join(dir, "platform.db"), filepath.Join(dir, "raw.db"))
+		if n != batch.Rows {
+			b.Fatalf("the baseline copied %d records, the platform stored %d", n, batch.Rows)
+		}
 		report(b, "sqlite", batch.Rows, platformDur, rawDur, peak)
 	}
 }
@@ -217,7 +238,8 @@ func BenchmarkIngestPostgres(b *testing.B) {
 	path := batchFile(b, *rows)
 	ctx := context.Background()
 	for b.Loop() {
-		st, err := postgres.Open(ctx, pgtest.URL(b))
+		src := pgtest.URL(b)
+		st, err := postgres.Open(ctx, src)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -227,14 +249,17 @@ func BenchmarkIngestPostgres(b *testing.B) {
 		peak := peakRSS()
 		st.Close()
 
-		url := pgtest.URL(b)
-		raw, err := postgres.Open(ctx, url)
+		dst := pgtest.URL(b)
+		raw, err := postgres.Open(ctx, dst)
 		if err != nil {
 			b.Fatal(err)
 		}
 		newPlatform(b, raw)
 		raw.Close()
-		rawDur := rawPostgres(b, url, batch.Rows)
+		rawDur, n := rawPostgres(b, src, dst)
+		if n != batch.Rows {
+			b.Fatalf("the baseline copied %d records, the platform stored %d", n, batch.Rows)
+		}
 		report(b, "postgres", batch.Rows, platformDur, rawDur, peak)
 	}
 }
@@ -246,22 +271,8 @@ func BenchmarkIngestPostgres(b *testing.B) {
 func BenchmarkFileLookup(b *testing.B) {
 	for _, engine := range []string{"sqlite", "postgres"} {
 		b.Run(engine, func(b *testing.B) {
-			var st Store
-			if engine == "sqlite" {
-				s, err := sqlite.Open(filepath.Join(b.TempDir(), "lookup.db"))
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer s.Close()
-				st = s
-			} else {
-				s, err := postgres.Open(context.Background(), pgtest.URL(b))
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer s.Close()
-				st = s
-			}
+			st, closeFn := openEngine(b, engine)
+			defer closeFn()
 			p := newPlatform(b, st)
 			target := fillStore(b, p, *lookupRecords)
 			ctx := context.Background()

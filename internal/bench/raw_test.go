@@ -3,7 +3,9 @@ package bench
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,103 +14,162 @@ import (
 	"pubcredit/internal/store/sqlite"
 )
 
-const rawStamp = "2026-11-30T02:00:00.000000000Z"
+// The raw baselines insert the very rows the platform stored (read back from
+// the platform's database, untimed) into a fresh database with the same
+// schema and indexes, by the fastest plain method of each engine: prepared
+// inserts in large transactions for SQLite, COPY for PostgreSQL. Only the
+// inserts are timed.
 
-// rawSQLite is the SQLite baseline: the same rows straight into the same
-// tables with prepared inserts in large transactions.
-func rawSQLite(b *testing.B, st *sqlite.Store, n int) time.Duration {
-	b.Helper()
+// rawTables are the tables a batch fills, in foreign-key order, with the
+// queries that read their rows in the order the platform wrote them (the
+// order of the file: a batch cannot be sorted before it is stored, and
+// sorted keys would make the baseline's index inserts sequential).
+var rawTables = []struct{ name, query string }{
+	{"subjects", `SELECT s.* FROM subjects s JOIN (SELECT subject_key, MIN(v.leaf_index) AS first FROM records r
+		JOIN record_versions v ON v.record_id = r.id GROUP BY subject_key) f ON f.subject_key = s.subject_key ORDER BY f.first`},
+	{"records", `SELECT r.* FROM records r JOIN record_versions v ON v.record_id = r.id AND v.version = 1 ORDER BY v.leaf_index`},
+	{"record_versions", `SELECT * FROM record_versions ORDER BY leaf_index`},
+	{"ledger_leaves", `SELECT * FROM ledger_leaves ORDER BY idx`},
+}
+
+const rawChunk = 10000
+
+func sqliteDSN(path string) string {
 	q := url.Values{}
 	for _, p := range sqlite.Pragmas {
 		q.Add("_pragma", p)
 	}
-	db, err := sql.Open("sqlite", "file:"+st.Path()+"?"+q.Encode()+"&_txlock=immediate")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(1)
-	ctx := context.Background()
-	start := time.Now()
-	var tx *sql.Tx
-	var sub, rec, ver *sql.Stmt
-	begin := func() {
-		var err error
-		if tx, err = db.BeginTx(ctx, nil); err != nil {
-			b.Fatal(err)
-		}
-		sub, _ = tx.Prepare(`INSERT INTO subjects (subject_key, id_type, number_enc, name_enc, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
-		rec, _ = tx.Prepare(`INSERT INTO records (id, dept, ref, item, subject_key, version, status, severity, display_from, earliest_end, display_end, public,
-			payload, content_hash, created_at, updated_at) VALUES (?, 'BENCH', ?, 'XZCF', ?, 1, 'active', 'general', '2026-05-01', '2026-08-01', '2027-05-01', 0, ?, ?, ?, ?)`)
-		ver, _ = tx.Prepare(`INSERT INTO record_versions (record_id, version, change, at, payload) VALUES (?, 1, 'created', ?, ?)`)
-	}
-	begin()
-	err = rawRows(n, func(i int, r rawRow) error {
-		if _, err := sub.Exec(r.subjectKey, "resident_id", r.numberEnc, r.nameEnc, rawStamp); err != nil {
-			return err
-		}
-		if _, err := rec.Exec(r.id, r.ref, r.subjectKey, r.payload, r.hash, rawStamp, rawStamp); err != nil {
-			return err
-		}
-		if _, err := ver.Exec(r.id, rawStamp, r.payload); err != nil {
-			return err
-		}
-		if (i+1)%10000 == 0 {
-			if err := tx.Commit(); err != nil {
-				return err
-			}
-			begin()
-		}
-		return nil
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
-		b.Fatal(err)
-	}
-	return time.Since(start)
+	return "file:" + path + "?" + q.Encode() + "&_txlock=immediate"
 }
 
-// rawPostgres is the PostgreSQL baseline: the same rows into the same tables
-// with COPY, in one transaction.
-func rawPostgres(b *testing.B, url string, n int) time.Duration {
+// rawSQLite copies the batch's rows from src into dst (migrated, with the
+// department) and returns the time spent inserting.
+func rawSQLite(b *testing.B, src, dst string) (time.Duration, int) {
 	b.Helper()
+	from, err := sql.Open("sqlite", sqliteDSN(src))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer from.Close()
+	to, err := sql.Open("sqlite", sqliteDSN(dst))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer to.Close()
+	to.SetMaxOpenConns(1)
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	stamp, _ := time.Parse(time.RFC3339, "2026-11-30T02:00:00Z")
-	day := func(s string) time.Time { t, _ := time.Parse("2006-01-02", s); return t }
-	start := time.Now()
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	copyRows := func(table string, cols []string, row func(r rawRow) []any, every int) {
-		var rowsBuf [][]any
-		rawRows(n, func(i int, r rawRow) error {
-			if i%every == 0 {
-				rowsBuf = append(rowsBuf, row(r))
+	var spent time.Duration
+	records := 0
+	for _, t := range rawTables {
+		rows, err := from.QueryContext(ctx, t.query)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		insert := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", t.name, strings.Join(cols, ", "), strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", "))
+		var chunk [][]any
+		flush := func() {
+			start := time.Now()
+			tx, err := to.BeginTx(ctx, nil)
+			if err != nil {
+				b.Fatal(err)
 			}
-			return nil
-		})
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(rowsBuf)); err != nil {
-			b.Fatalf("copy %s: %v", table, err)
+			stmt, err := tx.PrepareContext(ctx, insert)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, r := range chunk {
+				if _, err := stmt.ExecContext(ctx, r...); err != nil {
+					b.Fatalf("%s: %v", t.name, err)
+				}
+			}
+			stmt.Close()
+			if err := tx.Commit(); err != nil {
+				b.Fatal(err)
+			}
+			spent += time.Since(start)
+			chunk = chunk[:0]
+		}
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				b.Fatal(err)
+			}
+			if chunk = append(chunk, vals); len(chunk) == rawChunk {
+				flush()
+			}
+			if t.name == "records" {
+				records++
+			}
+		}
+		if err := rows.Err(); err != nil {
+			b.Fatal(err)
+		}
+		rows.Close()
+		if len(chunk) > 0 {
+			flush()
 		}
 	}
-	copyRows("subjects", []string{"subject_key", "id_type", "number_enc", "name_enc", "created_at"},
-		func(r rawRow) []any { return []any{r.subjectKey, "resident_id", r.numberEnc, r.nameEnc, stamp} }, 2)
-	copyRows("records", []string{"id", "dept", "ref", "item", "subject_key", "version", "status", "severity", "display_from", "earliest_end", "display_end", "public", "payload", "content_hash", "created_at", "updated_at"},
-		func(r rawRow) []any {
-			return []any{r.id, "BENCH", r.ref, "XZCF", r.subjectKey, 1, "active", "general", day("2026-05-01"), day("2026-08-01"), day("2027-05-01"), false, r.payload, r.hash, stamp, stamp}
-		}, 1)
-	copyRows("record_versions", []string{"record_id", "version", "change", "at", "payload"},
-		func(r rawRow) []any { return []any{r.id, 1, "created", stamp, r.payload} }, 1)
+	return spent, records
+}
+
+// rawPostgres copies the batch's rows from the database at src into the one
+// at dst with COPY, in one transaction, and returns the time spent copying.
+func rawPostgres(b *testing.B, src, dst string) (time.Duration, int) {
+	b.Helper()
+	ctx := context.Background()
+	from, err := pgx.Connect(ctx, src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer from.Close(ctx)
+	to, err := pgx.Connect(ctx, dst)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer to.Close(ctx)
+	var spent time.Duration
+	records := 0
+	tx, err := to.Begin(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, t := range rawTables {
+		rows, err := from.Query(ctx, t.query)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var cols []string
+		for _, f := range rows.FieldDescriptions() {
+			cols = append(cols, f.Name)
+		}
+		var all [][]any
+		for rows.Next() {
+			vals, err := rows.Values()
+			if err != nil {
+				b.Fatal(err)
+			}
+			all = append(all, vals)
+		}
+		if err := rows.Err(); err != nil {
+			b.Fatal(err)
+		}
+		if t.name == "records" {
+			records = len(all)
+		}
+		start := time.Now()
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{t.name}, cols, pgx.CopyFromRows(all)); err != nil {
+			b.Fatalf("copy %s: %v", t.name, err)
+		}
+		spent += time.Since(start)
+	}
+	start := time.Now()
 	if err := tx.Commit(ctx); err != nil {
 		b.Fatal(err)
 	}
-	return time.Since(start)
+	return spent + time.Since(start), records
 }

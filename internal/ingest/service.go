@@ -71,7 +71,7 @@ func (s *Service) Run(ctx context.Context, p *auth.Principal, format string, bod
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	read, chunks := make(chan chunk, 1), make(chan chunk, 1)
+	read, chunks := make(chan chunk), make(chan chunk) // unbuffered: at most one chunk per stage in memory
 	go s.read(ctx, rd, read)
 	go s.prepare(ctx, p, read, chunks)
 

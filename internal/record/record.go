@@ -7,6 +7,7 @@ package record
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"strconv"
@@ -209,17 +210,17 @@ func StateOf(st Stored) []byte {
 
 func stamp(t time.Time) string { return t.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano) }
 
-// Committed is the content a version's ledger leaf commits to.
+// Committed is the content a version's ledger leaf commits to: a versioned
+// binary encoding, each field as a uvarint length and its bytes, in a fixed
+// order (record id, version, change, time, payload, note, state).
 func (v Version) Committed() []byte {
-	b, _ := json.Marshal(struct {
-		RecordID string          `json:"record_id"`
-		Version  int             `json:"version"`
-		Change   Change          `json:"change"`
-		At       string          `json:"at"`
-		Payload  []byte          `json:"payload"`
-		Note     []byte          `json:"note"`
-		State    json.RawMessage `json:"state"`
-	}{v.RecordID, v.Version, v.Change, stamp(v.At), v.Payload, v.Note, v.State})
+	at := stamp(v.At)
+	b := make([]byte, 0, 64+len(v.RecordID)+len(at)+len(v.Payload)+len(v.Note)+len(v.State))
+	b = append(b, "pubcredit-record-version/v1\n"...)
+	for _, f := range [][]byte{[]byte(v.RecordID), strconv.AppendInt(nil, int64(v.Version), 10), []byte(v.Change), []byte(at), v.Payload, v.Note, v.State} {
+		b = binary.AppendUvarint(b, uint64(len(f)))
+		b = append(b, f...)
+	}
 	return b
 }
 

@@ -3,9 +3,11 @@ package record
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -210,11 +212,18 @@ func truncate(s string, n int) string {
 	return string([]rune(s)[:n]) + "…"
 }
 
+// recordAAD binds a record's sealed payload to its id and version (notes use
+// the negative version), so that a payload moved to another row or version
+// does not open.
 func recordAAD(id string, version int) []byte {
-	return fmt.Appendf(nil, "record:%s:%d", id, version)
+	b := append(append(make([]byte, 0, 48), "record:"...), id...)
+	return strconv.AppendInt(append(b, ':'), int64(version), 10)
 }
 
-func subjectAAD(key []byte) []byte { return fmt.Appendf(nil, "subject:%x", key) }
+// subjectAAD binds a person's sealed number and name to their lookup key.
+func subjectAAD(key []byte) []byte {
+	return hex.AppendEncode(append(make([]byte, 0, 8+2*len(key)), "subject:"...), key)
+}
 
 func (s *Service) seal(rec Record) (Stored, error) {
 	canon, err := json.Marshal(rec.Content)

@@ -137,7 +137,7 @@ func (s *Store) ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, e
 // Integrate stores hashes and a checkpoint, if the newest checkpoint is
 // still at from.
 func (s *Store) Integrate(ctx context.Context, from, to int64, hashes []tlog.Hash, signed []byte, at time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var cur sql.NullInt64
 		if err := tx.QueryRowContext(ctx, `SELECT MAX(size) FROM ledger_checkpoints`).Scan(&cur); err != nil {
 			return err

@@ -17,7 +17,7 @@ var _ record.Store = (*Store)(nil)
 // one transaction; a record whose (dept, ref) exists is reported, not inserted.
 func (s *Store) CreateRecords(ctx context.Context, subjects []record.SealedSubject, recs []record.Stored, versions []record.Version) ([]record.Outcome, error) {
 	out := make([]record.Outcome, len(recs))
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		subStmt, err := tx.PrepareContext(ctx, insertSubject)
 		if err != nil {
 			return err
@@ -119,7 +119,7 @@ func (s *Store) Record(ctx context.Context, id string) (record.Stored, error) {
 
 // UpdateRecord replaces a record at version rec.Version-1 and appends v.
 func (s *Store) UpdateRecord(ctx context.Context, subject *record.SealedSubject, r record.Stored, v record.Version) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if subject != nil {
 			if _, err := tx.ExecContext(ctx, insertSubject, subject.Key, subject.IDType, subject.Number, subject.Name, ts(r.UpdatedAt)); err != nil {
 				return err
