@@ -15,6 +15,7 @@ import (
 	"pubcredit/internal/config"
 	"pubcredit/internal/ingest"
 	"pubcredit/internal/ledger"
+	"pubcredit/internal/listing"
 	"pubcredit/internal/profile"
 	"pubcredit/internal/record"
 	"pubcredit/internal/store/postgres"
@@ -29,6 +30,7 @@ type Store interface {
 	access.Store
 	ingest.Store
 	ledger.Store
+	listing.Store
 	Ping(ctx context.Context) error
 	SchemaVersion(ctx context.Context) (have, want int, err error)
 	Migrate(ctx context.Context) error
@@ -50,6 +52,8 @@ type App struct {
 	Profiles *profile.Service
 	Signer   *ledger.Signer
 	Ledger   *ledger.Log
+	Calendar *clock.Calendar
+	Lists    *listing.Service
 }
 
 // openStore opens the configured database without migrating it.
@@ -109,6 +113,17 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, clk clock
 	}
 	a.Batches = &ingest.Service{Store: st, Records: a.Records, Clock: clk, ChunkRows: cfg.ChunkRows, MaxRows: cfg.MaxRows, Answered: 100}
 	a.Profiles = &profile.Service{Records: a.Records, Keys: keys, Access: a.Access}
+	if a.Calendar, err = clock.LoadCalendars(catalogfs.Calendars()); err != nil {
+		closeFn()
+		return nil, fmt.Errorf("working-day calendar: %w", err)
+	}
+	types, err := listing.LoadTypes(catalogfs.Lists(), cat)
+	if err != nil {
+		closeFn()
+		return nil, fmt.Errorf("list types: %w", err)
+	}
+	a.Lists = &listing.Service{Types: types, Store: st, Records: a.Records, Calendar: a.Calendar, Clock: clk}
+	a.Auth.Lists = types.Codes
 	return a, nil
 }
 

@@ -20,7 +20,7 @@ func cmdDept(ctx context.Context, args []string, env Env) error {
 		return usageError("dept needs a subcommand: add, list, token, disable")
 	}
 	sub, rest := args[0], args[1:]
-	var code, name, uscc, submit, read, auditor string
+	var code, name, uscc, submit, read, auditor, lists, matters string
 	var expires time.Duration
 	cfg, log, fs, err := setup("dept "+sub, rest, env, func(fs *flag.FlagSet, c *config.Config) {
 		if sub == "add" {
@@ -30,6 +30,8 @@ func cmdDept(ctx context.Context, args []string, env Env) error {
 			fs.StringVar(&submit, "submit", "", "catalog items the department may submit, comma-separated")
 			fs.StringVar(&read, "read", "", "catalog items the department may read, comma-separated")
 			fs.StringVar(&auditor, "auditor", "", "instead of a department, create an auditor token with this name")
+			fs.StringVar(&lists, "lists", "", "lists the department owns (enters and removes people), comma-separated")
+			fs.StringVar(&matters, "matters", "", "counter matters the department checks people for, comma-separated")
 		}
 		if sub == "add" || sub == "token" {
 			fs.DurationVar(&expires, "expires", 0, "token lifetime (e.g. 8760h); 0 never expires")
@@ -67,25 +69,27 @@ func cmdDept(ctx context.Context, args []string, env Env) error {
 			}
 			uscc = n
 		}
-		token, err := app.Auth.AddDept(ctx, auth.Dept{Code: code, Name: name, USCC: uscc, Submit: splitList(submit), Read: splitList(read)})
+		token, err := app.Auth.AddDept(ctx, auth.Dept{Code: code, Name: name, USCC: uscc, Submit: splitList(submit), Read: splitList(read),
+			Lists: splitList(lists), Matters: splitList(matters)})
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(env.Stdout, "department %s (%s) added: submit [%s], read [%s]\ntoken (shown once, keep it secret):\n%s\n",
-			code, name, submit, read, token)
+		fmt.Fprintf(env.Stdout, "department %s (%s) added: submit [%s], read [%s], lists [%s], matters [%s]\ntoken (shown once, keep it secret):\n%s\n",
+			code, name, submit, read, lists, matters, token)
 	case "list":
 		depts, err := app.Store.Depts(ctx)
 		if err != nil {
 			return err
 		}
 		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "CODE\tNAME\tUSCC\tSUBMIT\tREAD\tSTATUS")
+		fmt.Fprintln(tw, "CODE\tNAME\tUSCC\tSUBMIT\tREAD\tLISTS\tMATTERS\tSTATUS")
 		for _, d := range depts {
 			status := "active"
 			if d.Disabled {
 				status = "disabled"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.Code, d.Name, d.USCC, strings.Join(d.Submit, ","), strings.Join(d.Read, ","), status)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.Code, d.Name, d.USCC, strings.Join(d.Submit, ","), strings.Join(d.Read, ","),
+				strings.Join(d.Lists, ","), strings.Join(d.Matters, ","), status)
 		}
 		return tw.Flush()
 	case "token":

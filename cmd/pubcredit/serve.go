@@ -43,7 +43,7 @@ func cmdServe(ctx context.Context, args []string, env Env) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a := &api.API{
-		Catalog: app.Catalog, Records: app.Records, Batches: app.Batches, Profiles: app.Profiles, Ledger: app.Ledger, Clock: app.Clock,
+		Catalog: app.Catalog, Records: app.Records, Batches: app.Batches, Profiles: app.Profiles, Ledger: app.Ledger, Lists: app.Lists, Calendar: app.Calendar, Clock: app.Clock,
 		MaxBody: cfg.MaxBody, MaxBatch: cfg.MaxBatch, Ready: app.ready,
 	}
 	srv := httpserver.New(cfg.Addr, a.Routes(), app.Auth, log, reg,
@@ -84,6 +84,9 @@ func cmdServe(ctx context.Context, args []string, env Env) error {
 	jobs, stopJobs := context.WithCancel(ctx)
 	defer stopJobs()
 	go app.Ledger.Run(jobs, 250*time.Millisecond, func(err error) { log.Error("ledger integration", "err", err.Error()) })
+	// List entries move on by date (notice periods end, terms expire); the
+	// job reads the stored state, so a restart catches up at once.
+	go app.Lists.Run(jobs, time.Minute, func(err error) { log.Error("list entries", "err", err.Error()) })
 
 	errc := make(chan error, len(servers))
 	for i, s := range servers {

@@ -19,6 +19,7 @@ import (
 	"pubcredit/internal/errs"
 	"pubcredit/internal/ingest"
 	"pubcredit/internal/ledger"
+	"pubcredit/internal/listing"
 	"pubcredit/internal/profile"
 	"pubcredit/internal/record"
 )
@@ -30,6 +31,8 @@ type API struct {
 	Batches  *ingest.Service
 	Profiles *profile.Service
 	Ledger   *ledger.Log
+	Lists    *listing.Service
+	Calendar *clock.Calendar
 	Clock    clock.Clock
 	MaxBody  int64 // bytes in a JSON body
 	MaxBatch int64 // bytes in a batch upload
@@ -70,6 +73,13 @@ func (a *API) Routes() []Route {
 		{"GET /api/v1/ledger/proofs/inclusion", a.inclusionProof},
 		{"GET /api/v1/ledger/proofs/consistency", a.consistencyProof},
 		{"GET /api/v1/ledger/tile/{path...}", a.ledgerTile},
+		{"GET /api/v1/lists", a.listTypes},
+		{"GET /api/v1/lists/{code}", a.listType},
+		{"POST /api/v1/lists/{code}/entries", a.enterList},
+		{"GET /api/v1/lists/{code}/entries", a.listEntries},
+		{"POST /api/v1/lists/{code}/entries/{id}/removal", a.removeFromList},
+		{"GET /api/v1/public/lists/{code}", a.publicList},
+		{"GET /api/v1/calendar/working-days", a.workingDays},
 	}
 }
 

@@ -29,11 +29,13 @@ const (
 
 // Principal is an authenticated caller.
 type Principal struct {
-	Kind   Kind
-	ID     string   // department code, or the auditor's / operator's name
-	Name   string   // display name
-	Submit []string // catalog items a department may submit
-	Read   []string // catalog items a department may read
+	Kind    Kind
+	ID      string   // department code, or the auditor's / operator's name
+	Name    string   // display name
+	Submit  []string // catalog items a department may submit
+	Read    []string // catalog items a department may read
+	Lists   []string // lists a department owns
+	Matters []string // counter matters a department checks
 }
 
 // CanSubmit reports whether the principal may submit records of item.
@@ -109,6 +111,8 @@ type Dept struct {
 	USCC      string    `json:"uscc,omitempty"`
 	Submit    []string  `json:"submit"`
 	Read      []string  `json:"read"`
+	Lists     []string  `json:"lists"`
+	Matters   []string  `json:"matters"`
 	Disabled  bool      `json:"disabled"`
 	CreatedAt time.Time `json:"created_at"`
 }

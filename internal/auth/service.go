@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,6 +22,17 @@ type Service struct {
 	Store Store
 	Clock clock.Clock
 	Items Items
+	// Lists and Matters return the known list and counter-matter codes, for
+	// checking a department's rights; nil accepts none.
+	Lists   func() []string
+	Matters func() []string
+}
+
+func codes(f func() []string) []string {
+	if f == nil {
+		return nil
+	}
+	return f()
 }
 
 var deptCode = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
@@ -48,6 +60,17 @@ func (s *Service) AddDept(ctx context.Context, d Dept) (token string, err error)
 		for _, c := range list.codes {
 			if !known[c] {
 				p.Add(list.field, "unknown_item", "unknown catalog item %q (known: %s)", c, strings.Join(s.Items.Codes(), ", "))
+			}
+		}
+	}
+	for _, list := range []struct {
+		field string
+		given []string
+		known []string
+	}{{"lists", d.Lists, codes(s.Lists)}, {"matters", d.Matters, codes(s.Matters)}} {
+		for _, c := range list.given {
+			if !slices.Contains(list.known, c) {
+				p.Add(list.field, "unknown", "unknown %s code %q (known: %s)", strings.TrimSuffix(list.field, "s"), c, strings.Join(list.known, ", "))
 			}
 		}
 	}
@@ -102,7 +125,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 		if err != nil {
 			return nil, err
 		}
-		p.Name, p.Submit, p.Read = d.Name, d.Submit, d.Read
+		p.Name, p.Submit, p.Read, p.Lists, p.Matters = d.Name, d.Submit, d.Read, d.Lists, d.Matters
 	}
 	return p, nil
 }

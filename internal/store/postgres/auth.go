@@ -16,8 +16,8 @@ var _ auth.Store = (*Store)(nil)
 
 // CreateDept adds a department. Returns Conflict if the code is taken.
 func (s *Store) CreateDept(ctx context.Context, d auth.Dept) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO departments (code, name, uscc, submit_items, read_items, disabled, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		d.Code, d.Name, d.USCC, nonNil(d.Submit), nonNil(d.Read), d.Disabled, d.CreatedAt)
+	_, err := s.pool.Exec(ctx, `INSERT INTO departments (code, name, uscc, submit_items, read_items, disabled, created_at, lists, matters) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		d.Code, d.Name, d.USCC, nonNil(d.Submit), nonNil(d.Read), d.Disabled, d.CreatedAt, nonNil(d.Lists), nonNil(d.Matters))
 	if err = translate(err); errors.Is(err, errs.Conflict) {
 		return errs.E(errs.Conflict, "department %q already exists", d.Code)
 	}
@@ -32,11 +32,11 @@ func nonNil(s []string) []string {
 	return s
 }
 
-const deptCols = `code, name, uscc, submit_items, read_items, disabled, created_at`
+const deptCols = `code, name, uscc, submit_items, read_items, disabled, created_at, lists, matters`
 
 func scanDept(row pgx.Row) (auth.Dept, error) {
 	var d auth.Dept
-	err := row.Scan(&d.Code, &d.Name, &d.USCC, &d.Submit, &d.Read, &d.Disabled, &d.CreatedAt)
+	err := row.Scan(&d.Code, &d.Name, &d.USCC, &d.Submit, &d.Read, &d.Disabled, &d.CreatedAt, &d.Lists, &d.Matters)
 	d.CreatedAt = utc(d.CreatedAt)
 	return d, err
 }

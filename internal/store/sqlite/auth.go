@@ -17,8 +17,10 @@ var _ auth.Store = (*Store)(nil)
 func (s *Store) CreateDept(ctx context.Context, d auth.Dept) error {
 	sub, _ := json.Marshal(nonNil(d.Submit))
 	rd, _ := json.Marshal(nonNil(d.Read))
-	_, err := s.w.ExecContext(ctx, `INSERT INTO departments (code, name, uscc, submit_items, read_items, disabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		d.Code, d.Name, d.USCC, string(sub), string(rd), d.Disabled, ts(d.CreatedAt))
+	lists, _ := json.Marshal(nonNil(d.Lists))
+	matters, _ := json.Marshal(nonNil(d.Matters))
+	_, err := s.w.ExecContext(ctx, `INSERT INTO departments (code, name, uscc, submit_items, read_items, disabled, created_at, lists, matters) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		d.Code, d.Name, d.USCC, string(sub), string(rd), d.Disabled, ts(d.CreatedAt), string(lists), string(matters))
 	if err = translate(err); errors.Is(err, errs.Conflict) {
 		return errs.E(errs.Conflict, "department %q already exists", d.Code)
 	}
@@ -32,16 +34,17 @@ func nonNil(s []string) []string {
 	return s
 }
 
-const deptCols = `code, name, uscc, submit_items, read_items, disabled, created_at`
+const deptCols = `code, name, uscc, submit_items, read_items, disabled, created_at, lists, matters`
 
 func scanDept(row interface{ Scan(...any) error }) (auth.Dept, error) {
 	var d auth.Dept
-	var sub, rd, created string
-	if err := row.Scan(&d.Code, &d.Name, &d.USCC, &sub, &rd, &d.Disabled, &created); err != nil {
+	var sub, rd, created, lists, matters string
+	if err := row.Scan(&d.Code, &d.Name, &d.USCC, &sub, &rd, &d.Disabled, &created, &lists, &matters); err != nil {
 		return d, err
 	}
 	d.CreatedAt = parseTS(created)
-	if err := errors.Join(json.Unmarshal([]byte(sub), &d.Submit), json.Unmarshal([]byte(rd), &d.Read)); err != nil {
+	if err := errors.Join(json.Unmarshal([]byte(sub), &d.Submit), json.Unmarshal([]byte(rd), &d.Read),
+		json.Unmarshal([]byte(lists), &d.Lists), json.Unmarshal([]byte(matters), &d.Matters)); err != nil {
 		return d, err
 	}
 	return d, nil

@@ -1,0 +1,428 @@
+package listing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"pubcredit/internal/auth"
+	"pubcredit/internal/clock"
+	"pubcredit/internal/errs"
+	"pubcredit/internal/identity"
+	"pubcredit/internal/ids"
+	"pubcredit/internal/record"
+)
+
+// Calendar counts working days (satisfied by *clock.Calendar).
+type Calendar interface {
+	AddWorkingDays(from clock.Date, n int) (clock.Date, error)
+}
+
+// Service runs the lists.
+type Service struct {
+	Types    *Types
+	Store    Store
+	Records  *record.Service
+	Calendar Calendar
+	Clock    clock.Clock
+}
+
+// EntryRequest is what an owning department sends to put a person on a list.
+type EntryRequest struct {
+	Ref        string         `json:"ref"`
+	Subject    record.Subject `json:"subject"`
+	DecidedOn  string         `json:"decided_on"`
+	DocumentNo string         `json:"document_no"`
+	Grounds    any            `json:"grounds"` // a code, a name, or a list of them
+	Basis      string         `json:"basis"`
+	Until      string         `json:"until,omitempty"`
+	Fields     map[string]any `json:"fields,omitempty"` // further fields of the list's catalog item
+}
+
+// Type returns a list type, or NotFound naming the known codes.
+func (s *Service) Type(code string) (*Type, error) {
+	t, ok := s.Types.Type(code)
+	if !ok {
+		return nil, s.Types.unknown(code)
+	}
+	return t, nil
+}
+
+// owner returns the list type when p owns it.
+func (s *Service) owner(p *auth.Principal, code string) (*Type, error) {
+	if err := p.Require(auth.Department); err != nil {
+		return nil, err
+	}
+	t, err := s.Type(code)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(p.Lists, t.Code) {
+		return nil, errs.E(errs.Forbidden, "department %s does not own list %s", p.ID, t.Code)
+	}
+	return t, nil
+}
+
+// Enter puts a person on a list: it creates the record of the list's item
+// and the entry. Idempotent on (department, ref): the same request again
+// returns the entry with created false.
+// Returns NotFound for an unknown list, Forbidden when p does not own it,
+// Invalid listing every problem (grounds not the list's, a minor on a list
+// that forbids it, a bad until...), Conflict when the ref is used otherwise.
+func (s *Service) Enter(ctx context.Context, p *auth.Principal, code string, req EntryRequest) (Entry, bool, error) {
+	t, err := s.owner(p, code)
+	if err != nil {
+		return Entry{}, false, err
+	}
+	it := t.CatalogItem()
+	now := s.Clock.Now().UTC()
+	today := s.Records.Today()
+
+	var pr errs.Problems
+	grounds := s.grounds(t, req.Grounds, &pr)
+	decided, derr := clock.ParseDate(strings.TrimSpace(req.DecidedOn))
+	until := clock.Date{}
+	switch {
+	case req.Until != "":
+		u, err := clock.ParseDate(strings.TrimSpace(req.Until))
+		if err != nil {
+			pr.Add("until", "format", "until must be a date YYYY-MM-DD")
+			break
+		}
+		until = u
+		if derr == nil && t.DurationMonths > 0 {
+			if limit := decided.AddMonths(t.DurationMonths + t.ExtensionMonths); until.After(limit) {
+				pr.Add("until", "too_late", "%s entries last at most %d months (%d, extendable by %d): until %s at the latest", t.Code, t.DurationMonths+t.ExtensionMonths, t.DurationMonths, t.ExtensionMonths, limit)
+			}
+		}
+	case derr == nil && t.DurationMonths > 0:
+		until = decided.AddMonths(t.DurationMonths)
+	}
+	if !until.IsZero() && !until.After(today) {
+		pr.Add("until", "past", "the entry would already have ended on %s", until)
+	}
+	if strings.TrimSpace(req.DocumentNo) == "" {
+		pr.Add("document_no", "required", "the number of the document that decided the listing is required")
+	}
+	if utf8.RuneCountInString(req.Basis) > 2000 {
+		pr.Add("basis", "too_long", "at most 2000 characters")
+	}
+	if err := pr.Err("the list entry is not valid"); err != nil {
+		return Entry{}, false, err
+	}
+
+	// The record of the list's item, through the record service.
+	fields := map[string]any{}
+	for k, v := range req.Fields {
+		fields[k] = v
+	}
+	fields[t.DocumentField] = strings.TrimSpace(req.DocumentNo)
+	fields[t.GroundsField] = grounds
+	if t.BasisField != "" && req.Basis != "" {
+		fields[t.BasisField] = req.Basis
+	}
+	if t.DepartmentField != "" && fields[t.DepartmentField] == nil {
+		fields[t.DepartmentField] = p.Name
+	}
+	if uf := it.Display.UntilField; uf != "" && !until.IsZero() && fields[uf] == nil {
+		fields[uf] = until.AddDays(-1).String()
+	}
+	submitter := *p
+	submitter.Submit = []string{it.Code} // owning a list is the right to record its item
+	res, err := s.Records.Submit(ctx, &submitter, record.Submission{
+		Ref: req.Ref, Item: it.Code, Subject: req.Subject, DecidedOn: req.DecidedOn, Fields: fields,
+	})
+	if err != nil {
+		return Entry{}, false, minorError(err, t)
+	}
+	rec := res.Record
+
+	e := Entry{
+		ID: ids.New(now), List: t.Code, Dept: p.ID, Ref: rec.Ref, RecordID: rec.ID, SubjectKey: rec.SubjectKey,
+		Status: Active, Version: 1, DecidedOn: rec.Content.DecidedOn, ActiveFrom: today, Until: until,
+		Grounds: grounds, DocumentNo: strings.TrimSpace(req.DocumentNo), Basis: req.Basis, CreatedAt: now, UpdatedAt: now,
+	}
+	if t.NoticeDays > 0 {
+		from, err := s.Calendar.AddWorkingDays(today, t.NoticeDays)
+		if err != nil {
+			return Entry{}, false, err
+		}
+		e.Status, e.ActiveFrom = Noticed, from
+	}
+	e.seal(now)
+	stored, created, err := s.Store.CreateEntry(ctx, e)
+	if err != nil {
+		return Entry{}, false, err
+	}
+	if !created && stored.RecordID != rec.ID {
+		return Entry{}, false, errs.E(errs.Conflict, "ref %q is used by another entry of department %s", rec.Ref, p.ID)
+	}
+	return stored, created, nil
+}
+
+// minorError names the person's age as the reason a list refused them.
+func minorError(err error, t *Type) error {
+	var e *errs.Error
+	if errors.As(err, &e) && e.Kind == errs.Invalid {
+		for i, d := range e.Details {
+			if d.Code == "minor" {
+				c := *e
+				c.Details = slices.Clone(e.Details)
+				c.Details[i].Message = fmt.Sprintf("minors are never put on the list %s: %s", t.Code, d.Message)
+				return &c
+			}
+		}
+	}
+	return err
+}
+
+// grounds checks the stated grounds against the list's and returns their codes.
+func (s *Service) grounds(t *Type, raw any, pr *errs.Problems) []string {
+	var given []string
+	switch v := raw.(type) {
+	case string:
+		for _, g := range strings.FieldsFunc(v, func(r rune) bool { return strings.ContainsRune("、，,;；|", r) }) {
+			given = append(given, strings.TrimSpace(g))
+		}
+	case []any:
+		for _, g := range v {
+			if s, ok := g.(string); ok {
+				given = append(given, strings.TrimSpace(s))
+			}
+		}
+	case nil:
+	default:
+		pr.Add("grounds", "type", "grounds must be a code or a list of codes")
+		return nil
+	}
+	if len(given) == 0 {
+		pr.Add("grounds", "required", "the grounds for listing are required (one of: %s)", strings.Join(groundCodes(t), ", "))
+		return nil
+	}
+	var out []string
+	for _, g := range given {
+		code, ok := "", false
+		for _, v := range t.Grounds() {
+			if g == v.Code || g == v.Name.Zh || strings.EqualFold(g, v.Name.En) || slices.Contains(v.Aliases, g) {
+				code, ok = v.Code, true
+			}
+		}
+		if !ok {
+			pr.Add("grounds", "not_allowed", "%q is not a ground of list %s (its grounds: %s)", truncate(g, 40), t.Code, strings.Join(groundCodes(t), ", "))
+			continue
+		}
+		if !slices.Contains(out, code) {
+			out = append(out, code)
+		}
+	}
+	return out
+}
+
+func groundCodes(t *Type) []string {
+	var out []string
+	for _, v := range t.Grounds() {
+		out = append(out, v.Code)
+	}
+	return out
+}
+
+// Remove takes an entry off its list. Returns NotFound (also for another
+// department's entry), Invalid for a bad reason, Conflict when it is already
+// removed or early removal is not yet possible.
+func (s *Service) Remove(ctx context.Context, p *auth.Principal, code, id, reason, note string) (Entry, error) {
+	t, err := s.owner(p, code)
+	if err != nil {
+		return Entry{}, err
+	}
+	e, err := s.Store.Entry(ctx, id)
+	if errors.Is(err, errs.NotFound) || (err == nil && (e.List != t.Code || e.Dept != p.ID)) {
+		return Entry{}, errs.E(errs.NotFound, "no entry %q on list %s", truncate(id, 40), t.Code)
+	}
+	if err != nil {
+		return Entry{}, err
+	}
+	reason = strings.TrimSpace(reason)
+	if !slices.Contains(Reasons, reason) {
+		return Entry{}, errs.Fields("the removal is not valid", errs.FieldError{Field: "reason", Code: "not_allowed",
+			Message: fmt.Sprintf("reason must be one of: %s", strings.Join(Reasons, ", "))})
+	}
+	if utf8.RuneCountInString(note) > 2000 {
+		return Entry{}, errs.Fields("the removal is not valid", errs.FieldError{Field: "note", Code: "too_long", Message: "at most 2000 characters"})
+	}
+	if e.Status == Removed {
+		return Entry{}, errs.E(errs.Conflict, "entry %s was already removed (%s)", id, e.Removal.Reason)
+	}
+	today := s.Records.Today()
+	if reason == Repaired && t.EarliestRemoval > 0 {
+		if earliest := e.DecidedOn.AddMonths(t.EarliestRemoval); today.Before(earliest) {
+			return Entry{}, errs.E(errs.Conflict, "entries of %s can be removed early from %s (%d months after listing)", t.Code, earliest, t.EarliestRemoval)
+		}
+	}
+	if reason == Revoked {
+		basis := strings.TrimSpace(note)
+		if basis == "" {
+			basis = "list entry revoked"
+		}
+		if _, err := s.Records.Revoke(ctx, p, e.RecordID, "list entry revoked", basis); err != nil && !errors.Is(err, errs.Conflict) {
+			return Entry{}, err
+		}
+	}
+	return s.transition(ctx, e, Removed, &Removal{Reason: reason, Note: strings.TrimSpace(note)})
+}
+
+func (s *Service) transition(ctx context.Context, e Entry, to Status, removal *Removal) (Entry, error) {
+	now := s.Clock.Now().UTC()
+	e.Status, e.Version, e.UpdatedAt = to, e.Version+1, now
+	if removal != nil {
+		removal.At = now
+		e.Removal = removal
+	}
+	e.seal(now)
+	if err := s.Store.UpdateEntry(ctx, e); err != nil {
+		return Entry{}, err
+	}
+	return e, nil
+}
+
+// Advance moves every due entry on: noticed entries become active when
+// their notice period is over, active entries with an until leave their
+// list when it comes. It is what the background job runs; it is driven by
+// the stored state, so a restart loses nothing. Returns how many moved.
+func (s *Service) Advance(ctx context.Context) (int, error) {
+	today := s.Records.Today()
+	moved := 0
+	for {
+		due, err := s.Store.DueEntries(ctx, today, 500)
+		if err != nil || len(due) == 0 {
+			return moved, err
+		}
+		for _, e := range due {
+			var err error
+			switch {
+			case e.Status == Noticed && !today.Before(e.ActiveFrom):
+				if !e.Until.IsZero() && !today.Before(e.Until) {
+					_, err = s.transition(ctx, e, Removed, &Removal{Reason: Expired})
+				} else {
+					_, err = s.transition(ctx, e, Active, nil)
+				}
+			case e.Status == Active && !e.Until.IsZero() && !today.Before(e.Until):
+				_, err = s.transition(ctx, e, Removed, &Removal{Reason: Expired})
+			default:
+				continue
+			}
+			if err != nil && !errors.Is(err, errs.Conflict) { // Conflict: another process moved it
+				return moved, err
+			}
+			moved++
+		}
+	}
+}
+
+// Run advances entries every interval until ctx ends.
+func (s *Service) Run(ctx context.Context, interval time.Duration, report func(error)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := s.Advance(ctx); err != nil && ctx.Err() == nil {
+			report(err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Entries lists a list's entries for the owning department.
+func (s *Service) Entries(ctx context.Context, p *auth.Principal, code string, status Status, after string, limit int) ([]Entry, error) {
+	t, err := s.owner(p, code)
+	if err != nil {
+		return nil, err
+	}
+	if status != "" && status != Noticed && status != Active && status != Removed {
+		return nil, errs.Fields("the query is not valid", errs.FieldError{Field: "status", Code: "not_allowed", Message: "status must be noticed, active or removed"})
+	}
+	return s.Store.Entries(ctx, t.Code, p.ID, status, after, limit)
+}
+
+// ActiveFor returns a person's entries that are on their list today.
+func (s *Service) ActiveFor(ctx context.Context, key []byte) ([]Entry, error) {
+	all, err := s.Store.EntriesBySubject(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	today := s.Records.Today()
+	var out []Entry
+	for _, e := range all {
+		if e.Status == Active && (e.Until.IsZero() || today.Before(e.Until)) {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// PublicEntry is one entry of a list published by law, as anyone may see it.
+type PublicEntry struct {
+	ID         string         `json:"id"`
+	Name       string         `json:"name"`      // masked
+	IDNumber   string         `json:"id_number"` // masked
+	Sex        string         `json:"sex,omitempty"`
+	Age        *int           `json:"age,omitempty"`
+	ActiveFrom clock.Date     `json:"active_from"`
+	Until      clock.Date     `json:"until"`
+	Grounds    []string       `json:"grounds"`
+	DocumentNo string         `json:"document_no"`
+	Fields     map[string]any `json:"fields"` // only the list's published fields
+}
+
+// Public returns the active entries of a list a law makes public, masked,
+// with only its published fields. NotFound for a list that is not published.
+func (s *Service) Public(ctx context.Context, code string, after string, limit int) ([]PublicEntry, error) {
+	t, err := s.Type(code)
+	if err != nil {
+		return nil, err
+	}
+	if !t.Published.ByLaw {
+		return nil, errs.E(errs.NotFound, "list %s is not published: no law makes it public", t.Code)
+	}
+	entries, err := s.Store.Entries(ctx, t.Code, "", Active, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	today := s.Records.Today()
+	out := []PublicEntry{}
+	for _, e := range entries {
+		if !e.Until.IsZero() && !today.Before(e.Until) {
+			continue // ended today; the job removes it shortly
+		}
+		st, err := s.Records.Store.Record(ctx, e.RecordID)
+		if err != nil {
+			return nil, err
+		}
+		recs, err := s.Records.Open([]record.Stored{st})
+		if err != nil {
+			return nil, err
+		}
+		c := recs[0].Content
+		pe := PublicEntry{ID: e.ID, Name: identity.MaskName(c.Name), IDNumber: identity.MaskNumber(c.IDNumber),
+			ActiveFrom: e.ActiveFrom, Until: e.Until, Grounds: e.Grounds, DocumentNo: e.DocumentNo, Fields: map[string]any{}}
+		if doc, err := identity.Parse(identity.DocType(c.IDType), c.IDNumber, clock.Date{}); err == nil {
+			pe.Sex = doc.Sex
+			if age, ok := doc.AgeOn(today); ok {
+				pe.Age = &age
+			}
+		}
+		for _, f := range t.Published.Fields {
+			if v, ok := c.Fields[f]; ok {
+				pe.Fields[f] = v
+			}
+		}
+		out = append(out, pe)
+	}
+	return out, nil
+}
