@@ -13,9 +13,12 @@ import (
 	"pubcredit/internal/catalog"
 	"pubcredit/internal/clock"
 	"pubcredit/internal/config"
+	"pubcredit/internal/delivery"
+	"pubcredit/internal/delivery/webhook"
 	"pubcredit/internal/ingest"
 	"pubcredit/internal/ledger"
 	"pubcredit/internal/listing"
+	"pubcredit/internal/measure"
 	"pubcredit/internal/profile"
 	"pubcredit/internal/record"
 	"pubcredit/internal/store/postgres"
@@ -31,6 +34,8 @@ type Store interface {
 	ingest.Store
 	ledger.Store
 	listing.Store
+	measure.CheckStore
+	delivery.Store
 	Ping(ctx context.Context) error
 	SchemaVersion(ctx context.Context) (have, want int, err error)
 	Migrate(ctx context.Context) error
@@ -54,6 +59,9 @@ type App struct {
 	Ledger   *ledger.Log
 	Calendar *clock.Calendar
 	Lists    *listing.Service
+	Checks   *measure.Checker
+
+	Deliveries *delivery.Service // subscriptions and pushes
 }
 
 // openStore opens the configured database without migrating it.
@@ -124,6 +132,16 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, clk clock
 	}
 	a.Lists = &listing.Service{Types: types, Store: st, Records: a.Records, Calendar: a.Calendar, Clock: clk}
 	a.Auth.Lists = types.Codes
+	measures, err := measure.Load(catalogfs.Measures())
+	if err != nil {
+		closeFn()
+		return nil, fmt.Errorf("measures: %w", err)
+	}
+	a.Auth.Matters = measures.MatterCodes
+	a.Checks = &measure.Checker{Measures: measures, Store: st, Records: a.Records, Lists: a.Lists, Profiles: a.Profiles,
+		Access: a.Access, Clock: clk, Calendar: a.Calendar, FeedbackDays: 5}
+	a.Deliveries = &delivery.Service{Store: st, Records: a.Records, Access: a.Access, Keys: keys, Clock: clk, Depts: st,
+		Poster: webhook.New(webhook.DefaultTimeout), Items: cat.Codes, Lists: types.Codes}
 	return a, nil
 }
 

@@ -43,9 +43,10 @@ func cmdServe(ctx context.Context, args []string, env Env) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a := &api.API{
-		Catalog: app.Catalog, Records: app.Records, Batches: app.Batches, Profiles: app.Profiles, Ledger: app.Ledger, Lists: app.Lists, Calendar: app.Calendar, Clock: app.Clock,
+		Catalog: app.Catalog, Records: app.Records, Batches: app.Batches, Profiles: app.Profiles, Ledger: app.Ledger, Lists: app.Lists, Checks: app.Checks, Calendar: app.Calendar, Clock: app.Clock,
 		MaxBody: cfg.MaxBody, MaxBatch: cfg.MaxBatch, Ready: app.ready,
 	}
+	a.Deliveries = app.Deliveries
 	srv := httpserver.New(cfg.Addr, a.Routes(), app.Auth, log, reg,
 		httpserver.Timeouts{Read: cfg.ReadTimeout, Write: cfg.WriteTimeout, Idle: cfg.IdleTimeout})
 
@@ -87,6 +88,9 @@ func cmdServe(ctx context.Context, args []string, env Env) error {
 	// List entries move on by date (notice periods end, terms expire); the
 	// job reads the stored state, so a restart catches up at once.
 	go app.Lists.Run(jobs, time.Minute, func(err error) { log.Error("list entries", "err", err.Error()) })
+	// Pushes: the dispatcher turns new ledger leaves into deliveries and the
+	// sender posts them, both from stored state (a restart loses nothing).
+	go app.Deliveries.Run(jobs, 200*time.Millisecond, func(err error) { log.Error("deliveries", "err", err.Error()) })
 
 	errc := make(chan error, len(servers))
 	for i, s := range servers {

@@ -23,6 +23,7 @@ const (
 	FileRead   Action = "file.read"   // a department looked up a person's integrity file
 	RecordRead Action = "record.read" // a department read one of its records
 	AuditRead  Action = "audit.read"  // an auditor read a person's access log
+	Check      Action = "check"       // a department checked a person at its counter
 )
 
 // Event is one access to a person's data.

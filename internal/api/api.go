@@ -16,10 +16,12 @@ import (
 	"pubcredit/internal/auth"
 	"pubcredit/internal/catalog"
 	"pubcredit/internal/clock"
+	"pubcredit/internal/delivery"
 	"pubcredit/internal/errs"
 	"pubcredit/internal/ingest"
 	"pubcredit/internal/ledger"
 	"pubcredit/internal/listing"
+	"pubcredit/internal/measure"
 	"pubcredit/internal/profile"
 	"pubcredit/internal/record"
 )
@@ -32,6 +34,7 @@ type API struct {
 	Profiles *profile.Service
 	Ledger   *ledger.Log
 	Lists    *listing.Service
+	Checks   *measure.Checker
 	Calendar *clock.Calendar
 	Clock    clock.Clock
 	MaxBody  int64 // bytes in a JSON body
@@ -39,6 +42,8 @@ type API struct {
 	// Ready reports whether the platform can serve (database reachable,
 	// schema current).
 	Ready func(ctx context.Context) error
+	// Deliveries runs the departments' subscriptions to pushes.
+	Deliveries *delivery.Service
 }
 
 // Handler is an HTTP handler that returns its error.
@@ -80,6 +85,16 @@ func (a *API) Routes() []Route {
 		{"POST /api/v1/lists/{code}/entries/{id}/removal", a.removeFromList},
 		{"GET /api/v1/public/lists/{code}", a.publicList},
 		{"GET /api/v1/calendar/working-days", a.workingDays},
+		{"GET /api/v1/measures", a.measures},
+		{"POST /api/v1/checks", a.check},
+		{"POST /api/v1/checks/{id}/feedback", a.checkFeedback},
+		{"GET /api/v1/stats/measures", a.measureStats},
+		{"POST /api/v1/subscriptions", a.subscribe},
+		{"GET /api/v1/subscriptions", a.listSubscriptions},
+		{"GET /api/v1/subscriptions/{id}", a.getSubscription},
+		{"DELETE /api/v1/subscriptions/{id}", a.unsubscribe},
+		{"GET /api/v1/subscriptions/{id}/deliveries", a.listDeliveries},
+		{"POST /api/v1/subscriptions/{id}/deliveries/{delivery}/redeliver", a.redeliver},
 	}
 }
 

@@ -13,7 +13,7 @@ var _ access.Store = (*Store)(nil)
 
 // AppendAccess stores an access event.
 func (s *Store) AppendAccess(ctx context.Context, e access.Event) error {
-	return s.tx(ctx, func(tx pgx.Tx) error {
+	return s.ledgerTx(ctx, func(tx pgx.Tx) error {
 		var idx any
 		if e.Leaf != nil {
 			leaves, err := newLeafAppender(ctx, tx)

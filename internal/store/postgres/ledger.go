@@ -19,6 +19,19 @@ var _ ledger.Store = (*Store)(nil)
 // ours until commit, so the sequence is gap-free across processes.
 const ledgerLock = 0x7062636c65646772 // "pbcledgr"
 
+// ledgerTx runs fn in a transaction that takes the ledger lock as its first
+// statement. Every transaction that appends leaves MUST use it: taking the
+// lock before any row is written means no appender ever holds a row lock
+// while it waits for the ledger, so appenders cannot deadlock each other.
+func (s *Store) ledgerTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(ledgerLock)); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+}
+
 // leafAppender assigns leaf indexes inside a transaction and writes the
 // leaves in one go.
 type leafAppender struct {

@@ -18,7 +18,7 @@ var _ listing.Store = (*Store)(nil)
 // an existing (dept, ref) is returned instead.
 func (s *Store) CreateEntry(ctx context.Context, e listing.Entry) (listing.Entry, bool, error) {
 	created := false
-	err := s.tx(ctx, func(tx pgx.Tx) error {
+	err := s.ledgerTx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `INSERT INTO list_entries (id, list, dept, ref, record_id, subject_key, status, version, active_from, until, state)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (dept, ref) DO NOTHING`,
 			e.ID, e.List, e.Dept, e.Ref, e.RecordID, e.SubjectKey, string(e.Status), e.Version, date(e.ActiveFrom), date(e.Until), e.State())
@@ -65,7 +65,7 @@ func insertEntryVersion(ctx context.Context, tx pgx.Tx, e listing.Entry) error {
 
 // UpdateEntry replaces an entry at version e.Version-1.
 func (s *Store) UpdateEntry(ctx context.Context, e listing.Entry) error {
-	return s.tx(ctx, func(tx pgx.Tx) error {
+	return s.ledgerTx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE list_entries SET status = $1, version = $2, active_from = $3, until = $4, state = $5 WHERE id = $6 AND version = $7`,
 			string(e.Status), e.Version, date(e.ActiveFrom), date(e.Until), e.State(), e.ID, e.Version-1)
 		if err != nil {

@@ -66,11 +66,11 @@ func (s *Store) CreateRecords(ctx context.Context, subjects []record.SealedSubje
 	fast := len(recs) >= s.rowByRowBelow
 	var err error
 	if fast {
-		err = s.tx(ctx, func(tx pgx.Tx) error { return s.createFast(ctx, tx, subjects, recs, versions, out) })
+		err = s.ledgerTx(ctx, func(tx pgx.Tx) error { return s.createFast(ctx, tx, subjects, recs, versions, out) })
 	}
 	if !fast || errors.Is(err, errRaced) {
 		clear(out)
-		err = s.tx(ctx, func(tx pgx.Tx) error { return createSlow(ctx, tx, subjects, recs, versions, out) })
+		err = s.ledgerTx(ctx, func(tx pgx.Tx) error { return createSlow(ctx, tx, subjects, recs, versions, out) })
 	}
 	if err != nil {
 		return nil, err
@@ -286,7 +286,7 @@ func (s *Store) Record(ctx context.Context, id string) (record.Stored, error) {
 // UpdateRecord replaces a record at version rec.Version-1 and appends v.
 // Returns NotFound, or Conflict when the stored version moved on.
 func (s *Store) UpdateRecord(ctx context.Context, subject *record.SealedSubject, r record.Stored, v record.Version) error {
-	return s.tx(ctx, func(tx pgx.Tx) error {
+	return s.ledgerTx(ctx, func(tx pgx.Tx) error {
 		if subject != nil {
 			if _, err := tx.Exec(ctx, insertSubject, subject.Key, subject.IDType, subject.Number, subject.Name, r.UpdatedAt); err != nil {
 				return err

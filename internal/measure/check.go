@@ -1,0 +1,387 @@
+package measure
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"pubcredit/internal/access"
+	"pubcredit/internal/auth"
+	"pubcredit/internal/catalog"
+	"pubcredit/internal/clock"
+	"pubcredit/internal/errs"
+	"pubcredit/internal/identity"
+	"pubcredit/internal/ids"
+	"pubcredit/internal/listing"
+	"pubcredit/internal/profile"
+	rec "pubcredit/internal/record"
+)
+
+// Check is one check at the counter: who checked whom for which matter, and
+// the measures returned with their grounds.
+type Check struct {
+	ID         string           `json:"check_id"`
+	Dept       string           `json:"department"`
+	SubjectKey []byte           `json:"-"`
+	Matter     string           `json:"matter"`
+	Purpose    string           `json:"purpose"`
+	At         time.Time        `json:"evaluated_at"`
+	Measures   []CheckedMeasure `json:"measures"`
+}
+
+// CheckedMeasure is a measure a check returned.
+type CheckedMeasure struct {
+	Code    string   `json:"code"`
+	Kind    Kind     `json:"kind"`
+	Because []Ground `json:"because"`
+}
+
+// Feedback is what the checking department did about one returned measure.
+type Feedback struct {
+	CheckID string    `json:"check_id"`
+	Measure string    `json:"measure"`
+	Dept    string    `json:"department"`
+	Applied bool      `json:"applied"`
+	Note    string    `json:"note,omitempty"`
+	At      time.Time `json:"at"`
+}
+
+// Returned is one measure returned by a check, with its feedback if any, for
+// statistics.
+type Returned struct {
+	Dept     string
+	Measure  string
+	At       time.Time
+	Feedback *bool // nil: no feedback yet; else applied or not
+}
+
+// CheckStore keeps checks and their feedback.
+type CheckStore interface {
+	// CreateCheck stores a check.
+	CreateCheck(ctx context.Context, c Check) error
+	// Check returns a check. Returns NotFound.
+	Check(ctx context.Context, id string) (Check, error)
+	// AddFeedback stores feedback on several measures of one check at once.
+	// Returns Conflict, storing none, when a measure already has feedback.
+	AddFeedback(ctx context.Context, fs []Feedback) error
+	// Feedback returns the feedback given on a check.
+	Feedback(ctx context.Context, checkID string) ([]Feedback, error)
+	// CheckCounts returns the number of checks per department in [from, to).
+	CheckCounts(ctx context.Context, from, to time.Time) (map[string]int, error)
+	// ReturnedMeasures calls fn for every measure returned by a check in [from, to).
+	ReturnedMeasures(ctx context.Context, from, to time.Time, fn func(Returned) error) error
+}
+
+// Calendar counts working days (for overdue feedback).
+type Calendar interface {
+	AddWorkingDays(from clock.Date, n int) (clock.Date, error)
+}
+
+// Checker answers, at the counter, which published measures apply to a
+// person for a matter, and records what the department did.
+type Checker struct {
+	Measures *Set
+	Store    CheckStore
+	Records  *rec.Service
+	Lists    *listing.Service
+	Profiles *profile.Service
+	Access   *access.Log
+	Clock    clock.Clock
+	Calendar Calendar
+	// FeedbackDays is how many working days a department has to report what
+	// it did before its feedback counts as overdue.
+	FeedbackDays int
+}
+
+// Result is a check with what the department may see of the facts.
+type Result struct {
+	Check   Check
+	Person  identity.Document
+	Facts   Facts
+	Entries []listing.Entry
+}
+
+// Check evaluates every published measure of the matter for the person and
+// stores the check; the check is an access event.
+// Returns NotFound for an unknown matter (naming the known ones), Forbidden
+// when p does not implement the matter, Invalid for a bad identity or a
+// missing purpose.
+func (c *Checker) Check(ctx context.Context, p *auth.Principal, subject rec.Subject, matter, purpose string) (Result, error) {
+	if err := p.Require(auth.Department); err != nil {
+		return Result{}, err
+	}
+	if _, ok := c.Measures.Matter(matter); !ok {
+		return Result{}, errs.E(errs.NotFound, "no matter %q (known matters: %s)", truncate(matter, 40), strings.Join(c.Measures.MatterCodes(), ", "))
+	}
+	if !slices.Contains(p.Matters, matter) {
+		return Result{}, errs.E(errs.Forbidden, "department %s does not check people for %s", p.ID, matter)
+	}
+	purpose = strings.TrimSpace(purpose)
+	var pr errs.Problems
+	switch {
+	case purpose == "":
+		pr.Add("purpose", "required", "state the purpose of this check")
+	case utf8.RuneCountInString(purpose) > profile.MaxPurpose:
+		pr.Add("purpose", "too_long", "at most %d characters", profile.MaxPurpose)
+	}
+	key, doc, err := c.Profiles.Subject(subject.IDType, subject.IDNumber)
+	if err != nil {
+		var e *errs.Error
+		if errors.As(err, &e) {
+			for _, d := range e.Details {
+				pr.Add("subject."+d.Field, d.Code, "%s", d.Message)
+			}
+		}
+		if len(pr) == 0 {
+			return Result{}, err
+		}
+	}
+	if err := pr.Err("the check is not valid"); err != nil {
+		return Result{}, err
+	}
+
+	now := c.Clock.Now().UTC()
+	facts, entries, err := c.facts(ctx, key, doc, now)
+	if err != nil {
+		return Result{}, err
+	}
+	hits, err := c.Measures.Evaluate(ctx, matter, facts)
+	if err != nil {
+		return Result{}, err
+	}
+	ch := Check{ID: ids.New(now), Dept: p.ID, SubjectKey: key, Matter: matter, Purpose: purpose, At: now, Measures: []CheckedMeasure{}}
+	var used []string
+	for _, h := range hits {
+		ch.Measures = append(ch.Measures, CheckedMeasure{Code: h.Measure.Code, Kind: h.Measure.Kind, Because: h.Because})
+		for _, g := range h.Because {
+			if g.Type == "record" {
+				used = append(used, g.ID)
+			}
+		}
+	}
+	if err := c.Store.CreateCheck(ctx, ch); err != nil {
+		return Result{}, err
+	}
+	items := []string{}
+	for _, r := range facts.Records {
+		if !slices.Contains(items, r.Item) {
+			items = append(items, r.Item)
+		}
+	}
+	err = c.Access.Record(ctx, access.Event{Principal: p.Kind, Actor: p.ID, SubjectKey: key, Action: access.Check,
+		Purpose: purpose, Authority: "counter check for " + matter + " (check " + ch.ID + ")", Records: used, Items: items})
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Check: ch, Person: doc, Facts: facts, Entries: entries}, nil
+}
+
+// facts gathers what measures may rest on: active list entries, records in
+// use (displayed, not revoked), clean years and age. Expired and revoked
+// records are never grounds.
+func (c *Checker) facts(ctx context.Context, key []byte, doc identity.Document, now time.Time) (Facts, []listing.Entry, error) {
+	today := c.Records.Today()
+	f := Facts{Now: now, CleanYears: noNegativeRecord}
+	if age, ok := doc.AgeOn(today); ok {
+		f.Age = age
+	}
+	entries, err := c.Lists.ActiveFor(ctx, key)
+	if err != nil {
+		return f, nil, err
+	}
+	for _, e := range entries {
+		t, _ := c.Lists.Types.Type(e.List)
+		le := ListEntry{ID: e.ID, Code: e.List, Since: e.ActiveFrom.Time(time.UTC)}
+		if t != nil {
+			le.Kind = string(t.Kind)
+		}
+		if !e.Until.IsZero() {
+			le.Until = e.Until.Time(time.UTC)
+		}
+		f.Lists = append(f.Lists, le)
+	}
+	stored, err := c.Records.Store.RecordsBySubject(ctx, key)
+	if err != nil {
+		return f, nil, err
+	}
+	var lastNegative clock.Date
+	for _, st := range stored {
+		if st.Window.StateOn(st.Status, today) != rec.InDisplay {
+			continue
+		}
+		it, ok := c.Records.Catalog.Item(st.Item)
+		if !ok {
+			continue
+		}
+		f.Records = append(f.Records, RecordFact{ID: st.ID, Item: st.Item, Polarity: string(it.Polarity),
+			Severity: string(st.Severity), DecidedOn: st.Window.From.Time(time.UTC)})
+		if it.Polarity == catalog.Negative && st.Window.From.After(lastNegative) {
+			lastNegative = st.Window.From
+		}
+	}
+	if !lastNegative.IsZero() {
+		f.CleanYears = wholeYears(lastNegative, today)
+	}
+	return f, entries, nil
+}
+
+// noNegativeRecord is clean_years for a person with no negative record in
+// use: far more than any condition asks for.
+const noNegativeRecord = 100
+
+// wholeYears is the number of whole years from a to b.
+func wholeYears(a, b clock.Date) int {
+	y := b.Year - a.Year
+	if b.Month < a.Month || (b.Month == a.Month && b.Day < a.Day) {
+		y--
+	}
+	return max(y, 0)
+}
+
+// FeedbackItem is one result reported by the checking department.
+type FeedbackItem struct {
+	Measure string `json:"measure"`
+	Applied *bool  `json:"applied"`
+	Note    string `json:"note,omitempty"`
+}
+
+// AddFeedback records what the department did about the measures a check
+// returned: once per measure, only by the checking department, only for
+// measures the check returned.
+// Returns NotFound (also for another department's check), Invalid naming
+// each bad result, Conflict when a measure already has feedback.
+func (c *Checker) AddFeedback(ctx context.Context, p *auth.Principal, checkID string, results []FeedbackItem) ([]Feedback, error) {
+	if err := p.Require(auth.Department); err != nil {
+		return nil, err
+	}
+	ch, err := c.Store.Check(ctx, checkID)
+	if errors.Is(err, errs.NotFound) || (err == nil && ch.Dept != p.ID) || !ids.Valid(checkID) {
+		return nil, errs.E(errs.NotFound, "no check %q", truncate(checkID, 40))
+	}
+	if err != nil {
+		return nil, err
+	}
+	var pr errs.Problems
+	if len(results) == 0 {
+		pr.Add("results", "required", "give at least one result")
+	}
+	now := c.Clock.Now().UTC()
+	var out []Feedback
+	seen := map[string]bool{}
+	for i, r := range results {
+		path := "results[" + itoa(i) + "]"
+		returned := slices.ContainsFunc(ch.Measures, func(m CheckedMeasure) bool { return m.Code == r.Measure })
+		switch {
+		case r.Measure == "":
+			pr.Add(path+".measure", "required", "the measure code is required")
+		case !returned:
+			pr.Add(path+".measure", "not_returned", "measure %s was not returned by check %s", truncate(r.Measure, 40), ch.ID)
+		case seen[r.Measure]:
+			pr.Add(path+".measure", "duplicate", "measure %s is reported twice", r.Measure)
+		}
+		seen[r.Measure] = true
+		if r.Applied == nil {
+			pr.Add(path+".applied", "required", "say whether the measure was applied (true or false)")
+		}
+		if utf8.RuneCountInString(r.Note) > 2000 {
+			pr.Add(path+".note", "too_long", "at most 2000 characters")
+		}
+		if r.Applied != nil {
+			out = append(out, Feedback{CheckID: ch.ID, Measure: r.Measure, Dept: p.ID, Applied: *r.Applied, Note: strings.TrimSpace(r.Note), At: now})
+		}
+	}
+	if err := pr.Err("the feedback is not valid"); err != nil {
+		return nil, err
+	}
+	if err := c.Store.AddFeedback(ctx, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Stat is one row of the measure statistics.
+type Stat struct {
+	Dept        string `json:"department"`
+	Measure     string `json:"measure"`
+	Checks      int    `json:"checks"`   // checks made by the department in the period
+	Returned    int    `json:"returned"` // times the measure was returned
+	Feedback    int    `json:"feedback"` // of those, with feedback
+	Applied     int    `json:"applied"`
+	NotApplied  int    `json:"not_applied"`
+	OverdueOpen int    `json:"overdue"` // without feedback past the deadline
+}
+
+// Stats counts, per department and measure, the checks, the measures
+// returned, the feedback given, how often measures were applied, and the
+// feedback overdue (none after FeedbackDays working days). Departments see
+// their own rows; auditors and operators every row.
+func (c *Checker) Stats(ctx context.Context, p *auth.Principal, from, to time.Time) ([]Stat, error) {
+	if err := p.Require(auth.Department, auth.Auditor, auth.Operator); err != nil {
+		return nil, err
+	}
+	counts, err := c.Store.CheckCounts(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	today := c.Records.Today()
+	rows := map[[2]string]*Stat{}
+	var order [][2]string
+	err = c.Store.ReturnedMeasures(ctx, from, to, func(r Returned) error {
+		if p.Kind == auth.Department && r.Dept != p.ID {
+			return nil
+		}
+		k := [2]string{r.Dept, r.Measure}
+		st, ok := rows[k]
+		if !ok {
+			st = &Stat{Dept: r.Dept, Measure: r.Measure, Checks: counts[r.Dept]}
+			rows[k] = st
+			order = append(order, k)
+		}
+		st.Returned++
+		switch {
+		case r.Feedback == nil:
+			due, err := c.Calendar.AddWorkingDays(clock.DateOf(r.At.In(c.Records.Location)), c.FeedbackDays)
+			if err == nil && today.After(due) {
+				st.OverdueOpen++
+			}
+		case *r.Feedback:
+			st.Feedback++
+			st.Applied++
+		default:
+			st.Feedback++
+			st.NotApplied++
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(order, func(a, b [2]string) int {
+		if a[0] != b[0] {
+			return strings.Compare(a[0], b[0])
+		}
+		return strings.Compare(a[1], b[1])
+	})
+	out := make([]Stat, 0, len(order))
+	for _, k := range order {
+		out = append(out, *rows[k])
+	}
+	return out, nil
+}
+
+func truncate(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
+
+func itoa(n int) string {
+	if n < 10 {
+		return string(rune('0' + n))
+	}
+	return itoa(n/10) + string(rune('0'+n%10))
+}

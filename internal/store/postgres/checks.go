@@ -1,0 +1,125 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"pubcredit/internal/errs"
+	"pubcredit/internal/measure"
+)
+
+var _ measure.CheckStore = (*Store)(nil)
+
+// CreateCheck stores a check and the measures it returned.
+func (s *Store) CreateCheck(ctx context.Context, c measure.Check) error {
+	ms, _ := json.Marshal(c.Measures)
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO checks (id, dept, subject_key, matter, purpose, at, measures) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			c.ID, c.Dept, c.SubjectKey, c.Matter, c.Purpose, c.At, ms); err != nil {
+			return err
+		}
+		for _, m := range c.Measures {
+			if _, err := tx.Exec(ctx, `INSERT INTO check_measures (check_id, measure, dept, at) VALUES ($1, $2, $3, $4)`, c.ID, m.Code, c.Dept, c.At); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Check returns a check. Returns NotFound.
+func (s *Store) Check(ctx context.Context, id string) (measure.Check, error) {
+	var c measure.Check
+	var ms []byte
+	err := s.pool.QueryRow(ctx, `SELECT id, dept, subject_key, matter, purpose, at, measures FROM checks WHERE id = $1`, id).
+		Scan(&c.ID, &c.Dept, &c.SubjectKey, &c.Matter, &c.Purpose, &c.At, &ms)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, errs.E(errs.NotFound, "no check %q", id)
+	}
+	if err != nil {
+		return c, translate(err)
+	}
+	c.At = utc(c.At)
+	return c, translate(json.Unmarshal(ms, &c.Measures))
+}
+
+// AddFeedback stores feedback on measures of a check; Conflict when any has it already.
+func (s *Store) AddFeedback(ctx context.Context, fs []measure.Feedback) error {
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		for _, f := range fs {
+			if _, err := tx.Exec(ctx, `INSERT INTO check_feedback (check_id, measure, dept, applied, note, at) VALUES ($1, $2, $3, $4, $5, $6)`,
+				f.CheckID, f.Measure, f.Dept, f.Applied, f.Note, f.At); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, errs.Conflict) {
+		return errs.E(errs.Conflict, "feedback was already given on a measure of this check; it is given once per measure")
+	}
+	return err
+}
+
+// Feedback returns the feedback on a check.
+func (s *Store) Feedback(ctx context.Context, checkID string) ([]measure.Feedback, error) {
+	rows, err := s.pool.Query(ctx, `SELECT check_id, measure, dept, applied, note, at FROM check_feedback WHERE check_id = $1 ORDER BY measure`, checkID)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	out := []measure.Feedback{}
+	for rows.Next() {
+		var f measure.Feedback
+		if err := rows.Scan(&f.CheckID, &f.Measure, &f.Dept, &f.Applied, &f.Note, &f.At); err != nil {
+			return nil, translate(err)
+		}
+		f.At = utc(f.At)
+		out = append(out, f)
+	}
+	return out, translate(rows.Err())
+}
+
+// CheckCounts counts checks per department in [from, to).
+func (s *Store) CheckCounts(ctx context.Context, from, to time.Time) (map[string]int, error) {
+	rows, err := s.pool.Query(ctx, `SELECT dept, COUNT(*) FROM checks WHERE at >= $1 AND at < $2 GROUP BY dept`, from, to)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var d string
+		var n int
+		if err := rows.Scan(&d, &n); err != nil {
+			return nil, translate(err)
+		}
+		out[d] = n
+	}
+	return out, translate(rows.Err())
+}
+
+// ReturnedMeasures streams the measures returned in [from, to) with their feedback.
+func (s *Store) ReturnedMeasures(ctx context.Context, from, to time.Time, fn func(measure.Returned) error) error {
+	rows, err := s.pool.Query(ctx, `SELECT m.dept, m.measure, m.at, f.applied FROM check_measures m
+		LEFT JOIN check_feedback f ON f.check_id = m.check_id AND f.measure = m.measure WHERE m.at >= $1 AND m.at < $2`, from, to)
+	if err != nil {
+		return translate(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r measure.Returned
+		var applied *bool
+		if err := rows.Scan(&r.Dept, &r.Measure, &r.At, &applied); err != nil {
+			return translate(err)
+		}
+		r.At, r.Feedback = utc(r.At), applied
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return translate(rows.Err())
+}
