@@ -118,6 +118,9 @@ func decodeJSON(r *http.Request, limit int64, v any) error {
 	if err != nil {
 		return err
 	}
+	if bytes.Contains(body, []byte(`\u0000`)) {
+		return errs.E(errs.Malformed, "the body holds a NUL character (\\u0000), which no field accepts")
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	dec.DisallowUnknownFields()

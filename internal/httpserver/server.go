@@ -10,9 +10,11 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -125,6 +127,10 @@ func handle(route string, h api.Handler, authn Authenticator, log *slog.Logger, 
 			m.observe(route, sw.status, d)
 			log.Info("request", "method", r.Method, "route", route, "status", sw.status, "duration_ms", d.Milliseconds(), "principal", principal)
 		}()
+		if err := cleanRequest(r); err != nil {
+			renderError(sw, r, err, log, route)
+			return
+		}
 		if hdr := r.Header.Get("Authorization"); hdr != "" {
 			token, ok := strings.CutPrefix(hdr, "Bearer ")
 			if !ok {
@@ -143,6 +149,22 @@ func handle(route string, h api.Handler, authn Authenticator, log *slog.Logger, 
 			renderError(sw, r, err, log, route)
 		}
 	})
+}
+
+// cleanRequest refuses a path or query holding a NUL byte or invalid UTF-8:
+// no identifier, code or text of this API contains them, and databases
+// refuse them in text.
+func cleanRequest(r *http.Request) error {
+	bad := func(s string) bool { return strings.ContainsRune(s, 0) || !utf8.ValidString(s) }
+	if bad(r.URL.Path) {
+		return errs.E(errs.Malformed, "the path holds a NUL byte or invalid UTF-8")
+	}
+	for k, vs := range r.URL.Query() {
+		if bad(k) || slices.ContainsFunc(vs, bad) {
+			return errs.E(errs.Malformed, "the query holds a NUL byte or invalid UTF-8")
+		}
+	}
+	return nil
 }
 
 // Status maps each error kind to its HTTP status.

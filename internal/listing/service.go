@@ -158,8 +158,9 @@ func (s *Service) Enter(ctx context.Context, p *auth.Principal, code string, req
 	if err != nil {
 		return Entry{}, false, err
 	}
-	if !created && stored.RecordID != rec.ID {
-		return Entry{}, false, errs.E(errs.Conflict, "ref %q is used by another entry of department %s", rec.Ref, p.ID)
+	if !created && (stored.RecordID != rec.ID || stored.List != e.List || stored.Until != e.Until || stored.Basis != e.Basis ||
+		stored.DocumentNo != e.DocumentNo || !slices.Equal(stored.Grounds, e.Grounds)) {
+		return Entry{}, false, errs.E(errs.Conflict, "ref %q is already used by entry %s with other content", rec.Ref, stored.ID)
 	}
 	return stored, created, nil
 }
@@ -258,11 +259,15 @@ func (s *Service) Remove(ctx context.Context, p *auth.Principal, code, id, reaso
 	}
 	today := s.Records.Today()
 	if reason == Repaired && t.EarliestRemoval > 0 {
-		if earliest := e.DecidedOn.AddMonths(t.EarliestRemoval); today.Before(earliest) {
-			return Entry{}, errs.E(errs.Conflict, "entries of %s can be removed early from %s (%d months after listing)", t.Code, earliest, t.EarliestRemoval)
+		if earliest := e.ActiveFrom.AddMonths(t.EarliestRemoval); e.Status == Noticed || today.Before(earliest) {
+			return Entry{}, errs.E(errs.Conflict, "entries of %s can be removed early from %s (%d months on the list)", t.Code, earliest, t.EarliestRemoval)
 		}
 	}
-	if reason == Revoked {
+	removed, err := s.transition(ctx, e, Removed, &Removal{Reason: reason, Note: strings.TrimSpace(note)})
+	if err != nil {
+		return Entry{}, err
+	}
+	if reason == Revoked { // the decision was overturned: its record goes too
 		basis := strings.TrimSpace(note)
 		if basis == "" {
 			basis = "list entry revoked"
@@ -271,7 +276,7 @@ func (s *Service) Remove(ctx context.Context, p *auth.Principal, code, id, reaso
 			return Entry{}, err
 		}
 	}
-	return s.transition(ctx, e, Removed, &Removal{Reason: reason, Note: strings.TrimSpace(note)})
+	return removed, nil
 }
 
 func (s *Service) transition(ctx context.Context, e Entry, to Status, removal *Removal) (Entry, error) {
@@ -359,11 +364,28 @@ func (s *Service) ActiveFor(ctx context.Context, key []byte) ([]Entry, error) {
 	today := s.Records.Today()
 	var out []Entry
 	for _, e := range all {
-		if e.Status == Active && (e.Until.IsZero() || today.Before(e.Until)) {
-			out = append(out, e)
+		if e.Status != Active || (!e.Until.IsZero() && !today.Before(e.Until)) {
+			continue
 		}
+		if revoked, err := s.recordRevoked(ctx, e); err != nil || revoked {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		out = append(out, e)
 	}
 	return out, nil
+}
+
+// recordRevoked reports whether the record behind an entry was revoked
+// directly (the decision overturned): the entry then has no effect.
+func (s *Service) recordRevoked(ctx context.Context, e Entry) (bool, error) {
+	st, err := s.Records.Store.Record(ctx, e.RecordID)
+	if err != nil {
+		return false, err
+	}
+	return st.Status == record.Revoked, nil
 }
 
 // PublicEntry is one entry of a list published by law, as anyone may see it.
@@ -403,6 +425,9 @@ func (s *Service) Public(ctx context.Context, code string, after string, limit i
 		st, err := s.Records.Store.Record(ctx, e.RecordID)
 		if err != nil {
 			return nil, err
+		}
+		if st.Status == record.Revoked {
+			continue
 		}
 		recs, err := s.Records.Open([]record.Stored{st})
 		if err != nil {

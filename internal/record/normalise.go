@@ -307,8 +307,8 @@ func (n *normaliser) value(path string, f *catalog.Field, raw any, national bool
 				limit = maxTextLen
 			}
 		}
-		if !utf8.ValidString(s) {
-			n.p.Add(path, "encoding", "is not valid UTF-8")
+		if !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
+			n.p.Add(path, "encoding", "is not valid UTF-8 text (or holds a NUL character)")
 			return nil, false
 		}
 		if utf8.RuneCountInString(s) > limit {

@@ -16,7 +16,7 @@ var _ access.Store = (*Store)(nil)
 func (s *Store) AppendAccess(ctx context.Context, e access.Event) error {
 	recs, _ := json.Marshal(e.Records)
 	items, _ := json.Marshal(e.Items)
-	return s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return s.grouped(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		leaves, err := newLeafAppender(ctx, tx)
 		if err != nil {
 			return err

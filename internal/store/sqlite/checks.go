@@ -16,7 +16,7 @@ var _ measure.CheckStore = (*Store)(nil)
 // CreateCheck stores a check and the measures it returned.
 func (s *Store) CreateCheck(ctx context.Context, c measure.Check) error {
 	ms, _ := json.Marshal(c.Measures)
-	return s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return s.grouped(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO checks (id, dept, subject_key, matter, purpose, at, measures) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			c.ID, c.Dept, c.SubjectKey, c.Matter, c.Purpose, ts(c.At), string(ms)); err != nil {
 			return err

@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -41,6 +42,9 @@ type Store struct {
 	w    *sql.DB // one connection: SQLite has one writer
 	r    *sql.DB // readers
 	path string
+
+	startGroup sync.Once       // starts the group-commit loop on first use
+	writes     chan groupWrite // small writes waiting to be committed together
 }
 
 // Open opens (creating when absent) the database at path. It does not
@@ -76,8 +80,13 @@ func Open(path string) (*Store, error) {
 	return s, nil
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return errors.Join(s.r.Close(), s.w.Close()) }
+// Close closes the database. Writes in flight MUST have returned.
+func (s *Store) Close() error {
+	if s.writes != nil {
+		close(s.writes)
+	}
+	return errors.Join(s.r.Close(), s.w.Close())
+}
 
 // Path is the database file.
 func (s *Store) Path() string { return s.path }

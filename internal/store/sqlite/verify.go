@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
+	"net/url"
 
 	"pubcredit/internal/access"
 	"pubcredit/internal/auth"
@@ -13,29 +15,48 @@ import (
 
 var _ verify.Database = (*Store)(nil)
 
-// VerifySnapshot begins a read transaction on one reader connection. In WAL
-// mode the transaction reads one snapshot from its first read to its end,
-// whatever writers commit meanwhile, and SQLite lets its statements step
-// together on the one connection. ScanRecords reads on a connection of its
-// own, so that it runs in parallel.
+// VerifySnapshot opens two read-only connections of its own, apart from the
+// store's pool (query_only: verification writes nothing), and begins a read
+// transaction on the first. In WAL mode the transaction reads one snapshot
+// from its first read to its end, whatever writers commit meanwhile, and
+// SQLite lets its statements step together on the one connection.
+// ScanRecords reads on the second connection, so that it runs in parallel.
+//
+// The database is not memory-mapped (mmap_size): that makes verification
+// about 1.6 times faster, but the mapped pages count in the process's
+// resident memory, which would then grow with the log.
 func (s *Store) VerifySnapshot(ctx context.Context) (verify.Store, func(), error) {
-	tx, err := s.r.BeginTx(ctx, nil)
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "query_only(1)"} {
+		q.Add("_pragma", p)
+	}
+	db, err := sql.Open("sqlite", "file:"+s.path+"?mode=ro&"+q.Encode())
 	if err != nil {
 		return nil, nil, translate(err)
+	}
+	db.SetMaxOpenConns(2)
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		db.Close()
+		return nil, nil, translate(err)
+	}
+	release := func() {
+		tx.Rollback()
+		db.Close()
 	}
 	// A deferred transaction takes its snapshot at its first read: take
 	// it now.
 	var n int64
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM ledger_checkpoints`).Scan(&n); err != nil {
-		tx.Rollback()
+		release()
 		return nil, nil, translate(err)
 	}
-	return &snapshot{s: s, tx: tx}, func() { tx.Rollback() }, nil
+	return &snapshot{db: db, tx: tx}, release, nil
 }
 
 // snapshot implements verify.Store over one read transaction.
 type snapshot struct {
-	s  *Store
+	db *sql.DB
 	tx *sql.Tx
 }
 
@@ -99,9 +120,9 @@ func (v *snapshot) ScanVersions(ctx context.Context, fn func(v *record.Version) 
 	var change, at string
 	var payload, state sql.RawBytes
 	each := func(rows *sql.Rows) error {
-		// The salt and the note are scanned as copies, so that NULL and
-		// an empty value stay apart (an erased salt; a note Committed
-		// encodes as null); the larger columns stay in the driver's buffer.
+		// The salt and the note are scanned as copies, so that NULL (an
+		// erased salt) and an empty value stay apart; the larger columns
+		// stay in the driver's buffer.
 		ver.Salt, ver.Note = nil, nil
 		if err := rows.Scan(&ver.RecordID, &ver.Version, &change, &at, &payload, &ver.Note, &state, &ver.Salt, &ver.LeafIndex); err != nil {
 			return translate(err)
@@ -144,66 +165,203 @@ func (v *snapshot) ScanAccess(ctx context.Context, fn func(e *access.Event) erro
 	return scan(ctx, v.tx, `SELECT `+accessScanCols+` FROM access_events WHERE leaf_index IS NULL`, each)
 }
 
-// ScanRecords reads on a connection of its own, outside the snapshot: each
-// of its two queries is consistent by itself, which is all its check needs.
+// ScanRecords reads in a read transaction of its own on another reader
+// connection, so that it runs in parallel with the other scans: its check
+// compares only the rows it returns together. It merges the records in id
+// order with the versions in primary-key order: seeking each record's
+// latest version instead would descend the WITHOUT ROWID b-tree of
+// record_versions, whose rows overflow their pages, once per record.
 func (v *snapshot) ScanRecords(ctx context.Context, fn func(rec *record.Stored, latest *record.Version) error) error {
-	var latest record.Version
-	var lver sql.NullInt64
-	var lpayload, lstate sql.RawBytes
-	var lsalt []byte
-	err := scan(ctx, v.s.r, `SELECT `+prefixed("r.", recordCols)+`, v.version, v.payload, v.state, v.salt
-		FROM records r LEFT JOIN record_versions v
-		ON v.record_id = r.id AND v.version = (SELECT MAX(version) FROM record_versions WHERE record_id = r.id)`,
-		func(rows *sql.Rows) error {
-			lsalt = nil
-			rec, err := scanRecord(withExtra{rows, []any{&lver, &lpayload, &lstate, &lsalt}})
-			if err != nil {
+	tx, err := v.db.BeginTx(ctx, nil)
+	if err != nil {
+		return translate(err)
+	}
+	defer tx.Rollback()
+	recs, err := tx.QueryContext(ctx, `SELECT `+recordCols+` FROM records ORDER BY id`)
+	if err != nil {
+		return translate(err)
+	}
+	defer recs.Close()
+	vers, err := tx.QueryContext(ctx, `SELECT record_id, version, payload, state, salt FROM record_versions ORDER BY record_id, version`)
+	if err != nil {
+		return translate(err)
+	}
+	defer vers.Close()
+
+	var rec record.Stored
+	var haveRec bool
+	nextRec := func() error {
+		if haveRec = recs.Next(); haveRec {
+			var err error
+			rec, err = scanRecord(recs)
+			return translate(err)
+		}
+		return translate(recs.Err())
+	}
+	// The version cursor: cur is the row read last.
+	var cur record.Version
+	var payload, state sql.RawBytes
+	var haveVer bool
+	nextVer := func() error {
+		if haveVer = vers.Next(); haveVer {
+			cur.Salt = nil
+			if err := vers.Scan(&cur.RecordID, &cur.Version, &payload, &state, &cur.Salt); err != nil {
 				return translate(err)
 			}
-			if !lver.Valid {
-				return fn(&rec, nil)
+			cur.Payload, cur.State = payload, state
+			return nil
+		}
+		return translate(vers.Err())
+	}
+	// latestOf moves past the versions of record id and returns the last.
+	var latest record.Version
+	latestOf := func(id string) error {
+		for haveVer && cur.RecordID == id {
+			latest.RecordID, latest.Version, latest.Salt = cur.RecordID, cur.Version, cur.Salt
+			latest.Payload = append(latest.Payload[:0], cur.Payload...)
+			latest.State = append(latest.State[:0], cur.State...)
+			if err := nextVer(); err != nil {
+				return err
 			}
-			latest = record.Version{RecordID: rec.ID, Version: int(lver.Int64), Payload: lpayload, State: lstate, Salt: lsalt}
-			return fn(&rec, &latest)
-		})
-	if err != nil {
+		}
+		return nil
+	}
+	if err := errors.Join(nextRec(), nextVer()); err != nil {
 		return err
 	}
-	var id string
-	var ver int
-	return scan(ctx, v.s.r, `SELECT v.record_id, MAX(v.version) FROM record_versions v
-		WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.id = v.record_id) GROUP BY v.record_id`,
-		func(rows *sql.Rows) error {
-			if err := rows.Scan(&id, &ver); err != nil {
-				return translate(err)
+	for haveRec || haveVer {
+		switch {
+		case haveVer && (!haveRec || cur.RecordID < rec.ID): // versions without a records row
+			if err := latestOf(cur.RecordID); err != nil {
+				return err
 			}
-			return fn(nil, &record.Version{RecordID: id, Version: ver})
-		})
-}
-
-// withExtra scans a row's leading columns into the destinations its caller
-// gives and the rest into extra.
-type withExtra struct {
-	row   interface{ Scan(...any) error }
-	extra []any
-}
-
-func (w withExtra) Scan(dest ...any) error { return w.row.Scan(append(dest, w.extra...)...) }
-
-// prefixed qualifies a comma-separated column list with a table alias.
-func prefixed(alias, cols string) string {
-	var b []byte
-	start := true
-	for i := 0; i < len(cols); i++ {
-		c := cols[i]
-		if start && c != ' ' && c != '\t' && c != '\n' {
-			b = append(b, alias...)
-			start = false
-		}
-		b = append(b, c)
-		if c == ',' {
-			start = true
+			if err := fn(nil, &latest); err != nil {
+				return err
+			}
+		case haveRec && (!haveVer || rec.ID < cur.RecordID): // a records row without versions
+			if err := fn(&rec, nil); err != nil {
+				return err
+			}
+			if err := nextRec(); err != nil {
+				return err
+			}
+		default:
+			if err := latestOf(rec.ID); err != nil {
+				return err
+			}
+			if err := fn(&rec, &latest); err != nil {
+				return err
+			}
+			if err := nextRec(); err != nil {
+				return err
+			}
 		}
 	}
-	return string(b)
+	return nil
+}
+
+const listVersionScanCols = `entry_id, version, state, salt, COALESCE(leaf_index, -1)`
+
+func (v *snapshot) ScanListVersions(ctx context.Context, fn func(v *verify.ListVersion) error) error {
+	var lv verify.ListVersion
+	var state sql.RawBytes
+	each := func(rows *sql.Rows) error {
+		lv.Salt = nil
+		if err := rows.Scan(&lv.EntryID, &lv.Version, &state, &lv.Salt, &lv.LeafIndex); err != nil {
+			return translate(err)
+		}
+		lv.State = state
+		return fn(&lv)
+	}
+	if err := scan(ctx, v.tx, `SELECT `+listVersionScanCols+` FROM list_entry_versions WHERE leaf_index IS NOT NULL ORDER BY leaf_index`, each); err != nil {
+		return err
+	}
+	return scan(ctx, v.tx, `SELECT `+listVersionScanCols+` FROM list_entry_versions WHERE leaf_index IS NULL`, each)
+}
+
+// ScanListEntries reads as ScanRecords does: list_entries in id order
+// merged with list_entry_versions in primary-key order, in a read
+// transaction of its own on the second connection.
+func (v *snapshot) ScanListEntries(ctx context.Context, fn func(e *verify.ListEntry, latest *verify.ListVersion) error) error {
+	tx, err := v.db.BeginTx(ctx, nil)
+	if err != nil {
+		return translate(err)
+	}
+	defer tx.Rollback()
+	ents, err := tx.QueryContext(ctx, `SELECT id, list, dept, ref, record_id, subject_key, status, version, active_from, until, state FROM list_entries ORDER BY id`)
+	if err != nil {
+		return translate(err)
+	}
+	defer ents.Close()
+	vers, err := tx.QueryContext(ctx, `SELECT entry_id, version, state, salt FROM list_entry_versions ORDER BY entry_id, version`)
+	if err != nil {
+		return translate(err)
+	}
+	defer vers.Close()
+
+	var e verify.ListEntry
+	var haveEntry bool
+	nextEntry := func() error {
+		if haveEntry = ents.Next(); haveEntry {
+			var from, until string
+			if err := ents.Scan(&e.ID, &e.List, &e.Dept, &e.Ref, &e.RecordID, &e.SubjectKey, &e.Status, &e.Version, &from, &until, &e.State); err != nil {
+				return translate(err)
+			}
+			e.ActiveFrom, e.Until = day(from), day(until)
+			return nil
+		}
+		return translate(ents.Err())
+	}
+	var cur verify.ListVersion
+	var haveVer bool
+	nextVer := func() error {
+		if haveVer = vers.Next(); haveVer {
+			cur.Salt = nil
+			return translate(vers.Scan(&cur.EntryID, &cur.Version, &cur.State, &cur.Salt))
+		}
+		return translate(vers.Err())
+	}
+	var latest verify.ListVersion
+	latestOf := func(id string) error {
+		for haveVer && cur.EntryID == id {
+			latest.EntryID, latest.Version, latest.Salt = cur.EntryID, cur.Version, cur.Salt
+			latest.State = append(latest.State[:0], cur.State...)
+			if err := nextVer(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := errors.Join(nextEntry(), nextVer()); err != nil {
+		return err
+	}
+	for haveEntry || haveVer {
+		switch {
+		case haveVer && (!haveEntry || cur.EntryID < e.ID): // versions without a list_entries row
+			if err := latestOf(cur.EntryID); err != nil {
+				return err
+			}
+			if err := fn(nil, &latest); err != nil {
+				return err
+			}
+		case haveEntry && (!haveVer || e.ID < cur.EntryID): // a row without versions
+			if err := fn(&e, nil); err != nil {
+				return err
+			}
+			if err := nextEntry(); err != nil {
+				return err
+			}
+		default:
+			if err := latestOf(e.ID); err != nil {
+				return err
+			}
+			if err := fn(&e, &latest); err != nil {
+				return err
+			}
+			if err := nextEntry(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

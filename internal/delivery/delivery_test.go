@@ -1,0 +1,224 @@
+package delivery
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"pubcredit/internal/errs"
+	"pubcredit/internal/listing"
+	"pubcredit/internal/record"
+)
+
+func TestSignMatchesTheGoldenValue(t *testing.T) {
+	// Computed apart from this package:
+	//   printf '%s' '1767225600.{"id":...}' | openssl dgst -sha256 -hmac 'pcwh_test-secret'
+	body := []byte(`{"id":"0195a3c4e2b07d3f9a1c5e7b2d4f6a80","type":"record.created"}`)
+	at := time.Date(2026, 1, 1, 8, 0, 0, 999, time.FixedZone("CST", 8*3600)) // 1767225600
+	got := Sign([]byte("pcwh_test-secret"), at, body)
+	want := "t=1767225600,v1=40cffd7653a0d097842492a52053abf0681c83d10ae8c2e85f62b9ab32f8bcf1"
+	if got != want {
+		t.Errorf("Sign = %q\nwant   %q", got, want)
+	}
+}
+
+func TestVerify(t *testing.T) {
+	secret, body := []byte(NewSecret()), []byte(`{"id":"x"}`)
+	now := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	header := Sign(secret, now, body)
+	for _, tc := range []struct {
+		name   string
+		header string
+		body   string
+		now    time.Time
+		ok     bool
+	}{
+		{"accepts its own signature", header, string(body), now, true},
+		{"accepts it a minute later", header, string(body), now.Add(time.Minute), true},
+		{"accepts a second v1 that matches", strings.Replace(header, ",v1=", ",v1="+strings.Repeat("0", 64)+",v1=", 1), string(body), now, true},
+		{"rejects another body", header, `{"id":"y"}`, now, false},
+		{"rejects an old signature", header, string(body), now.Add(6 * time.Minute), false},
+		{"rejects another time", strings.Replace(header, "t=", "t=1", 1), string(body), now, false},
+		{"rejects a header without v1", "t=1", string(body), now, false},
+		{"rejects garbage", "nonsense", string(body), now, false},
+		{"rejects a short signature", "t=1796033600,v1=abcd", string(body), now, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := Verify(tc.header, secret, []byte(tc.body), tc.now, 5*time.Minute)
+			if (err == nil) != tc.ok {
+				t.Errorf("Verify = %v, want ok %v", err, tc.ok)
+			}
+			if err != nil && errs.KindOf(err) != errs.Unauthenticated {
+				t.Errorf("kind %v, want unauthenticated", errs.KindOf(err))
+			}
+		})
+	}
+}
+
+func TestNewSecretIsRandomAndPrefixed(t *testing.T) {
+	a, b := NewSecret(), NewSecret()
+	if a == b || !strings.HasPrefix(a, SecretPrefix) || len(a) != len(SecretPrefix)+43 {
+		t.Errorf("secrets %q, %q: want two different %s... of 43 characters after the prefix", a, b, SecretPrefix)
+	}
+}
+
+func TestBackoffDoublesFromTenSecondsToAnHour(t *testing.T) {
+	want := []time.Duration{10 * time.Second, 20 * time.Second, 40 * time.Second, 80 * time.Second, 160 * time.Second,
+		320 * time.Second, 640 * time.Second, 1280 * time.Second, 2560 * time.Second, time.Hour, time.Hour}
+	for i, w := range want {
+		if got := Backoff(i+1, 1); got != w {
+			t.Errorf("Backoff(%d, 1) = %v, want %v", i+1, got, w)
+		}
+	}
+	if got := Backoff(1000, 1); got != time.Hour {
+		t.Errorf("Backoff(1000, 1) = %v, want the cap", got)
+	}
+	if got := Backoff(1, 0); got != 8*time.Second {
+		t.Errorf("Backoff(1, 0) = %v, want 8s (a fifth off)", got)
+	}
+	if got := Backoff(30, 0.5); got != 54*time.Minute {
+		t.Errorf("Backoff(30, 0.5) = %v, want 54m", got)
+	}
+}
+
+func TestRetriesForADayThenDead(t *testing.T) {
+	first := time.Date(2026, 11, 30, 2, 0, 0, 0, time.UTC)
+	d := Delivery{}
+	at := first
+	var schedule []time.Time
+	for range 100 {
+		schedule = append(schedule, at)
+		status, retries, next := outcome(d, at, false, 1)
+		if status == Dead {
+			break
+		}
+		if status != Pending || retries != d.Retries+1 {
+			t.Fatalf("after a failure at %v: %s, %d retries", at, status, retries)
+		}
+		d.FirstAttemptAt, d.Retries = &first, retries
+		at = next
+	}
+	last := schedule[len(schedule)-1]
+	if !last.Equal(first.Add(RetryFor)) {
+		t.Errorf("the last attempt is at %v, want %v: a day after the first", last, first.Add(RetryFor))
+	}
+	if len(schedule) != 33 {
+		t.Errorf("%d attempts in a day, want 33 (10 s doubling to an hour)", len(schedule))
+	}
+	if !schedule[1].Equal(first.Add(10*time.Second)) || !schedule[2].Equal(first.Add(30*time.Second)) {
+		t.Errorf("the first retries are at %v, want +10s, +30s", schedule[1:3])
+	}
+	if status, _, _ := outcome(d, first.Add(25*time.Hour), true, 1); status != Delivered {
+		t.Errorf("a 2xx after the day: %s, want delivered", status)
+	}
+}
+
+func TestEventTypes(t *testing.T) {
+	for _, tc := range []struct {
+		kind, change, want string
+	}{
+		{record.LeafKind, "created", RecordCreated},
+		{record.LeafKind, "corrected", RecordCorrected},
+		{record.LeafKind, "revoked", RecordRevoked},
+		{listing.LeafKind, "noticed", ListEntryNoticed},
+		{listing.LeafKind, "active", ListEntryActive},
+		{listing.LeafKind, "removed", ListEntryRemoved},
+		{"access", "", ""},
+		{record.LeafKind, "erased", ""},
+		{"objection", "created", ""},
+	} {
+		if got := TypeOf(Leaf{Kind: tc.kind, Change: tc.change}); got != tc.want {
+			t.Errorf("TypeOf(%s, %s) = %q, want %q", tc.kind, tc.change, got, tc.want)
+		}
+	}
+}
+
+func TestPlanMatchesSubscriptions(t *testing.T) {
+	now := time.Date(2026, 11, 30, 2, 0, 0, 0, time.UTC)
+	created := Leaf{Index: 10, Kind: record.LeafKind, EventID: "r1:1", Change: "created", Item: "XZCF", Dept: "MKT"}
+	court := Leaf{Index: 11, Kind: record.LeafKind, EventID: "r2:1", Change: "created", Item: "SXBZXR", Dept: "COURT"}
+	active := Leaf{Index: 12, Kind: listing.LeafKind, EventID: "e1:1", Change: "active", List: "SXBZXR", Dept: "COURT"}
+	removed := Leaf{Index: 13, Kind: listing.LeafKind, EventID: "e1:2", Change: "removed", List: "SXBZXR", Dept: "COURT"}
+	other := Leaf{Index: 14, Kind: listing.LeafKind, EventID: "e2:1", Change: "noticed", List: "SCJG_YZWF", Dept: "MKT"}
+	access := Leaf{Index: 15, Kind: "access", EventID: "a1"}
+	leaves := []Leaf{created, court, active, removed, other, access}
+	target := func(id string, events, lists, items, read []string) Target {
+		return Target{Subscription: Subscription{ID: id, Events: events, Lists: lists, Items: items}, Read: read}
+	}
+	for _, tc := range []struct {
+		name   string
+		target Target
+		want   []string // event ids
+	}{
+		{"without items, record events of the items the department may read",
+			target("s", Events, nil, nil, []string{"XZCF"}), []string{"r1:1", "e1:1", "e1:2", "e2:1"}},
+		{"named items, whether or not the department may read them",
+			target("s", []string{RecordCreated}, nil, []string{"SXBZXR"}, []string{"XZCF"}), []string{"r2:1"}},
+		{"without lists, every list",
+			target("s", []string{ListEntryActive, ListEntryNoticed}, nil, nil, nil), []string{"e1:1", "e2:1"}},
+		{"named lists only",
+			target("s", Events, []string{"SXBZXR"}, nil, nil), []string{"e1:1", "e1:2"}},
+		{"only the event types asked for",
+			target("s", []string{ListEntryRemoved}, nil, nil, []string{"XZCF", "SXBZXR"}), []string{"e1:2"}},
+		{"nothing to a disabled department",
+			Target{Subscription: Subscription{ID: "s", Events: Events}, Read: []string{"XZCF"}, Disabled: true}, nil},
+		{"nothing from before the subscription",
+			Target{Subscription: Subscription{ID: "s", Events: Events, FromLeaf: 13}, Read: []string{"XZCF"}}, []string{"e1:2", "e2:1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			for _, d := range Plan(leaves, []Target{tc.target}, now) {
+				got = append(got, d.EventID)
+				if d.Status != Pending || d.NextAt == nil || !d.NextAt.Equal(now) || d.Subscription != "s" || d.Type == "" || len(d.ID) != 32 {
+					t.Errorf("planned %+v, want pending, due now, for s", d)
+				}
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("planned %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestCheckURL(t *testing.T) {
+	for _, tc := range []struct {
+		url, code, want string
+	}{
+		{"https://receiver.example.gov.cn/pubcredit", "", "https://receiver.example.gov.cn/pubcredit"},
+		{"HTTPS://receiver.example.gov.cn:8443/hook?x=1", "", "https://receiver.example.gov.cn:8443/hook?x=1"},
+		{"http://127.0.0.1:8080/hook", "", "http://127.0.0.1:8080/hook"},
+		{"http://[::1]:8080/hook", "", "http://[::1]:8080/hook"},
+		{"http://localhost/hook", "", "http://localhost/hook"},
+		{"http://receiver.example.gov.cn/hook", "https_required", ""},
+		{"http://10.0.0.1/hook", "https_required", ""},
+		{"ftp://receiver.example.gov.cn/hook", "scheme", ""},
+		{"https://user:pw@receiver.example.gov.cn/hook", "credentials", ""},
+		{"https://receiver.example.gov.cn/hook#x", "format", ""},
+		{"/hook", "format", ""},
+		{"receiver.example.gov.cn/hook", "format", ""},
+		{"", "required", ""},
+		{"https://" + strings.Repeat("a", 2000) + ".cn", "too_long", ""},
+	} {
+		var pr errs.Problems
+		got := checkURL(tc.url, &pr)
+		code := ""
+		if len(pr) > 0 {
+			code = pr[0].Code
+		}
+		if got != tc.want || code != tc.code {
+			t.Errorf("checkURL(%.40q) = %q, %q; want %q, %q", tc.url, got, code, tc.want, tc.code)
+		}
+	}
+}
+
+func TestSplitEventID(t *testing.T) {
+	if id, v, ok := splitEventID("0195a3c4e2b07d3f9a1c5e7b2d4f6a80:12"); !ok || id != "0195a3c4e2b07d3f9a1c5e7b2d4f6a80" || v != 12 {
+		t.Errorf("splitEventID = %q, %d, %v", id, v, ok)
+	}
+	for _, bad := range []string{"", ":1", "x", "x:", "x:0", "x:-1", "x:a"} {
+		if _, _, ok := splitEventID(bad); ok {
+			t.Errorf("splitEventID(%q) accepted", bad)
+		}
+	}
+}

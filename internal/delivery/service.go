@@ -1,0 +1,291 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"pubcredit/internal/access"
+	"pubcredit/internal/auth"
+	"pubcredit/internal/clock"
+	"pubcredit/internal/errs"
+	"pubcredit/internal/ids"
+	"pubcredit/internal/record"
+	"pubcredit/internal/vault"
+)
+
+// Poster sends one webhook request. It returns the HTTP status of the
+// answer, or an error saying why there was none (refused, reset, timed
+// out...). It must bound the time a request takes, follow no redirect and
+// never return the answer's body.
+type Poster interface {
+	Post(ctx context.Context, url string, header map[string]string, body []byte) (status int, err error)
+}
+
+// Depts returns a department with its current rights (satisfied by auth.Store).
+type Depts interface {
+	Dept(ctx context.Context, code string) (auth.Dept, error)
+}
+
+// Service manages subscriptions and runs the dispatcher and the sender.
+type Service struct {
+	Store   Store
+	Records *record.Service // opens record versions and people
+	Access  *access.Log     // pushes of a record's fields are reads of the person's data
+	Keys    *vault.Keyring  // seals the subscriptions' secrets
+	Clock   clock.Clock
+	Depts   Depts
+	Poster  Poster
+	// Items and Lists return the known catalog item and list codes.
+	Items func() []string
+	Lists func() []string
+
+	Concurrency int            // deliveries in flight at once; default 4
+	Batch       int            // ledger leaves per dispatch transaction; default 500
+	Lease       time.Duration  // how long a sender holds a delivery it sends; default 1 minute
+	PerDept     int            // live subscriptions a department may have; default 20
+	Jitter      func() float64 // in [0, 1); default math/rand/v2
+
+	once sync.Once
+	wake chan struct{} // the dispatcher made deliveries: the sender looks at once
+}
+
+func (s *Service) init() {
+	s.once.Do(func() { s.wake = make(chan struct{}, 1) })
+}
+
+func orDefault[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+func (s *Service) jitter() float64 {
+	if s.Jitter != nil {
+		return s.Jitter()
+	}
+	return rand.Float64()
+}
+
+// Request is what a department sends to subscribe.
+type Request struct {
+	URL    string   `json:"url"`
+	Events []string `json:"events"`
+	Lists  []string `json:"lists"`
+	Items  []string `json:"items"`
+}
+
+// maxURL is the longest subscription URL accepted.
+const maxURL = 2000
+
+// Subscribe makes a subscription for department p and returns it with its
+// signing secret, which is not kept in the clear and cannot be shown again.
+// Returns Forbidden for a principal that is not a department, Invalid
+// listing every problem (a URL that is not absolute http(s), plain http to
+// a host that is not loopback, unknown event types, lists or items), and
+// Conflict when the department has PerDept subscriptions already.
+func (s *Service) Subscribe(ctx context.Context, p *auth.Principal, req Request) (Subscription, string, error) {
+	if err := p.Require(auth.Department); err != nil {
+		return Subscription{}, "", err
+	}
+	var pr errs.Problems
+	u := checkURL(strings.TrimSpace(req.URL), &pr)
+	events := known(req.Events, Events, "events", "event type", true, &pr)
+	lists := known(req.Lists, codes(s.Lists), "lists", "list", false, &pr)
+	items := known(req.Items, codes(s.Items), "items", "catalog item", false, &pr)
+	if err := pr.Err("the subscription is not valid"); err != nil {
+		return Subscription{}, "", err
+	}
+	live, err := s.Store.Subscriptions(ctx, p.ID)
+	if err != nil {
+		return Subscription{}, "", err
+	}
+	if limit := orDefault(s.PerDept, 20); len(live) >= limit {
+		return Subscription{}, "", errs.E(errs.Conflict, "department %s has %d subscriptions, the most it may have; delete one first", p.ID, len(live))
+	}
+	now := s.Clock.Now().UTC().Truncate(time.Microsecond)
+	secret := NewSecret()
+	sub := Subscription{ID: ids.New(now), Dept: p.ID, URL: u, Events: events, Lists: lists, Items: items, CreatedAt: now}
+	sub.Secret = s.Keys.Encrypt([]byte(secret), secretAAD(sub.ID))
+	sub, err = s.Store.CreateSubscription(ctx, sub)
+	if err != nil {
+		return Subscription{}, "", err
+	}
+	return sub, secret, nil
+}
+
+func codes(f func() []string) []string {
+	if f == nil {
+		return nil
+	}
+	return f()
+}
+
+// checkURL returns the subscription URL when it is an absolute http or https
+// URL without credentials or fragment, and https unless its host is
+// loopback (plain http is for a receiver on the same machine only).
+func checkURL(raw string, pr *errs.Problems) string {
+	bad := func(code, format string, args ...any) string {
+		pr.Add("url", code, format, args...)
+		return ""
+	}
+	if raw == "" {
+		return bad("required", "the URL to push to is required")
+	}
+	if utf8.RuneCountInString(raw) > maxURL {
+		return bad("too_long", "must be at most %d characters", maxURL)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {
+		return bad("format", "must be an absolute URL such as https://receiver.example.gov.cn/pubcredit")
+	}
+	scheme := strings.ToLower(u.Scheme)
+	switch {
+	case scheme != "http" && scheme != "https":
+		return bad("scheme", "must be an https URL (http only to a loopback host), not %s", truncate(u.Scheme, 20))
+	case u.User != nil:
+		return bad("credentials", "must not carry credentials: receivers check the signature instead")
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		return bad("format", "must not have a fragment")
+	case scheme == "http" && !loopback(u.Hostname()):
+		return bad("https_required", "must be https: plain http is accepted only to a loopback host (127.0.0.1, ::1, localhost)")
+	}
+	u.Scheme = scheme
+	return u.String()
+}
+
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
+}
+
+// known checks given codes against the known ones and returns them without
+// duplicates, in the order of the known list.
+func known(given, all []string, field, what string, required bool, pr *errs.Problems) []string {
+	out := []string{}
+	if len(given) == 0 {
+		if required {
+			pr.Add(field, "required", "at least one %s is required (known: %s)", what, strings.Join(all, ", "))
+		}
+		return out
+	}
+	for _, g := range given {
+		if !slices.Contains(all, strings.TrimSpace(g)) {
+			pr.Add(field, "unknown", "%q is not a known %s (known: %s)", truncate(g, 40), what, strings.Join(all, ", "))
+		}
+	}
+	for _, c := range all {
+		if slices.ContainsFunc(given, func(g string) bool { return strings.TrimSpace(g) == c }) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}
+
+// own returns a subscription of department p. Returns NotFound for another
+// department's, so that it cannot learn it exists.
+func (s *Service) own(ctx context.Context, p *auth.Principal, id string) (Subscription, error) {
+	if err := p.Require(auth.Department); err != nil {
+		return Subscription{}, err
+	}
+	notFound := errs.E(errs.NotFound, "no subscription %q", truncate(id, 40))
+	if !ids.Valid(id) {
+		return Subscription{}, notFound
+	}
+	sub, err := s.Store.Subscription(ctx, id)
+	if errors.Is(err, errs.NotFound) || (err == nil && sub.Dept != p.ID) {
+		return Subscription{}, notFound
+	}
+	return sub, err
+}
+
+// Subscriptions lists the department's live subscriptions.
+func (s *Service) Subscriptions(ctx context.Context, p *auth.Principal) ([]Subscription, error) {
+	if err := p.Require(auth.Department); err != nil {
+		return nil, err
+	}
+	return s.Store.Subscriptions(ctx, p.ID)
+}
+
+// Get returns one of the department's subscriptions. Returns NotFound.
+func (s *Service) Get(ctx context.Context, p *auth.Principal, id string) (Subscription, error) {
+	return s.own(ctx, p, id)
+}
+
+// Unsubscribe ends one of the department's subscriptions: nothing more is
+// dispatched or sent to it, and its pending deliveries become dead.
+// Returns NotFound.
+func (s *Service) Unsubscribe(ctx context.Context, p *auth.Principal, id string) (Subscription, error) {
+	sub, err := s.own(ctx, p, id)
+	if err != nil {
+		return Subscription{}, err
+	}
+	return sub, s.Store.DeleteSubscription(ctx, id, s.Clock.Now().UTC(), "the subscription was deleted")
+}
+
+// Deliveries lists the deliveries of one of the department's subscriptions
+// by id after after, at most limit; status filters when not empty.
+// Returns NotFound, Invalid for an unknown status or an after that is not
+// an id.
+func (s *Service) Deliveries(ctx context.Context, p *auth.Principal, id string, status Status, after string, limit int) ([]Delivery, error) {
+	if _, err := s.own(ctx, p, id); err != nil {
+		return nil, err
+	}
+	var pr errs.Problems
+	if status != "" && status != Pending && status != Delivered && status != Dead {
+		pr.Add("status", "not_allowed", "status must be pending, delivered or dead")
+	}
+	if after != "" && !ids.Valid(after) {
+		pr.Add("after", "format", "after must be a delivery id (32 lower-case hex characters)")
+	}
+	if err := pr.Err("the query is not valid"); err != nil {
+		return nil, err
+	}
+	return s.Store.Deliveries(ctx, id, status, after, limit)
+}
+
+// Redeliver sends a delivered or dead delivery again, now, with a new day
+// of retries. Returns NotFound, or Conflict when it is still pending.
+func (s *Service) Redeliver(ctx context.Context, p *auth.Principal, id, deliveryID string) (Delivery, error) {
+	if _, err := s.own(ctx, p, id); err != nil {
+		return Delivery{}, err
+	}
+	notFound := errs.E(errs.NotFound, "no delivery %q in subscription %s", truncate(deliveryID, 40), id)
+	if !ids.Valid(deliveryID) {
+		return Delivery{}, notFound
+	}
+	d, err := s.Store.Delivery(ctx, deliveryID)
+	if errors.Is(err, errs.NotFound) || (err == nil && d.Subscription != id) {
+		return Delivery{}, notFound
+	}
+	if err != nil {
+		return Delivery{}, err
+	}
+	if d.Status == Pending {
+		return Delivery{}, errs.E(errs.Conflict, "delivery %s is pending: its next attempt is due %s", d.ID, d.NextAt.UTC().Format(time.RFC3339))
+	}
+	d, err = s.Store.Redeliver(ctx, deliveryID, s.Clock.Now().UTC())
+	if err != nil {
+		return Delivery{}, err
+	}
+	s.nudge()
+	return d, nil
+}

@@ -1,0 +1,87 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// Group commit. SQLite has one writer, and a commit costs far more than the
+// small inserts of an access event or a check. Concurrent small writes are
+// therefore queued and run together in one transaction, each inside its own
+// savepoint so that one failing write does not undo the others; every caller
+// waits until the transaction holding its write has committed, so an
+// acknowledged write is durable exactly as with its own transaction.
+
+type groupWrite struct {
+	ctx  context.Context
+	fn   func(context.Context, *sql.Tx) error
+	done chan error
+}
+
+// maxGroup bounds the writes committed together.
+const maxGroup = 256
+
+// grouped runs fn in a write transaction shared with other concurrent
+// grouped writes.
+func (s *Store) grouped(ctx context.Context, fn func(context.Context, *sql.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return translate(err)
+	}
+	w := groupWrite{ctx: context.WithoutCancel(ctx), fn: fn, done: make(chan error, 1)}
+	s.startGroup.Do(func() { s.writes = make(chan groupWrite, maxGroup); go s.groupLoop() })
+	select {
+	case s.writes <- w:
+	case <-ctx.Done():
+		return translate(ctx.Err())
+	}
+	return <-w.done // once queued, the write is committed or fails; wait either way
+}
+
+func (s *Store) groupLoop() {
+	for w := range s.writes {
+		batch := []groupWrite{w}
+	fill:
+		for len(batch) < maxGroup {
+			select {
+			case w, ok := <-s.writes:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, w)
+			default:
+				break fill
+			}
+		}
+		s.commitGroup(batch)
+	}
+}
+
+func (s *Store) commitGroup(batch []groupWrite) {
+	results := make([]error, len(batch))
+	err := s.tx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
+		for i, w := range batch {
+			sp := fmt.Sprintf("w%d", i)
+			if _, err := tx.ExecContext(ctx, "SAVEPOINT "+sp); err != nil {
+				return err
+			}
+			if err := w.fn(w.ctx, tx); err != nil {
+				results[i] = translate(err)
+				if _, err := tx.ExecContext(ctx, "ROLLBACK TO "+sp); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, "RELEASE "+sp); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for i, w := range batch {
+		if err != nil {
+			w.done <- err
+		} else {
+			w.done <- results[i]
+		}
+	}
+}
