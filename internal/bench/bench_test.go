@@ -26,6 +26,8 @@ import (
 	"pubcredit/internal/clock"
 	"pubcredit/internal/demo"
 	"pubcredit/internal/ingest"
+	"pubcredit/internal/listing"
+	"pubcredit/internal/measure"
 	"pubcredit/internal/profile"
 	"pubcredit/internal/record"
 	"pubcredit/internal/store/postgres"
@@ -49,6 +51,8 @@ type Store interface {
 	record.Store
 	access.Store
 	ingest.Store
+	listing.Store
+	measure.CheckStore
 	Migrate(ctx context.Context) error
 }
 

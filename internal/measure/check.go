@@ -162,9 +162,11 @@ func (c *Checker) Check(ctx context.Context, p *auth.Principal, subject rec.Subj
 			}
 		}
 	}
-	if err := c.Store.CreateCheck(ctx, ch); err != nil {
-		return Result{}, err
-	}
+	// The check and its access event are written concurrently, so that a
+	// store that commits concurrent writes together does it in one commit;
+	// the answer leaves only when both are stored.
+	stored := make(chan error, 1)
+	go func() { stored <- c.Store.CreateCheck(ctx, ch) }()
 	items := []string{}
 	for _, r := range facts.Records {
 		if !slices.Contains(items, r.Item) {
@@ -173,7 +175,7 @@ func (c *Checker) Check(ctx context.Context, p *auth.Principal, subject rec.Subj
 	}
 	err = c.Access.Record(ctx, access.Event{Principal: p.Kind, Actor: p.ID, SubjectKey: key, Action: access.Check,
 		Purpose: purpose, Authority: "counter check for " + matter + " (check " + ch.ID + ")", Records: used, Items: items})
-	if err != nil {
+	if err := errors.Join(<-stored, err); err != nil {
 		return Result{}, err
 	}
 	return Result{Check: ch, Person: doc, Facts: facts, Entries: entries}, nil

@@ -157,7 +157,11 @@ func (s *Store) UpdateRecord(ctx context.Context, subject *record.SealedSubject,
 
 // RecordsBySubject returns every record of a person, oldest first.
 func (s *Store) RecordsBySubject(ctx context.Context, key []byte) ([]record.Stored, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+recordCols+` FROM records WHERE subject_key = ? ORDER BY id`, key)
+	stmt, err := s.stmt(&s.bySubject, `SELECT `+recordCols+` FROM records WHERE subject_key = ? ORDER BY id`)
+	if err != nil {
+		return nil, translate(err)
+	}
+	rows, err := stmt.QueryContext(ctx, key)
 	if err != nil {
 		return nil, translate(err)
 	}

@@ -45,6 +45,24 @@ type Store struct {
 
 	startGroup sync.Once       // starts the group-commit loop on first use
 	writes     chan groupWrite // small writes waiting to be committed together
+
+	stmtMu    sync.Mutex
+	bySubject *sql.Stmt // the hot read of a person's records, prepared once
+}
+
+// stmt returns the prepared reader statement in *slot, preparing it on first
+// use (database/sql re-prepares it per connection as needed).
+func (s *Store) stmt(slot **sql.Stmt, query string) (*sql.Stmt, error) {
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if *slot == nil {
+		st, err := s.r.Prepare(query)
+		if err != nil {
+			return nil, err
+		}
+		*slot = st
+	}
+	return *slot, nil
 }
 
 // Open opens (creating when absent) the database at path. It does not
