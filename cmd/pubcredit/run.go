@@ -28,6 +28,8 @@ Usage:
   pubcredit import FILE --dept CODE [--item ITEM] [--format ndjson|csv|xlsx]
   pubcredit demo    [--people N]                          fill the store with synthetic data
   pubcredit verify-receipt FILE --key KEY                 check a record's ledger receipt offline
+  pubcredit verify  [--key KEY] [--erased]                check the database against its ledger (writes nothing)
+  pubcredit witness --url BASE --key KEY --state FILE     check the served log's consistency with the last checkpoint seen
   pubcredit version
 
 Common flags (also env PUBCREDIT_*): --db sqlite:PATH|postgres://..., --keys FILE,
@@ -58,6 +60,8 @@ func RunEnv(ctx context.Context, args []string, env Env) int {
 	cmds := map[string]func(context.Context, []string, Env) error{
 		"serve": cmdServe, "migrate": cmdMigrate, "dept": cmdDept, "import": cmdImport,
 		"demo": cmdDemo, "version": cmdVersion, "verify-receipt": cmdVerifyReceipt,
+		"verify":  cmdVerify,
+		"witness": cmdWitness,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

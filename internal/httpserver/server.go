@@ -10,7 +10,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -151,18 +150,13 @@ func handle(route string, h api.Handler, authn Authenticator, log *slog.Logger, 
 	})
 }
 
-// cleanRequest refuses a path or query holding a NUL byte or invalid UTF-8:
-// no identifier, code or text of this API contains them, and databases
-// refuse them in text.
+// cleanRequest refuses a path holding a NUL byte or invalid UTF-8: no
+// identifier or code of this API contains them (and databases refuse them
+// in text), so such a path names nothing. Query values are the handlers'
+// to check, so that every problem of a request is named at once.
 func cleanRequest(r *http.Request) error {
-	bad := func(s string) bool { return strings.ContainsRune(s, 0) || !utf8.ValidString(s) }
-	if bad(r.URL.Path) {
-		return errs.E(errs.Malformed, "the path holds a NUL byte or invalid UTF-8")
-	}
-	for k, vs := range r.URL.Query() {
-		if bad(k) || slices.ContainsFunc(vs, bad) {
-			return errs.E(errs.Malformed, "the query holds a NUL byte or invalid UTF-8")
-		}
+	if strings.ContainsRune(r.URL.Path, 0) || !utf8.ValidString(r.URL.Path) {
+		return errs.E(errs.NotFound, "no such resource")
 	}
 	return nil
 }

@@ -85,6 +85,12 @@ func (s *Service) Enter(ctx context.Context, p *auth.Principal, code string, req
 	var pr errs.Problems
 	grounds := s.grounds(t, req.Grounds, &pr)
 	decided, derr := clock.ParseDate(strings.TrimSpace(req.DecidedOn))
+	switch {
+	case strings.TrimSpace(req.DecidedOn) == "":
+		pr.Add("decided_on", "required", "the date of the listing decision is required (YYYY-MM-DD)")
+	case derr != nil:
+		pr.Add("decided_on", "format", "%v", derr)
+	}
 	until := clock.Date{}
 	switch {
 	case req.Until != "":
@@ -349,10 +355,22 @@ func (s *Service) Entries(ctx context.Context, p *auth.Principal, code string, s
 	if err != nil {
 		return nil, err
 	}
+	var pr errs.Problems
 	if status != "" && status != Noticed && status != Active && status != Removed {
-		return nil, errs.Fields("the query is not valid", errs.FieldError{Field: "status", Code: "not_allowed", Message: "status must be noticed, active or removed"})
+		pr.Add("status", "not_allowed", "status must be noticed, active or removed")
+	}
+	checkAfter(after, &pr)
+	if err := pr.Err("the query is not valid"); err != nil {
+		return nil, err
 	}
 	return s.Store.Entries(ctx, t.Code, p.ID, status, after, limit)
+}
+
+// checkAfter checks a paging cursor: empty or an entry id.
+func checkAfter(after string, pr *errs.Problems) {
+	if after != "" && !ids.Valid(after) {
+		pr.Add("after", "format", "after must be the id of an entry (32 hex characters)")
+	}
 }
 
 // ActiveFor returns a person's entries that are on their list today.
@@ -411,6 +429,10 @@ func (s *Service) Public(ctx context.Context, code string, after string, limit i
 	}
 	if !t.Published.ByLaw {
 		return nil, errs.E(errs.NotFound, "list %s is not published: no law makes it public", t.Code)
+	}
+	var pr errs.Problems
+	if checkAfter(after, &pr); len(pr) > 0 {
+		return nil, pr.Err("the query is not valid")
 	}
 	entries, err := s.Store.Entries(ctx, t.Code, "", Active, after, limit)
 	if err != nil {

@@ -153,8 +153,7 @@ func (v *snapshot) ScanVersions(ctx context.Context, fn func(v *record.Version) 
 	var change string
 	var payload, state pgtype.DriverBytes
 	each := func(rows pgx.Rows) error {
-		// The salt and the note are copies, nil for NULL: an erased salt,
-		// a note Committed encodes as null.
+		// The salt and the note are copies, nil for NULL (an erased salt).
 		ver.Salt, ver.Note = nil, nil
 		if err := rows.Scan(&ver.RecordID, &ver.Version, &change, &ver.At, &payload, &ver.Note, &state, &ver.Salt, &ver.LeafIndex); err != nil {
 			return translate(err)
@@ -251,4 +250,62 @@ func prefixed(alias, cols string) string {
 		}
 	}
 	return string(b)
+}
+
+const listVersionScanCols = `entry_id, version, state, salt, COALESCE(leaf_index, -1)`
+
+func (v *snapshot) ScanListVersions(ctx context.Context, fn func(v *verify.ListVersion) error) error {
+	var lv verify.ListVersion
+	var state pgtype.DriverBytes
+	each := func(rows pgx.Rows) error {
+		lv.Salt = nil
+		if err := rows.Scan(&lv.EntryID, &lv.Version, &state, &lv.Salt, &lv.LeafIndex); err != nil {
+			return translate(err)
+		}
+		lv.State = state
+		return fn(&lv)
+	}
+	if err := v.scan(ctx, `SELECT `+listVersionScanCols+` FROM list_entry_versions WHERE leaf_index IS NOT NULL ORDER BY leaf_index`, each); err != nil {
+		return err
+	}
+	return v.scan(ctx, `SELECT `+listVersionScanCols+` FROM list_entry_versions WHERE leaf_index IS NULL`, each)
+}
+
+// ScanListEntries reads on a pooled connection, outside the exported
+// snapshot, as ScanRecords does.
+func (v *snapshot) ScanListEntries(ctx context.Context, fn func(e *verify.ListEntry, latest *verify.ListVersion) error) error {
+	var e verify.ListEntry
+	var from, until pgtype.Date
+	var latest verify.ListVersion
+	var lver pgtype.Int4
+	err := rowsEach(ctx, v.s.pool, `SELECT e.id, e.list, e.dept, e.ref, e.record_id, e.subject_key, e.status, e.version, e.active_from, e.until, e.state,
+		v.version, v.state, v.salt
+		FROM list_entries e LEFT JOIN LATERAL
+		(SELECT version, state, salt FROM list_entry_versions WHERE entry_id = e.id ORDER BY version DESC LIMIT 1) v ON true`,
+		func(rows pgx.Rows) error {
+			latest.Salt = nil
+			if err := rows.Scan(&e.ID, &e.List, &e.Dept, &e.Ref, &e.RecordID, &e.SubjectKey, &e.Status, &e.Version, &from, &until, &e.State,
+				&lver, &latest.State, &latest.Salt); err != nil {
+				return translate(err)
+			}
+			e.ActiveFrom, e.Until = day(from), day(until)
+			if !lver.Valid {
+				return fn(&e, nil)
+			}
+			latest.EntryID, latest.Version = e.ID, int(lver.Int32)
+			return fn(&e, &latest)
+		})
+	if err != nil {
+		return err
+	}
+	var id string
+	var ver int
+	return rowsEach(ctx, v.s.pool, `SELECT v.entry_id, MAX(v.version) FROM list_entry_versions v
+		WHERE NOT EXISTS (SELECT 1 FROM list_entries e WHERE e.id = v.entry_id) GROUP BY v.entry_id`,
+		func(rows pgx.Rows) error {
+			if err := rows.Scan(&id, &ver); err != nil {
+				return translate(err)
+			}
+			return fn(nil, &verify.ListVersion{EntryID: id, Version: ver})
+		})
 }

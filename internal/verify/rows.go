@@ -1,0 +1,107 @@
+package verify
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"pubcredit/internal/clock"
+	"pubcredit/internal/listing"
+	"pubcredit/internal/record"
+)
+
+// The current rows, records and list_entries, are what the platform reads
+// and queries; only their versions are committed to the ledger. Each must
+// equal the latest version of its record or entry.
+
+// checkRecords checks every records row against the latest version of its
+// record: its canonical state (record.StateOf) and its payload. It returns
+// the number of records rows.
+func checkRecords(ctx context.Context, st Store, emit func(Problem)) (int, error) {
+	n := 0
+	err := st.ScanRecords(ctx, func(rec *record.Stored, latest *record.Version) error {
+		switch {
+		case rec == nil && latest != nil:
+			emit(Problem{Deleted, TableRecords, latest.RecordID, fmt.Sprintf("the record has versions (the latest %d) but its records row is gone", latest.Version)})
+			return nil
+		case rec == nil:
+			return nil
+		}
+		n++
+		if latest == nil {
+			emit(Problem{Inserted, TableRecords, rec.ID, "the records row has no versions: no leaf commits to it"})
+			return nil
+		}
+		if !bytes.Equal(record.StateOf(*rec), latest.State) {
+			emit(Problem{Changed, TableRecords, rec.ID, fmt.Sprintf("the records row differs from the state its latest version (%d) committed", latest.Version)})
+			return nil
+		}
+		// An erased version's payload is gone; the row's may or may not be.
+		if latest.Salt != nil && !bytes.Equal(rec.Payload, latest.Payload) {
+			emit(Problem{Changed, TableRecords, rec.ID, fmt.Sprintf("the records row's payload differs from its latest version's (%d)", latest.Version)})
+		}
+		return nil
+	})
+	return n, err
+}
+
+// entryState is a list entry's canonical state as listing.Entry.State
+// encodes it.
+type entryState struct {
+	listing.Entry
+	SubjectKey []byte `json:"subject_key"`
+}
+
+// checkListEntries checks every list_entries row against the latest version
+// of its entry: its state, and the columns queries filter on against the
+// state. It returns the number of list_entries rows.
+func checkListEntries(ctx context.Context, st Store, emit func(Problem)) (int, error) {
+	n := 0
+	err := st.ScanListEntries(ctx, func(e *ListEntry, latest *ListVersion) error {
+		switch {
+		case e == nil && latest != nil:
+			emit(Problem{Deleted, TableListEntries, latest.EntryID, fmt.Sprintf("the entry has versions (the latest %d) but its list_entries row is gone", latest.Version)})
+			return nil
+		case e == nil:
+			return nil
+		}
+		n++
+		if latest == nil {
+			emit(Problem{Inserted, TableListEntries, e.ID, "the list_entries row has no versions: no leaf commits to it"})
+			return nil
+		}
+		if !bytes.Equal(e.State, latest.State) {
+			emit(Problem{Changed, TableListEntries, e.ID, fmt.Sprintf("the row's state differs from the state its latest version (%d) committed", latest.Version)})
+			return nil
+		}
+		var s entryState
+		if err := json.Unmarshal(e.State, &s); err != nil {
+			emit(Problem{Changed, TableListEntries, e.ID, "the row's state does not parse: " + err.Error()})
+			return nil
+		}
+		for _, c := range []struct {
+			column     string
+			row, state any
+		}{
+			{"id", e.ID, s.ID}, {"list", e.List, s.List}, {"dept", e.Dept, s.Dept}, {"ref", e.Ref, s.Ref},
+			{"record_id", e.RecordID, s.RecordID}, {"subject_key", fmt.Sprintf("%x", e.SubjectKey), fmt.Sprintf("%x", s.SubjectKey)},
+			{"status", e.Status, string(s.Status)}, {"version", e.Version, s.Version},
+			{"active_from", e.ActiveFrom, s.ActiveFrom}, {"until", e.Until, s.Until},
+		} {
+			if c.row != c.state {
+				emit(Problem{Changed, TableListEntries, e.ID, fmt.Sprintf("the row's %s is %v, its committed state says %v", c.column, show(c.row), show(c.state))})
+				return nil
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+func show(v any) any {
+	if d, ok := v.(clock.Date); ok && d.IsZero() {
+		return "(none)"
+	}
+	return v
+}

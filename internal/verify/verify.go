@@ -1,0 +1,179 @@
+// Package verify checks the platform's tamper-evident ledger against its
+// database, as `pubcredit verify` runs it (ARCHITECTURE.md, "The ledger").
+//
+// Run recomputes every leaf from the row it commits to (the salt and the
+// canonical content of a record version, an access event or a list entry
+// version), the RFC 6962 Merkle tree from the leaves (with [ledger.Tree],
+// compared with the tlog stored hashes), and checks every stored
+// checkpoint: its note signature (C2SP signed-note, Ed25519) and its root
+// against the recomputed tree of its size, which also makes the checkpoints
+// consistent with each other. It checks that every records row equals the
+// latest version of its record, and every list_entries row the latest
+// version of its entry. Whatever was changed, deleted or inserted behind
+// the platform's back is reported as a [Problem] naming the table and the
+// row.
+//
+// A new kind of leaf needs a scan of the rows it commits to here, or verify
+// reports its leaves as committing to rows that are gone.
+//
+// Run streams: the tables are walked together in leaf order, one row at a
+// time, so verifying a log of any length needs constant memory.
+//
+// A row whose salt is NULL was erased at the end of its retention: its leaf
+// can no longer be recomputed, only its kind, id and time checked. Erasure
+// is reported (Kind Erased) but is not a failure.
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"pubcredit/internal/errs"
+)
+
+// Kind classifies a Problem.
+type Kind string
+
+const (
+	Changed    Kind = "changed"    // a row or leaf differs from what was committed
+	Deleted    Kind = "deleted"    // a row or leaf that was committed is gone
+	Inserted   Kind = "inserted"   // a row no leaf commits to
+	Erased     Kind = "erased"     // a row's salt and content were erased; not a failure
+	Tree       Kind = "tree"       // a stored tree hash differs from the leaves
+	Checkpoint Kind = "checkpoint" // a signed checkpoint does not verify or does not match the leaves
+)
+
+// Table names used in problems.
+const (
+	TableRecords      = "records"
+	TableVersions     = "record_versions"
+	TableAccess       = "access_events"
+	TableListEntries  = "list_entries"
+	TableListVersions = "list_entry_versions"
+	TableLeaves       = "ledger_leaves"
+	TableHashes       = "ledger_hashes"
+	TableCheckpoints  = "ledger_checkpoints"
+)
+
+// A Problem is one finding. ID names the row: a record id in records, a
+// "record id:version" in record_versions, an event id in access_events, an
+// entry id in list_entries, an "entry id:version" in list_entry_versions, a
+// leaf index in ledger_leaves, a stored-hash index in ledger_hashes, a size
+// in ledger_checkpoints.
+type Problem struct {
+	Kind    Kind
+	Table   string
+	ID      string
+	Message string
+}
+
+// String is the problem on one line: "changed record_versions 01a2...:2: ...".
+func (p Problem) String() string {
+	return string(p.Kind) + " " + p.Table + " " + p.ID + ": " + p.Message
+}
+
+// Failure reports whether p means the database does not verify: every kind
+// but Erased.
+func (p Problem) Failure() bool { return p.Kind != Erased }
+
+// Summary counts what Run read and found.
+type Summary struct {
+	Leaves       int // leaves present
+	Versions     int // record versions
+	AccessEvents int
+	ListVersions int // list entry versions
+	Records      int // records rows
+	ListEntries  int // list_entries rows
+	Erased       int // rows whose salt was erased
+	Checkpoints  int
+	NewestSize   int // size of the newest checkpoint
+	Unintegrated int // leaves beyond the newest checkpoint: the integrator covers them within a second
+	Problems     int // failures: every problem reported but erasures
+}
+
+// OK reports whether everything verified.
+func (s Summary) OK() bool { return s.Problems == 0 }
+
+// Run verifies the database behind st against the ledger's note verifier
+// key vkey ("origin+hash+base64") and calls report, from one goroutine at a
+// time, for every problem found, erasures included. It returns the summary,
+// or an error when it could not read the database (the problems reported so
+// far then stand, but the check is incomplete). A malformed vkey is
+// errs.Invalid.
+func Run(ctx context.Context, st Store, vkey string, report func(Problem)) (Summary, error) {
+	if _, err := note.NewVerifier(vkey); err != nil {
+		return Summary{}, errs.Wrap(errs.Invalid, err, "verify: malformed verifier key")
+	}
+	if report == nil {
+		report = func(Problem) {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	var (
+		mu     sync.Mutex
+		sum    Summary
+		failed bool // a scan failed: stop reporting, the rows seen since may be partial
+	)
+	emit := func(p Problem) {
+		mu.Lock()
+		defer mu.Unlock()
+		if failed {
+			return
+		}
+		if p.Failure() {
+			sum.Problems++
+		} else {
+			sum.Erased++
+		}
+		report(p)
+	}
+	fail := func() {
+		mu.Lock()
+		failed = true
+		mu.Unlock()
+	}
+
+	// The rows that must equal their latest versions, beside the walk.
+	var wg sync.WaitGroup
+	var rowsErr error
+	var records, entries int
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		records, rowsErr = checkRecords(ctx, st, emit)
+		if rowsErr == nil {
+			entries, rowsErr = checkListEntries(ctx, st, emit)
+		}
+		if rowsErr != nil {
+			fail()
+			cancel()
+		}
+	}()
+
+	w := newWalker(ctx, st, vkey, emit, fail)
+	w.walk()
+	w.close()
+	if w.err != nil {
+		fail()
+		cancel()
+	}
+	wg.Wait()
+
+	mu.Lock()
+	defer mu.Unlock()
+	sum.Leaves, sum.Records, sum.ListEntries = w.leafCount, records, entries
+	sum.Versions, sum.AccessEvents, sum.ListVersions = w.rows[versionRows].count, w.rows[accessRows].count, w.rows[listRows].count
+	sum.Checkpoints, sum.NewestSize = w.cpCount, int(w.newest)
+	if w.total > w.newest {
+		sum.Unintegrated = int(w.total - w.newest)
+	}
+	if err := errors.Join(w.err, rowsErr); err != nil {
+		return sum, fmt.Errorf("verify: reading the database: %w", err)
+	}
+	return sum, nil
+}

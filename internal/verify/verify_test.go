@@ -1,0 +1,585 @@
+package verify_test
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"golang.org/x/mod/sumdb/tlog"
+
+	catalogfs "pubcredit/catalog"
+	"pubcredit/internal/access"
+	"pubcredit/internal/auth"
+	"pubcredit/internal/catalog"
+	"pubcredit/internal/clock"
+	"pubcredit/internal/demo"
+	"pubcredit/internal/ids"
+	"pubcredit/internal/ledger"
+	"pubcredit/internal/listing"
+	"pubcredit/internal/record"
+	"pubcredit/internal/store/postgres"
+	"pubcredit/internal/store/postgres/pgtest"
+	"pubcredit/internal/store/sqlite"
+	"pubcredit/internal/vault"
+	"pubcredit/internal/verify"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+var cst = time.FixedZone("CST", 8*3600)
+
+// store is what a test platform needs of a backend.
+type store interface {
+	auth.Store
+	record.Store
+	access.Store
+	listing.Store
+	ledger.Store
+	verify.Database
+	Migrate(ctx context.Context) error
+}
+
+// An engine opens a fresh, empty database and a raw connection to it for
+// tampering behind the platform's back.
+type engine struct {
+	name string
+	open func(t *testing.T) (store, rawDB)
+}
+
+// rawDB runs SQL directly on the database; ? placeholders on both engines.
+type rawDB interface {
+	exec(t *testing.T, query string, args ...any)
+	queryRow(t *testing.T, query string, args []any, dest ...any)
+}
+
+var engines = []engine{
+	{"sqlite", func(t *testing.T) (store, rawDB) {
+		path := filepath.Join(t.TempDir(), "pubcredit.db")
+		st, err := sqlite.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return st, sqliteDB{db}
+	}},
+	{"postgres", func(t *testing.T) (store, rawDB) {
+		url := pgtest.URL(t)
+		st, err := postgres.Open(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(st.Close)
+		conn, err := pgx.Connect(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close(context.Background()) })
+		return st, pgDB{conn}
+	}},
+}
+
+type sqliteDB struct{ db *sql.DB }
+
+func (d sqliteDB) exec(t *testing.T, query string, args ...any) {
+	t.Helper()
+	res, err := d.db.Exec(query, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		t.Fatalf("%s: %d rows affected, want 1", query, n)
+	}
+}
+
+func (d sqliteDB) queryRow(t *testing.T, query string, args []any, dest ...any) {
+	t.Helper()
+	if err := d.db.QueryRow(query, args...).Scan(dest...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+}
+
+type pgDB struct{ conn *pgx.Conn }
+
+// rebind turns ? placeholders into $1, $2, ...
+func rebind(q string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func (d pgDB) exec(t *testing.T, query string, args ...any) {
+	t.Helper()
+	tag, err := d.conn.Exec(context.Background(), rebind(query), args...)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	if tag.RowsAffected() != 1 {
+		t.Fatalf("%s: %d rows affected, want 1", query, tag.RowsAffected())
+	}
+}
+
+func (d pgDB) queryRow(t *testing.T, query string, args []any, dest ...any) {
+	t.Helper()
+	if err := d.conn.QueryRow(context.Background(), rebind(query), args...).Scan(dest...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+}
+
+// platform is a store with records, corrections, a revocation and access
+// events, integrated into signed checkpoints, and what the tests need to
+// find its rows.
+type platform struct {
+	st   store
+	raw  rawDB
+	vkey string
+	log  *ledger.Log
+	acc  *access.Log
+	recs *record.Service
+	dept *auth.Principal
+
+	plain     string // a record with one version
+	corrected string // a record with versions 1 and 2
+	revoked   string // a record with versions 1 and 2 (revoked)
+	event     string // an integrated access event
+	eventLeaf int64
+	entry     string // a list entry with versions 1 and 2 (removed)
+	pending   string // an access event after the newest checkpoint
+	newest    int64  // the newest checkpoint's size
+}
+
+// newPlatform builds a platform on a fresh database of engine e: five
+// records, one corrected and one revoked, access events for reads, a list
+// entry entered and removed, two checkpoints, and one access event after
+// them.
+func newPlatform(t *testing.T, e engine) *platform {
+	t.Helper()
+	ctx := context.Background()
+	st, raw := e.open(t)
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cat, err := catalog.Load(catalogfs.Items())
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := vault.Generate(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := ledger.NewSigner("test.example/ledger", keys.Signer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewFixed(time.Date(2026, 11, 30, 10, 0, 0, 123456789, cst))
+	items := []string{"XZCF"}
+	if err := st.CreateDept(ctx, auth.Dept{Code: "TEST", Name: "test", Submit: items, Read: items}); err != nil {
+		t.Fatal(err)
+	}
+	acc := &access.Log{Store: st, Clock: clk}
+	lg := &ledger.Log{Store: st, Signer: signer, Clock: clk, Batch: 1000}
+	recs := &record.Service{Store: st, Catalog: cat, Keys: keys, Clock: clk, Location: cst, Thresholds: record.DefaultThresholds, Access: acc, Ledger: lg}
+	dept := &auth.Principal{Kind: auth.Department, ID: "TEST", Submit: items, Read: items}
+
+	g := demo.New(7, clock.Date{Year: 2026, Month: 11, Day: 30})
+	var subs []record.Submission
+	for range 5 {
+		subs = append(subs, g.Penalty(g.Person()))
+	}
+	res, err := recs.SubmitMany(ctx, dept, subs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, r := range res {
+		if r.Err != nil || !r.Created {
+			t.Fatalf("submission not created: %+v", r)
+		}
+		ids = append(ids, r.Record.ID)
+	}
+	p := &platform{st: st, raw: raw, vkey: signer.VerifierKey(), log: lg, acc: acc, recs: recs, dept: dept, plain: ids[0], corrected: ids[1], revoked: ids[2]}
+	if _, err := lg.Integrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	clk.Advance(time.Minute)
+	fix := subs[1]
+	fix.Fields = map[string]any{}
+	for k, v := range subs[1].Fields {
+		fix.Fields[k] = v
+	}
+	fix.Fields["CF_SY"] = "当事人存在违法行为，经复核属实。"
+	if _, changed, err := recs.Correct(ctx, dept, p.corrected, fix, "复核更正"); err != nil || !changed {
+		t.Fatalf("correct: changed %v, %v", changed, err)
+	}
+	if _, err := recs.Revoke(ctx, dept, p.revoked, "复议撤销", "行政复议决定书"); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids[:4] {
+		if _, err := recs.Get(ctx, dept, id); err != nil { // each read is an access event
+			t.Fatal(err)
+		}
+	}
+	p.entry = enterAndRemove(t, st, dept.ID, p.plain, clk)
+	if p.newest, err = lg.Integrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	raw.queryRow(t, `SELECT id, leaf_index FROM access_events ORDER BY leaf_index LIMIT 1`, nil, &p.event, &p.eventLeaf)
+
+	clk.Advance(time.Minute)
+	if _, err := recs.Get(ctx, dept, ids[4]); err != nil {
+		t.Fatal(err)
+	}
+	raw.queryRow(t, `SELECT id FROM access_events WHERE leaf_index = ?`, []any{p.newest}, &p.pending)
+	return p
+}
+
+// enterAndRemove puts the person of record recordID on a list and takes
+// them off, through the store as the listing service does, and returns the
+// entry's id.
+func enterAndRemove(t *testing.T, st store, dept, recordID string, clk *clock.Fixed) string {
+	t.Helper()
+	ctx := context.Background()
+	rec, err := st.Record(ctx, recordID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := clk.Now().UTC()
+	today := clock.DateOf(now.In(cst))
+	e := listing.Entry{ID: ids.New(now), List: "SXBZXR", Dept: dept, Ref: rec.Ref, RecordID: rec.ID, SubjectKey: rec.SubjectKey,
+		Status: listing.Active, Version: 1, DecidedOn: rec.Window.From, ActiveFrom: today, Until: today.AddMonths(24),
+		Grounds: []string{"拒不履行"}, DocumentNo: "（2026）津0101执123号", Basis: "法释〔2017〕7号", CreatedAt: now, UpdatedAt: now}
+	seal := func(e *listing.Entry) { // as listing's seal does
+		e.Salt = ledger.NewSalt()
+		e.Leaf = ledger.Leaf{Kind: listing.LeafKind, ID: listing.EventID(e.ID, e.Version), At: e.UpdatedAt.Truncate(time.Microsecond),
+			Commitment: ledger.Commit(e.Salt, e.State())}.Encode()
+	}
+	seal(&e)
+	if _, created, err := st.CreateEntry(ctx, e); err != nil || !created {
+		t.Fatalf("create entry: created %v, %v", created, err)
+	}
+	clk.Advance(time.Second)
+	now = clk.Now().UTC()
+	e.Status, e.Version, e.UpdatedAt = listing.Removed, 2, now
+	e.Removal = &listing.Removal{Reason: listing.Performed, At: now}
+	seal(&e)
+	if err := st.UpdateEntry(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	return e.ID
+}
+
+// run verifies the platform and returns the summary and every problem.
+func (p *platform) run(t *testing.T) (verify.Summary, []verify.Problem) {
+	t.Helper()
+	ctx := context.Background()
+	snap, done, err := p.st.VerifySnapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	var got []verify.Problem
+	sum, err := verify.Run(ctx, snap, p.vkey, func(pr verify.Problem) { got = append(got, pr) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum, got
+}
+
+// leafOf returns the leaf index of a record version.
+func (p *platform) leafOf(t *testing.T, id string, version int) int64 {
+	t.Helper()
+	var idx int64
+	p.raw.queryRow(t, `SELECT leaf_index FROM record_versions WHERE record_id = ? AND version = ?`, []any{id, version}, &idx)
+	return idx
+}
+
+func TestACleanPlatformVerifies(t *testing.T) {
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			t.Parallel()
+			p := newPlatform(t, e)
+			sum, got := p.run(t)
+			for _, pr := range got {
+				t.Errorf("problem on a clean platform: %s", pr)
+			}
+			// 5 created + 1 corrected + 1 revoked versions; 4 + 1 reads;
+			// an entry of two versions.
+			want := verify.Summary{Leaves: 14, Versions: 7, AccessEvents: 5, ListVersions: 2, Records: 5, ListEntries: 1,
+				Checkpoints: 2, NewestSize: 13, Unintegrated: 1}
+			if sum != want {
+				t.Errorf("summary %+v, want %+v", sum, want)
+			}
+			if !sum.OK() {
+				t.Error("a clean platform is not OK")
+			}
+		})
+	}
+}
+
+func TestVerifyWhileThePlatformWrites(t *testing.T) {
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			t.Parallel()
+			p := newPlatform(t, e)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { // reads (access events with leaves) and integration, as serve does
+				for n := 0; ctx.Err() == nil; n++ {
+					if _, err := p.recs.Get(ctx, p.dept, p.plain); err != nil && ctx.Err() == nil {
+						done <- err
+						return
+					}
+					if n%5 == 0 {
+						if _, err := p.log.Integrate(ctx); err != nil && ctx.Err() == nil {
+							done <- err
+							return
+						}
+					}
+				}
+				done <- nil
+			}()
+			for range 5 {
+				sum, got := p.run(t)
+				for _, pr := range got {
+					t.Errorf("problem while the platform writes: %s", pr)
+				}
+				if sum.Leaves < 14 {
+					t.Errorf("summary %+v", sum)
+				}
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			sum, _ := p.run(t)
+			if sum.Leaves <= 14 {
+				t.Errorf("the writer added no leaves: %+v", sum)
+			}
+			t.Logf("%+v", sum)
+		})
+	}
+}
+
+// A tamper case changes the database behind the platform's back and names
+// the problems verify must report: exactly these, no others.
+type tamperCase struct {
+	name   string
+	tamper func(t *testing.T, p *platform) []want
+}
+
+// want is a problem by kind, table and row.
+type want struct {
+	kind  verify.Kind
+	table string
+	id    string
+}
+
+func (w want) String() string { return fmt.Sprintf("%s %s %s", w.kind, w.table, w.id) }
+
+var tamperCases = []tamperCase{
+	{"a changed records payload names the record", func(t *testing.T, p *platform) []want {
+		p.raw.exec(t, `UPDATE records SET payload = ? WHERE id = ?`, []byte("forged payload"), p.plain)
+		return []want{{verify.Changed, "records", p.plain}}
+	}},
+	{"a changed records status names the record", func(t *testing.T, p *platform) []want {
+		p.raw.exec(t, `UPDATE records SET status = 'active', revoked_reason = '' WHERE id = ?`, p.revoked)
+		return []want{{verify.Changed, "records", p.revoked}}
+	}},
+	{"a changed version state names the version", func(t *testing.T, p *platform) []want {
+		var state []byte
+		p.raw.queryRow(t, `SELECT state FROM record_versions WHERE record_id = ? AND version = 1`, []any{p.corrected}, &state)
+		forged := strings.Replace(string(state), `"public":true`, `"public":false`, 1)
+		if forged == string(state) {
+			forged = strings.Replace(string(state), `"public":false`, `"public":true`, 1)
+		}
+		p.raw.exec(t, `UPDATE record_versions SET state = ? WHERE record_id = ? AND version = 1`, []byte(forged), p.corrected)
+		return []want{{verify.Changed, "record_versions", p.corrected + ":1"}}
+	}},
+	{"a changed latest version state names the version and its record", func(t *testing.T, p *platform) []want {
+		var state []byte
+		p.raw.queryRow(t, `SELECT state FROM record_versions WHERE record_id = ? AND version = 1`, []any{p.plain}, &state)
+		forged := strings.Replace(string(state), `"status":"active"`, `"status":"revoked"`, 1)
+		p.raw.exec(t, `UPDATE record_versions SET state = ? WHERE record_id = ? AND version = 1`, []byte(forged), p.plain)
+		return []want{{verify.Changed, "record_versions", p.plain + ":1"}, {verify.Changed, "records", p.plain}}
+	}},
+	{"a changed access purpose names the event", func(t *testing.T, p *platform) []want {
+		p.raw.exec(t, `UPDATE access_events SET purpose = 'curiosity' WHERE id = ?`, p.event)
+		return []want{{verify.Changed, "access_events", p.event}}
+	}},
+	{"a changed access event after the newest checkpoint names the event", func(t *testing.T, p *platform) []want {
+		p.raw.exec(t, `UPDATE access_events SET principal = 'SOMEONE' WHERE id = ?`, p.pending)
+		return []want{{verify.Changed, "access_events", p.pending}}
+	}},
+	{"a deleted version names the version", func(t *testing.T, p *platform) []want {
+		p.raw.exec(t, `DELETE FROM record_versions WHERE record_id = ? AND version = 1`, p.corrected)
+		return []want{{verify.Deleted, "record_versions", p.corrected + ":1"}}
+	}},
+	{"a deleted latest version names the version and its record", func(t *testing.T, p *platform) []want {
+		p.raw.exec(t, `DELETE FROM record_versions WHERE record_id = ? AND version = 2`, p.revoked)
+		return []want{{verify.Deleted, "record_versions", p.revoked + ":2"}, {verify.Changed, "records", p.revoked}}
+	}},
+	{"a deleted access event names the event", func(t *testing.T, p *platform) []want {
+		p.raw.exec(t, `DELETE FROM access_events WHERE id = ?`, p.event)
+		return []want{{verify.Deleted, "access_events", p.event}}
+	}},
+	{"a changed list entry status names the entry", func(t *testing.T, p *platform) []want {
+		p.raw.exec(t, `UPDATE list_entries SET status = 'active' WHERE id = ?`, p.entry)
+		return []want{{verify.Changed, "list_entries", p.entry}}
+	}},
+	{"a changed list entry version names the version", func(t *testing.T, p *platform) []want {
+		var state []byte
+		p.raw.queryRow(t, `SELECT state FROM list_entry_versions WHERE entry_id = ? AND version = 1`, []any{p.entry}, &state)
+		forged := strings.Replace(string(state), `"status":"active"`, `"status":"noticed"`, 1)
+		p.raw.exec(t, `UPDATE list_entry_versions SET state = ? WHERE entry_id = ? AND version = 1`, []byte(forged), p.entry)
+		return []want{{verify.Changed, "list_entry_versions", p.entry + ":1"}}
+	}},
+	{"a deleted latest list entry version names the version and its entry", func(t *testing.T, p *platform) []want {
+		p.raw.exec(t, `DELETE FROM list_entry_versions WHERE entry_id = ? AND version = 2`, p.entry)
+		return []want{{verify.Deleted, "list_entry_versions", p.entry + ":2"}, {verify.Changed, "list_entries", p.entry}}
+	}},
+	{"an inserted records row without versions names the row", func(t *testing.T, p *platform) []want {
+		const id = "01KFORGED0000000000000000X"
+		p.raw.exec(t, `INSERT INTO records (id, dept, ref, item, subject_key, version, status, severity, display_from, earliest_end,
+			display_end, public, payload, content_hash, created_at, updated_at, revoked_reason, revoked_basis, revoked_at)
+			SELECT ?, dept, ref || '-forged', item, subject_key, version, status, severity, display_from, earliest_end,
+			display_end, public, payload, content_hash, created_at, updated_at, revoked_reason, revoked_basis, revoked_at
+			FROM records WHERE id = ?`, id, p.plain)
+		return []want{{verify.Inserted, "records", id}}
+	}},
+	{"an inserted access event without a leaf names the event", func(t *testing.T, p *platform) []want {
+		const id = "01KFORGEDACCESS00000000000"
+		p.raw.exec(t, `INSERT INTO access_events (id, at, principal_kind, principal, subject_key, action, purpose, authority, records, items, salt, leaf_index)
+			SELECT ?, at, principal_kind, principal, subject_key, action, purpose, authority, records, items, salt, NULL
+			FROM access_events WHERE id = ?`, id, p.event)
+		return []want{{verify.Inserted, "access_events", id}}
+	}},
+	{"an inserted version claiming a leaf that does not exist names the version", func(t *testing.T, p *platform) []want {
+		p.raw.exec(t, `INSERT INTO record_versions (record_id, version, change, at, payload, note, state, salt, leaf_index)
+			SELECT record_id, 9, change, at, payload, note, state, salt, 1000 FROM record_versions WHERE record_id = ? AND version = 1`, p.plain)
+		return []want{{verify.Inserted, "record_versions", p.plain + ":9"}}
+	}},
+	{"a version moved to a negative leaf index names the version", func(t *testing.T, p *platform) []want {
+		p.raw.exec(t, `UPDATE record_versions SET leaf_index = -5 WHERE record_id = ? AND version = 1`, p.plain)
+		return []want{{verify.Inserted, "record_versions", p.plain + ":1"}, {verify.Deleted, "record_versions", p.plain + ":1"}}
+	}},
+	{"a leaf at a negative index names the leaf", func(t *testing.T, p *platform) []want {
+		p.raw.exec(t, `INSERT INTO ledger_leaves (idx, kind, event_id, data) SELECT -3, kind, event_id, data FROM ledger_leaves WHERE idx = 0`)
+		return []want{{verify.Inserted, "ledger_leaves", "-3"}}
+	}},
+	{"a changed leaf names the leaf", func(t *testing.T, p *platform) []want {
+		var data []byte
+		p.raw.queryRow(t, `SELECT data FROM ledger_leaves WHERE idx = ?`, []any{p.eventLeaf}, &data)
+		l, err := ledger.ParseLeaf(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.Commitment[0] ^= 1
+		p.raw.exec(t, `UPDATE ledger_leaves SET data = ? WHERE idx = ?`, l.Encode(), p.eventLeaf)
+		return []want{{verify.Changed, "ledger_leaves", strconv.FormatInt(p.eventLeaf, 10)}}
+	}},
+	{"a deleted leaf names the leaf", func(t *testing.T, p *platform) []want {
+		leaf := p.leafOf(t, p.plain, 1)
+		p.raw.exec(t, `DELETE FROM ledger_leaves WHERE idx = ?`, leaf)
+		return []want{{verify.Deleted, "ledger_leaves", strconv.FormatInt(leaf, 10)}}
+	}},
+	{"a changed stored leaf hash names the hash", func(t *testing.T, p *platform) []want {
+		idx := tlog.StoredHashIndex(0, 3)
+		p.raw.exec(t, `UPDATE ledger_hashes SET hash = ? WHERE idx = ?`, make([]byte, 32), idx)
+		return []want{{verify.Tree, "ledger_hashes", strconv.FormatInt(idx, 10)}}
+	}},
+	{"a changed stored interior hash names the hash", func(t *testing.T, p *platform) []want {
+		idx := tlog.StoredHashIndex(2, 1) // the subtree of leaves 4 to 7
+		p.raw.exec(t, `UPDATE ledger_hashes SET hash = ? WHERE idx = ?`, make([]byte, 32), idx)
+		return []want{{verify.Tree, "ledger_hashes", strconv.FormatInt(idx, 10)}}
+	}},
+	{"a checkpoint with a bad signature names the checkpoint", func(t *testing.T, p *platform) []want {
+		var signed []byte
+		p.raw.queryRow(t, `SELECT signed FROM ledger_checkpoints WHERE size = ?`, []any{p.newest}, &signed)
+		lines := strings.SplitN(string(signed), "\n", 4)
+		lines[2] = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" // another root, the old signature
+		p.raw.exec(t, `UPDATE ledger_checkpoints SET signed = ? WHERE size = ?`, []byte(strings.Join(lines, "\n")), p.newest)
+		return []want{{verify.Checkpoint, "ledger_checkpoints", strconv.FormatInt(p.newest, 10)}}
+	}},
+	{"a deleted newest checkpoint is found from the stored hashes", func(t *testing.T, p *platform) []want {
+		p.raw.exec(t, `DELETE FROM ledger_checkpoints WHERE size = ?`, p.newest)
+		return []want{{verify.Deleted, "ledger_checkpoints", strconv.FormatInt(p.newest, 10)}}
+	}},
+	{"an erased version is reported as erased and still verifies", func(t *testing.T, p *platform) []want {
+		p.raw.exec(t, `UPDATE record_versions SET salt = NULL, payload = ? WHERE record_id = ? AND version = 1`, []byte{}, p.corrected)
+		return []want{{verify.Erased, "record_versions", p.corrected + ":1"}}
+	}},
+	{"an erased access event is reported as erased and still verifies", func(t *testing.T, p *platform) []want {
+		p.raw.exec(t, `UPDATE access_events SET salt = NULL, purpose = '' WHERE id = ?`, p.event)
+		return []want{{verify.Erased, "access_events", p.event}}
+	}},
+	{"an erased version whose time was changed names the version", func(t *testing.T, p *platform) []want {
+		p.raw.exec(t, `UPDATE record_versions SET salt = NULL, payload = ?, at = ? WHERE record_id = ? AND version = 1`,
+			[]byte{}, "2020-01-01T00:00:00.000000000Z", p.corrected)
+		return []want{{verify.Changed, "record_versions", p.corrected + ":1"}}
+	}},
+}
+
+func TestVerifyNamesWhatWasTamperedWith(t *testing.T) {
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			t.Parallel()
+			for _, c := range tamperCases {
+				t.Run(c.name, func(t *testing.T) {
+					t.Parallel()
+					p := newPlatform(t, e)
+					wants := c.tamper(t, p)
+					sum, got := p.run(t)
+					var gotKeys, wantKeys []string
+					failures := 0
+					for _, pr := range got {
+						t.Log(pr)
+						gotKeys = append(gotKeys, want{pr.Kind, pr.Table, pr.ID}.String())
+						if pr.Failure() {
+							failures++
+						}
+					}
+					for _, w := range wants {
+						wantKeys = append(wantKeys, w.String())
+					}
+					slices.Sort(gotKeys)
+					slices.Sort(wantKeys)
+					if !slices.Equal(gotKeys, wantKeys) {
+						var lines []string
+						for _, pr := range got {
+							lines = append(lines, "  "+pr.String())
+						}
+						t.Errorf("reported %q, want %q; the problems:\n%s", gotKeys, wantKeys, strings.Join(lines, "\n"))
+					}
+					if sum.Problems != failures {
+						t.Errorf("summary counts %d problems, %d failures were reported", sum.Problems, failures)
+					}
+					if sum.OK() != (failures == 0) {
+						t.Errorf("summary OK %v with %d failures", sum.OK(), failures)
+					}
+				})
+			}
+		})
+	}
+}

@@ -1,0 +1,504 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"pubcredit/internal/access"
+	"pubcredit/internal/ledger"
+	"pubcredit/internal/record"
+)
+
+// errStop ends a scan whose cursor was stopped.
+var errStop = errors.New("verify: scan stopped")
+
+// A cursor turns a callback scan into a pull iterator, so that several
+// scans can be walked together in one goroutine. cur is valid until the
+// next advance.
+type cursor[T any] struct {
+	next func() (T, bool)
+	stop func()
+	cur  T
+	ok   bool
+	err  error
+}
+
+// newCursor starts scan; each is a scan's callback turning a row into a T.
+// A scan error calls fail at once, before the walker sees the scan end, so
+// that nothing reported from then on is taken for a finding.
+func newCursor[T any](fail func(), scan func(yield func(T) bool) error) *cursor[T] {
+	c := &cursor[T]{}
+	c.next, c.stop = iter.Pull(func(yield func(T) bool) {
+		if err := scan(yield); err != nil && !errors.Is(err, errStop) {
+			c.err = err
+			fail()
+		}
+	})
+	c.advance()
+	return c
+}
+
+func (c *cursor[T]) advance() { c.cur, c.ok = c.next() }
+
+// pull adapts a scan over rows of type R to a cursor.
+func pull[R any](fail func(), scan func(func(R) error) error) *cursor[R] {
+	return newCursor(fail, func(yield func(R) bool) error {
+		return scan(func(r R) error {
+			if !yield(r) {
+				return errStop
+			}
+			return nil
+		})
+	})
+}
+
+type leafRow struct {
+	idx  int64
+	data []byte
+}
+
+type hashRow struct {
+	idx   int64
+	hash  tlog.Hash
+	valid bool // the stored value is 32 bytes
+}
+
+type checkpointRow struct {
+	size   int64
+	signed []byte
+}
+
+// The tables whose rows claim leaves, in the walker's rows.
+const (
+	versionRows = iota
+	accessRows
+	listRows
+	nSources
+)
+
+// A source is the rows of one table that claim leaves, by leaf index, as
+// claims.
+type source struct {
+	c     *cursor[claim]
+	count int // rows walked past
+}
+
+// at returns the row that claims leaf i, if any. The rows before it claim
+// no leaf (a NULL leaf index, which the scans give last) or a negative one:
+// they are reported as inserted.
+func (s *source) at(i int64, emit func(Problem)) *claim {
+	for s.c.ok && s.c.cur.leaf < i {
+		emit(Problem{Inserted, s.c.cur.table, s.c.cur.id, noLeaf(s.c.cur.leaf)})
+		s.next()
+	}
+	if s.c.ok && s.c.cur.leaf == i {
+		return &s.c.cur
+	}
+	return nil
+}
+
+func (s *source) next() {
+	s.count++
+	s.c.advance()
+}
+
+// noLeaf says why a row claiming leaf idx has no leaf.
+func noLeaf(idx int64) string {
+	if idx == -1 {
+		return "no leaf commits to the row"
+	}
+	return fmt.Sprintf("the row claims leaf %d, which does not exist", idx)
+}
+
+// A walker walks the leaves, the stored hashes, the checkpoints and the
+// rows that claim leaves, together, in leaf order.
+type walker struct {
+	vkey string
+	emit func(Problem)
+	fail func()
+	err  error
+
+	leaves *cursor[leafRow]
+	hashes *cursor[hashRow]
+	cps    *cursor[checkpointRow]
+	rows   [nSources]source
+
+	tree       ledger.Tree
+	gap        int64 // the first leaf the tree cannot be recomputed past; -1 while it can
+	gapNoticed bool  // a checkpoint past gap was reported as unchecked
+	lastHashed int64 // the highest leaf whose stored leaf hash was found; -1 for none
+	missing    span  // stored hashes found missing, not yet reported
+
+	total, newest      int64
+	leafCount, cpCount int
+}
+
+func newWalker(ctx context.Context, st Store, vkey string, emit func(Problem), fail func()) *walker {
+	w := &walker{vkey: vkey, emit: emit, fail: fail, gap: -1, lastHashed: -1}
+	w.leaves = newCursor(fail, func(yield func(leafRow) bool) error {
+		return st.ScanLeaves(ctx, func(idx int64, data []byte) error {
+			if !yield(leafRow{idx, data}) {
+				return errStop
+			}
+			return nil
+		})
+	})
+	w.hashes = newCursor(fail, func(yield func(hashRow) bool) error {
+		return st.ScanHashes(ctx, func(idx int64, hash []byte) error {
+			r := hashRow{idx: idx, valid: len(hash) == tlog.HashSize}
+			copy(r.hash[:], hash)
+			if !yield(r) {
+				return errStop
+			}
+			return nil
+		})
+	})
+	w.cps = newCursor(fail, func(yield func(checkpointRow) bool) error {
+		return st.ScanCheckpoints(ctx, func(size int64, signed []byte) error {
+			if !yield(checkpointRow{size, signed}) {
+				return errStop
+			}
+			return nil
+		})
+	})
+	claims := func(scan func(fn func(claim) error) error) source { return source{c: pull(fail, scan)} }
+	w.rows[versionRows] = claims(func(fn func(claim) error) error {
+		return st.ScanVersions(ctx, func(v *record.Version) error { return fn(versionClaim(v)) })
+	})
+	w.rows[accessRows] = claims(func(fn func(claim) error) error {
+		return st.ScanAccess(ctx, func(e *access.Event) error { return fn(eventClaim(e)) })
+	})
+	w.rows[listRows] = claims(func(fn func(claim) error) error {
+		return st.ScanListVersions(ctx, func(v *ListVersion) error { return fn(listClaim(v)) })
+	})
+	return w
+}
+
+// close stops every scan and collects their errors.
+func (w *walker) close() {
+	w.leaves.stop()
+	w.hashes.stop()
+	w.cps.stop()
+	w.err = errors.Join(w.err, w.leaves.err, w.hashes.err, w.cps.err)
+	for k := range w.rows {
+		w.rows[k].c.stop()
+		w.err = errors.Join(w.err, w.rows[k].c.err)
+	}
+}
+
+// failed reports whether a scan ended with an error; from then on nothing
+// more is checked.
+func (w *walker) failed() bool {
+	failed := w.leaves.err != nil || w.hashes.err != nil || w.cps.err != nil
+	for k := range w.rows {
+		failed = failed || w.rows[k].c.err != nil
+	}
+	return failed
+}
+
+// walk checks every leaf in order, then what claims leaves beyond the last.
+func (w *walker) walk() {
+	var i int64
+	for w.leaves.ok {
+		if w.failed() {
+			return
+		}
+		idx := w.leaves.cur.idx
+		if idx < i { // a negative index: the sequence starts at 0
+			w.emit(Problem{Inserted, TableLeaves, itoa(idx), "the leaf is outside the sequence from 0"})
+			w.leaves.advance()
+			continue
+		}
+		if idx > i {
+			w.missingLeaves(i, idx)
+			i = idx
+		}
+		w.checkpointsUpTo(i)
+		w.leaf(i, w.leaves.cur.data)
+		w.leafCount++
+		w.leaves.advance()
+		i++
+	}
+	if w.failed() {
+		return
+	}
+	w.total = i
+	w.checkpointsUpTo(i)
+	w.tail()
+	w.missing.flush(w.emit)
+}
+
+// leaf checks leaf i against the rows that claim it and the stored tree
+// hashes, and appends it to the tree.
+func (w *walker) leaf(i int64, data []byte) {
+	var claimed [nSources]*claim
+	n := 0
+	for k := range w.rows {
+		if claimed[k] = w.rows[k].at(i, w.emit); claimed[k] != nil {
+			n++
+		}
+	}
+	s0idx := tlog.StoredHashIndex(0, i)
+	s0, haveS0 := w.storedAt(s0idx, i)
+	h := tlog.RecordHash(data)
+	// A leaf whose hash differs from the tree's stored leaf hash was
+	// changed, or the stored hash was; the row the leaf commits to tells
+	// which.
+	forged := haveS0 && h != s0
+	feed := h
+
+	// The primary claim is the row of the leaf's kind; any other claiming
+	// the same leaf was inserted.
+	var primary *claim
+	var extra []*claim
+	for _, c := range claimed {
+		if c != nil && n == 1 {
+			primary = c
+		}
+	}
+	if n > 1 {
+		if l, err := ledger.ParseLeaf(data); err == nil {
+			for _, c := range claimed {
+				switch {
+				case c == nil:
+				case c.kind == l.Kind && primary == nil:
+					primary = c
+				default:
+					extra = append(extra, c)
+				}
+			}
+		}
+	}
+
+	if primary == nil {
+		l, err := ledger.ParseLeaf(data)
+		switch {
+		case err != nil:
+			w.emit(Problem{Changed, TableLeaves, itoa(i), "the leaf does not parse: " + err.Error()})
+			if forged {
+				feed = s0
+			}
+		case forged:
+			w.emit(Problem{Changed, TableLeaves, itoa(i), fmt.Sprintf("the leaf (%s %s) differs from the tree's stored hash of it, and no row claims it", l.Kind, l.ID)})
+			feed = s0
+		default:
+			w.emit(Problem{Deleted, tableOf(l.Kind), l.ID, fmt.Sprintf("leaf %d commits to it (%s at %s), but the row is gone", i, l.Kind, l.At.Format(time.RFC3339Nano))})
+		}
+	} else {
+		verdict, why := primary.check(data)
+		switch {
+		case verdict == match && forged:
+			w.emit(Problem{Tree, TableHashes, itoa(s0idx), fmt.Sprintf("the stored hash of leaf %d differs from the leaf's hash, and the leaf matches its row %s %s", i, primary.table, primary.id)})
+		case verdict == match:
+		case verdict == erased:
+			w.emit(Problem{Erased, primary.table, primary.id, fmt.Sprintf("its salt was erased: leaf %d is kept, its kind, id and time match", i)})
+			if forged {
+				w.emit(Problem{Tree, TableHashes, itoa(s0idx), fmt.Sprintf("the stored hash of leaf %d differs from the leaf's hash (its row %s %s is erased, so the checkpoints tell which changed)", i, primary.table, primary.id)})
+			}
+		case forged:
+			w.emit(Problem{Changed, TableLeaves, itoa(i), fmt.Sprintf("the leaf differs from the tree's stored hash of it and from its row %s %s", primary.table, primary.id)})
+			feed = s0
+		default:
+			w.emit(Problem{Changed, primary.table, primary.id, fmt.Sprintf("the row no longer matches its leaf %d: it was changed after it was committed%s", i, why)})
+		}
+	}
+	for _, c := range extra {
+		w.emit(Problem{Inserted, c.table, c.id, fmt.Sprintf("the row claims leaf %d, which commits to another event", i)})
+	}
+	w.append(i, feed)
+
+	// Move past the rows that claimed leaf i; a second row of a table
+	// claiming it was inserted.
+	for k := range w.rows {
+		if claimed[k] == nil {
+			continue
+		}
+		s := &w.rows[k]
+		s.next()
+		for s.c.ok && s.c.cur.leaf == i {
+			w.emit(Problem{Inserted, s.c.cur.table, s.c.cur.id, fmt.Sprintf("the row claims leaf %d, which another row claims", i)})
+			s.next()
+		}
+	}
+}
+
+// integrated reports whether the leaf being walked is below a stored
+// checkpoint, so that its stored hashes must exist. The checkpoints of
+// size at most its index have been walked past: any left covers it.
+func (w *walker) integrated() bool { return w.cps.ok }
+
+// storedAt returns the stored hash at index idx, which belongs to leaf i;
+// ok is false when there is none. A missing hash of an integrated leaf is
+// reported.
+func (w *walker) storedAt(idx, i int64) (tlog.Hash, bool) {
+	for w.hashes.ok && w.hashes.cur.idx < idx {
+		w.hashes.advance() // hashes of leaves the tree skipped
+	}
+	if w.hashes.ok && w.hashes.cur.idx == idx {
+		r := w.hashes.cur
+		w.hashes.advance()
+		w.missing.flush(w.emit)
+		if idx == tlog.StoredHashIndex(0, i) {
+			w.lastHashed = i
+		}
+		if !r.valid {
+			// Not 32 bytes: it can match nothing.
+			return tlog.Hash{0xff, 0xff, 0xff, 0xff}, true
+		}
+		return r.hash, true
+	}
+	if w.integrated() {
+		w.missing.add(idx, w.emit)
+	}
+	return tlog.Hash{}, false
+}
+
+// append appends leaf hash h as leaf i and compares the tree hashes it
+// completes with the stored ones.
+func (w *walker) append(i int64, h tlog.Hash) {
+	if w.gap >= 0 {
+		return
+	}
+	hs := w.tree.AppendStored(h)
+	base := tlog.StoredHashCount(i)
+	for k := 1; k < len(hs); k++ {
+		idx := base + int64(k)
+		s, ok := w.storedAt(idx, i)
+		if ok && s != hs[k] {
+			w.emit(Problem{Tree, TableHashes, itoa(idx), fmt.Sprintf("the stored hash (level %d, completed by leaf %d) differs from the hash recomputed from the leaves", k, i)})
+		}
+	}
+}
+
+// missingLeaves handles the leaves from to to-1 that are not in the table.
+func (w *walker) missingLeaves(from, to int64) {
+	for k := from; k < to && w.gap < 0; k++ {
+		w.checkpointsUpTo(k)
+		// The tree goes on with the stored hash when there is one, so
+		// that the checkpoints after a deleted leaf are still checked.
+		s0, ok := w.storedAt(tlog.StoredHashIndex(0, k), k)
+		if !ok {
+			w.gap = k
+			break
+		}
+		w.append(k, s0)
+	}
+	claimed := int64(0)
+	for k := range w.rows {
+		s := &w.rows[k]
+		s.at(from, w.emit)
+		for ; s.c.ok && s.c.cur.leaf >= 0 && s.c.cur.leaf < to; s.next() {
+			w.emit(Problem{Deleted, TableLeaves, itoa(s.c.cur.leaf), fmt.Sprintf("the leaf is missing; its row %s %s remains", s.c.cur.table, s.c.cur.id)})
+			claimed++
+		}
+	}
+	if unclaimed := to - from - claimed; unclaimed > 0 {
+		w.emit(Problem{Deleted, TableLeaves, itoa(from), fmt.Sprintf("leaves %d to %d are missing (%d of them claimed by no row)", from, to-1, unclaimed)})
+	}
+}
+
+// checkpointsUpTo checks the checkpoints of size at most n; the tree has n
+// leaves.
+func (w *walker) checkpointsUpTo(n int64) {
+	for w.cps.ok && w.cps.cur.size <= n {
+		w.checkpoint(w.cps.cur.size, w.cps.cur.signed, true)
+		w.cps.advance()
+	}
+}
+
+// checkpoint checks one stored checkpoint: its signature, and when the
+// tree is at its size, its root.
+func (w *walker) checkpoint(size int64, signed []byte, atSize bool) {
+	w.cpCount++
+	w.newest = max(w.newest, size)
+	id := itoa(size)
+	c, err := ledger.OpenCheckpoint(signed, w.vkey)
+	if err != nil {
+		w.emit(Problem{Checkpoint, TableCheckpoints, id, "the signed checkpoint does not verify: " + err.Error()})
+		return
+	}
+	if c.Size != size {
+		w.emit(Problem{Checkpoint, TableCheckpoints, id, fmt.Sprintf("the signed checkpoint is of size %d, stored as size %d", c.Size, size)})
+		return
+	}
+	if !atSize {
+		return
+	}
+	if w.gap >= 0 {
+		if !w.gapNoticed {
+			w.gapNoticed = true
+			w.emit(Problem{Checkpoint, TableCheckpoints, id, fmt.Sprintf("root not checked, nor any after it: leaf %d is missing and has no stored hash, so the tree cannot be recomputed", w.gap)})
+		}
+		return
+	}
+	if root := w.tree.Root(); root != c.Root || w.tree.Size() != size {
+		w.emit(Problem{Checkpoint, TableCheckpoints, id, fmt.Sprintf("the signed root is %s, the leaves give %s", b64(c.Root), b64(root))})
+	}
+}
+
+// tail handles what claims leaves at or beyond the last: checkpoints
+// covering missing leaves, rows whose leaves are missing or never existed,
+// rows with no leaf, stored hashes with no leaf, and hashes with no
+// checkpoint.
+func (w *walker) tail() {
+	covered := w.total
+	for w.cps.ok {
+		w.checkpoint(w.cps.cur.size, w.cps.cur.signed, false)
+		covered = max(covered, w.cps.cur.size)
+		w.cps.advance()
+	}
+	if covered > w.total {
+		w.emit(Problem{Deleted, TableLeaves, itoa(w.total), fmt.Sprintf("leaves %d to %d are missing: the checkpoint of size %d covers them", w.total, covered-1, covered)})
+	}
+	for k := range w.rows {
+		for s := &w.rows[k]; s.c.ok; s.next() {
+			c := &s.c.cur
+			switch {
+			case c.leaf < 0:
+				w.emit(Problem{Inserted, c.table, c.id, noLeaf(c.leaf)})
+			case c.leaf < covered:
+				w.emit(Problem{Deleted, TableLeaves, itoa(c.leaf), fmt.Sprintf("the leaf is missing; its row %s %s remains", c.table, c.id)})
+			default:
+				w.emit(Problem{Inserted, c.table, c.id, noLeaf(c.leaf)})
+			}
+		}
+	}
+	if w.hashes.ok && w.gap < 0 {
+		first, n := w.hashes.cur.idx, 0
+		for ; w.hashes.ok; w.hashes.advance() {
+			n++
+		}
+		w.emit(Problem{Tree, TableHashes, itoa(first), fmt.Sprintf("%d stored hashes from index %d on belong to no leaf", n, first)})
+	}
+	if w.lastHashed+1 > w.newest {
+		w.emit(Problem{Deleted, TableCheckpoints, itoa(w.lastHashed + 1), fmt.Sprintf("the stored hashes cover %d leaves, but the newest checkpoint has size %d: a checkpoint was deleted", w.lastHashed+1, w.newest)})
+	}
+}
+
+// span collects consecutive missing stored-hash indexes, to report a run
+// of them as one problem.
+type span struct{ start, end int64 }
+
+func (s *span) add(idx int64, emit func(Problem)) {
+	if s.end > s.start && idx == s.end {
+		s.end++
+		return
+	}
+	s.flush(emit)
+	s.start, s.end = idx, idx+1
+}
+
+func (s *span) flush(emit func(Problem)) {
+	switch n := s.end - s.start; {
+	case n == 1:
+		emit(Problem{Deleted, TableHashes, itoa(s.start), "the stored hash is missing"})
+	case n > 1:
+		emit(Problem{Deleted, TableHashes, itoa(s.start), fmt.Sprintf("stored hashes %d to %d are missing", s.start, s.end-1)})
+	}
+	s.start, s.end = 0, 0
+}
