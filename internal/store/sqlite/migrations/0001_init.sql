@@ -62,7 +62,7 @@ CREATE TABLE record_versions (
     payload   BLOB NOT NULL,
     note      BLOB,
     PRIMARY KEY (record_id, version)
-) WITHOUT ROWID;
+); -- a rowid table: versions are large, and WITHOUT ROWID would put each on an overflow page
 
 CREATE TABLE access_events (
     id             TEXT PRIMARY KEY,

@@ -30,4 +30,4 @@ CREATE TABLE list_entry_versions (
     salt       BLOB,
     leaf_index INTEGER UNIQUE,
     PRIMARY KEY (entry_id, version)
-) WITHOUT ROWID;
+);
