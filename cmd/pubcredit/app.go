@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
 
 	catalogfs "pubcredit/catalog"
@@ -119,7 +120,12 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, clk clock
 		Store: st, Catalog: cat, Keys: keys, Clock: clk, Location: cfg.Location(), Access: a.Access,
 		Thresholds: record.Thresholds{MinorMax: cfg.FineMinor, SeriousMin: cfg.FineSerious}, Ledger: a.Ledger,
 	}
-	a.Batches = &ingest.Service{Store: st, Records: a.Records, Clock: clk, ChunkRows: cfg.ChunkRows, MaxRows: cfg.MaxRows, Answered: 100}
+	a.Batches = &ingest.Service{Store: st, Records: a.Records, Clock: clk, ChunkRows: cfg.ChunkRows, MaxRows: cfg.MaxRows, Answered: 100, Workers: 1}
+	if !strings.HasPrefix(cfg.DB, "sqlite:") {
+		// The database works in its own process: validate and seal chunks on
+		// every core. (With SQLite the writer needs a core of its own.)
+		a.Batches.Workers = runtime.GOMAXPROCS(0)
+	}
 	a.Profiles = &profile.Service{Records: a.Records, Keys: keys, Access: a.Access}
 	if a.Calendar, err = clock.LoadCalendars(catalogfs.Calendars()); err != nil {
 		closeFn()

@@ -248,6 +248,7 @@ func BenchmarkIngestPostgres(b *testing.B) {
 			b.Fatal(err)
 		}
 		p := newPlatform(b, st)
+		p.batches.Workers = runtime.GOMAXPROCS(0) // as serve does on PostgreSQL
 		resetPeakRSS()
 		platformDur, batch := p.ingestFile(b, path)
 		peak := peakRSS()

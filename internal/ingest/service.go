@@ -26,6 +26,7 @@ type Service struct {
 	Records   Submitter
 	Clock     clock.Clock
 	ChunkRows int    // rows per transaction
+	Workers   int    // chunks validated and sealed at once (default 1)
 	MaxRows   int    // rows per batch
 	TmpDir    string // where spreadsheets are spooled
 	// Answered caps the rejections returned with the batch; all are stored.
@@ -175,21 +176,42 @@ func (s *Service) read(ctx context.Context, rd Reader, out chan<- chunk) {
 }
 
 // prepare is the second stage of Run: it validates and seals each chunk's
-// submissions, so that reading, preparing and writing overlap.
+// submissions, so that reading, preparing and writing overlap. With
+// Workers > 1 several chunks are prepared at once; they still leave in file
+// order, so that the first of two rows with one ref wins.
 func (s *Service) prepare(ctx context.Context, p *auth.Principal, in <-chan chunk, out chan<- chunk) {
 	defer close(out)
-	for c := range in {
-		if len(c.subs) > 0 {
-			prepared, err := s.Records.Prepare(p, c.subs)
-			if err != nil && c.err == nil {
-				c.err = err
+	order := make(chan chan chunk, max(1, s.Workers)-1) // chunks being prepared, in file order
+	go func() {
+		defer close(order)
+		for c := range in {
+			done := make(chan chunk, 1)
+			select {
+			case order <- done:
+			case <-ctx.Done():
+				for range in { // let read finish
+				}
+				return
 			}
-			c.prepared = prepared
+			go func() {
+				if len(c.subs) > 0 {
+					prepared, err := s.Records.Prepare(p, c.subs)
+					if err != nil && c.err == nil {
+						c.err = err
+					}
+					c.prepared = prepared
+				}
+				done <- c
+			}()
 		}
+	}()
+	for done := range order {
+		c := <-done
 		select {
 		case out <- c:
 		case <-ctx.Done():
-			for range in { // let read finish
+			for done := range order { // let the preparers finish
+				<-done
 			}
 			return
 		}
