@@ -249,6 +249,7 @@ func BenchmarkIngestPostgres(b *testing.B) {
 		}
 		p := newPlatform(b, st)
 		p.batches.Workers = runtime.GOMAXPROCS(0) // as serve does on PostgreSQL
+		p.batches.ChunkRows = max(500, 2*p.batches.ChunkRows/(p.batches.Workers+1))
 		resetPeakRSS()
 		platformDur, batch := p.ingestFile(b, path)
 		peak := peakRSS()

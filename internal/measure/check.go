@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -274,7 +275,7 @@ func (c *Checker) AddFeedback(ctx context.Context, p *auth.Principal, checkID st
 	var out []Feedback
 	seen := map[string]bool{}
 	for i, r := range results {
-		path := "results[" + itoa(i) + "]"
+		path := "results[" + strconv.Itoa(i) + "]"
 		returned := slices.ContainsFunc(ch.Measures, func(m CheckedMeasure) bool { return m.Code == r.Measure })
 		switch {
 		case r.Measure == "":
@@ -379,11 +380,4 @@ func truncate(s string, n int) string {
 		return string(r[:n]) + "…"
 	}
 	return s
-}
-
-func itoa(n int) string {
-	if n < 10 {
-		return string(rune('0' + n))
-	}
-	return itoa(n/10) + string(rune('0'+n%10))
 }
