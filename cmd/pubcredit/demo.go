@@ -79,11 +79,15 @@ func seedDemo(ctx context.Context, app *App, g *demo.Generator, people, perPerso
 		if _, err := app.Store.Dept(ctx, d.Code); err == nil {
 			continue // seeded before
 		}
-		token, err := app.Auth.AddDept(ctx, auth.Dept{Code: d.Code, Name: d.Name, USCC: d.USCC, Submit: d.Submit, Read: d.Read})
+		token, err := app.Auth.AddDept(ctx, auth.Dept{Code: d.Code, Name: d.Name, USCC: d.USCC, Submit: d.Submit, Read: d.Read,
+			Lists: d.Lists, Matters: d.Matters})
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "department %-8s %s\n  token: %s\n", d.Code, d.Name, token)
+		if len(d.Submit) == 0 {
+			continue // a counter-only department submits nothing
+		}
 		seeded = append(seeded, d)
 		principals = append(principals, &auth.Principal{Kind: auth.Department, ID: d.Code, Name: d.Name, Submit: d.Submit, Read: d.Read})
 	}

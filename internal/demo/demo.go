@@ -39,16 +39,25 @@ type Person struct {
 type Dept struct {
 	Code, Name, USCC string
 	Submit, Read     []string
+	Lists, Matters   []string
 }
 
 // Depts are the demo departments of a city.
 var Depts = []Dept{
-	{"TJ-SCJG", "天津市市场监督管理委员会", "11120000MB1A00001A", []string{"XZCF", "XZXK", "ZSCQCF"}, []string{"XZCF", "XZXK", "SXBZXR", "QSXX", "ZSCQCF", "RYBZ"}},
-	{"TJ-SW", "国家税务总局天津市税务局", "11120000MB1A00002A", []string{"QSXX", "XZCF"}, []string{"QSXX", "XZCF", "SXBZXR"}},
-	{"TJ-FY", "天津市高级人民法院", "11120000MB1A00003A", []string{"SXBZXR", "XGXF"}, []string{"SXBZXR", "XGXF"}},
-	{"TJ-RS", "天津市人力资源和社会保障局", "11120000MB1A00004A", []string{"SBQF", "ZYZG"}, []string{"SBQF", "ZYZG", "XZCF", "SXBZXR"}},
-	{"TJ-TW", "共青团天津市委员会", "11120000MB1A00005A", []string{"ZYFW", "RYBZ"}, []string{"ZYFW", "RYBZ"}},
-	{"TJ-GA", "天津市公安局", "11120000MB1A00006A", []string{"XZCF"}, []string{"XZCF", "SXBZXR"}},
+	{"TJ-SCJG", "天津市市场监督管理委员会", "11120000MB1A00001A", []string{"XZCF", "XZXK", "ZSCQCF"}, []string{"XZCF", "XZXK", "SXBZXR", "QSXX", "ZSCQCF", "RYBZ"},
+		[]string{"SCJG_YZWF"}, []string{"admin_licensing"}},
+	{"TJ-SW", "国家税务总局天津市税务局", "11120000MB1A00002A", []string{"QSXX", "XZCF"}, []string{"QSXX", "XZCF", "SXBZXR"},
+		[]string{"SW_ZDSS"}, []string{"subsidy"}},
+	{"TJ-FY", "天津市高级人民法院", "11120000MB1A00003A", []string{"SXBZXR", "XGXF"}, []string{"SXBZXR", "XGXF"},
+		[]string{"SXBZXR"}, nil},
+	{"TJ-RS", "天津市人力资源和社会保障局", "11120000MB1A00004A", []string{"SBQF", "ZYZG"}, []string{"SBQF", "ZYZG", "XZCF", "SXBZXR"},
+		nil, []string{"civil_service_recruitment", "subsidy"}},
+	{"TJ-TW", "共青团天津市委员会", "11120000MB1A00005A", []string{"ZYFW", "RYBZ"}, []string{"ZYFW", "RYBZ"},
+		[]string{"YXZYZ", "SXQN"}, []string{"honours"}},
+	{"TJ-GA", "天津市公安局", "11120000MB1A00006A", []string{"XZCF"}, []string{"XZCF", "SXBZXR"},
+		[]string{"FFJZ_DXZP"}, nil},
+	{"TJ-JT", "天津市交通运输委员会", "11120000MB1A00007A", nil, []string{"SXBZXR"},
+		nil, []string{"high_consumption", "government_procurement", "bidding"}},
 }
 
 // Generator makes people and records from a seed.
