@@ -41,7 +41,10 @@ var Pragmas = []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(100
 type Store struct {
 	w    *sql.DB // one connection: SQLite has one writer
 	r    *sql.DB // readers
+	c    *sql.DB // one connection that checkpoints the WAL in the background
 	path string
+
+	stop, stopped chan struct{} // the checkpoint loop
 
 	startGroup sync.Once       // starts the group-commit loop on first use
 	writes     chan groupWrite // small writes waiting to be committed together
@@ -78,7 +81,10 @@ func Open(path string) (*Store, error) {
 		q.Add("_pragma", p)
 	}
 	dsn := "file:" + path + "?" + q.Encode()
-	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	// The writer never checkpoints the WAL itself: a checkpoint copying
+	// thousands of pages would land on whichever request committed last.
+	// A background connection checkpoints instead (checkpointLoop).
+	w, err := sql.Open("sqlite", dsn+"&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
@@ -89,11 +95,20 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	r.SetMaxOpenConns(max(4, runtime.NumCPU()))
-	s := &Store{w: w, r: r, path: path}
+	c, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	c.SetMaxOpenConns(1)
+	s := &Store{w: w, r: r, c: c, path: path, stop: make(chan struct{}), stopped: make(chan struct{})}
 	if err := w.Ping(); err != nil {
+		close(s.stopped)
 		s.Close()
 		return nil, fmt.Errorf("sqlite: opening %s: %w", path, err)
 	}
+	go s.checkpointLoop()
 	os.Chmod(path, 0o600)
 	return s, nil
 }
@@ -103,7 +118,31 @@ func (s *Store) Close() error {
 	if s.writes != nil {
 		close(s.writes)
 	}
-	return errors.Join(s.r.Close(), s.w.Close())
+	select {
+	case <-s.stopped:
+	default:
+		close(s.stop)
+		<-s.stopped
+	}
+	_, err := s.c.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+	return errors.Join(err, s.c.Close(), s.r.Close(), s.w.Close())
+}
+
+// checkpointLoop copies the WAL back into the database every half second,
+// beside the writer (a PASSIVE checkpoint never blocks it), so that no
+// request pays for a checkpoint.
+func (s *Store) checkpointLoop() {
+	defer close(s.stopped)
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			s.c.Exec(`PRAGMA wal_checkpoint(PASSIVE)`) // best effort; retried on the next tick
+		}
+	}
 }
 
 // Path is the database file.
