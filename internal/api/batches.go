@@ -36,7 +36,7 @@ func (a *API) submitBatch(w http.ResponseWriter, r *http.Request) error {
 	}
 	if item := q.Get("item"); item != "" {
 		if _, ok := a.Catalog.Item(item); !ok {
-			return errs.Fields("the batch is not valid", errs.FieldError{Field: "item", Code: "unknown", Message: "not a catalog item: " + truncate(item, 40)})
+			return errs.Fields("the batch is not valid", errs.FieldError{Field: "item", Code: "unknown", Message: "not a catalog item: " + errs.Clip(item, 40)})
 		}
 	}
 	res, err := a.Batches.Run(r.Context(), p, format, limitBody(r.Body, a.MaxBatch), q.Get("item"))

@@ -19,14 +19,7 @@ func (a *API) listCatalog(w http.ResponseWriter, r *http.Request) error {
 func (a *API) getCatalogItem(w http.ResponseWriter, r *http.Request) error {
 	it, ok := a.Catalog.Item(r.PathValue("code"))
 	if !ok {
-		return errs.E(errs.NotFound, "no catalog item %q (known: %s)", truncate(r.PathValue("code"), 40), strings.Join(a.Catalog.Codes(), ", "))
+		return errs.E(errs.NotFound, "no catalog item %q (known: %s)", errs.Clip(r.PathValue("code"), 40), strings.Join(a.Catalog.Codes(), ", "))
 	}
 	return writeJSON(w, http.StatusOK, it)
-}
-
-func truncate(s string, n int) string {
-	if len([]rune(s)) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "…"
 }

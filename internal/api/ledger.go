@@ -83,7 +83,7 @@ func (a *API) consistencyProof(w http.ResponseWriter, r *http.Request) error {
 func (a *API) ledgerTile(w http.ResponseWriter, r *http.Request) error {
 	t, err := ledger.ParseTilePath("tile/" + r.PathValue("path"))
 	if err != nil {
-		return errs.E(errs.NotFound, "not a tile path: %s", truncate(r.PathValue("path"), 60))
+		return errs.E(errs.NotFound, "not a tile path: %s", errs.Clip(r.PathValue("path"), 60))
 	}
 	data, err := a.Ledger.Tile(r.Context(), t)
 	if err != nil {

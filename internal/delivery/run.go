@@ -189,7 +189,7 @@ func (s *Service) post(ctx context.Context, d Delivery, now time.Time) (int, str
 	status, err := s.Poster.Post(ctx, d.URL, header, body)
 	switch {
 	case err != nil:
-		return 0, truncate(err.Error(), maxError)
+		return 0, errs.Clip(err.Error(), maxError)
 	case status >= 200 && status < 300:
 		return status, ""
 	case status >= 300 && status < 400:

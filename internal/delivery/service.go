@@ -150,7 +150,7 @@ func checkURL(raw string, pr *errs.Problems) string {
 	scheme := strings.ToLower(u.Scheme)
 	switch {
 	case scheme != "http" && scheme != "https":
-		return bad("scheme", "must be an https URL (http only to a loopback host), not %s", truncate(u.Scheme, 20))
+		return bad("scheme", "must be an https URL (http only to a loopback host), not %s", errs.Clip(u.Scheme, 20))
 	case u.User != nil:
 		return bad("credentials", "must not carry credentials: receivers check the signature instead")
 	case u.Fragment != "" || strings.Contains(raw, "#"):
@@ -182,7 +182,7 @@ func known(given, all []string, field, what string, required bool, pr *errs.Prob
 	}
 	for _, g := range given {
 		if !slices.Contains(all, strings.TrimSpace(g)) {
-			pr.Add(field, "unknown", "%q is not a known %s (known: %s)", truncate(g, 40), what, strings.Join(all, ", "))
+			pr.Add(field, "unknown", "%q is not a known %s (known: %s)", errs.Clip(g, 40), what, strings.Join(all, ", "))
 		}
 	}
 	for _, c := range all {
@@ -193,20 +193,13 @@ func known(given, all []string, field, what string, required bool, pr *errs.Prob
 	return out
 }
 
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "…"
-}
-
 // own returns a subscription of department p. Returns NotFound for another
 // department's, so that it cannot learn it exists.
 func (s *Service) own(ctx context.Context, p *auth.Principal, id string) (Subscription, error) {
 	if err := p.Require(auth.Department); err != nil {
 		return Subscription{}, err
 	}
-	notFound := errs.E(errs.NotFound, "no subscription %q", truncate(id, 40))
+	notFound := errs.E(errs.NotFound, "no subscription %q", errs.Clip(id, 40))
 	if !ids.Valid(id) {
 		return Subscription{}, notFound
 	}
@@ -268,7 +261,7 @@ func (s *Service) Redeliver(ctx context.Context, p *auth.Principal, id, delivery
 	if _, err := s.own(ctx, p, id); err != nil {
 		return Delivery{}, err
 	}
-	notFound := errs.E(errs.NotFound, "no delivery %q in subscription %s", truncate(deliveryID, 40), id)
+	notFound := errs.E(errs.NotFound, "no delivery %q in subscription %s", errs.Clip(deliveryID, 40), id)
 	if !ids.Valid(deliveryID) {
 		return Delivery{}, notFound
 	}

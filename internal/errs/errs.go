@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Kind classifies an error. The set is closed: add a kind only together with
@@ -160,4 +161,13 @@ func (p Problems) Err(message string) error {
 		return nil
 	}
 	return Fields(message, p...)
+}
+
+// Clip shortens a caller's input for quoting in a message: at most n runes,
+// with an ellipsis when cut.
+func Clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
 }

@@ -224,7 +224,10 @@ func fileError(err error) error {
 	if errors.As(err, &e) {
 		return e // a kind from below (a body over its limit) keeps its meaning
 	}
-	return errs.Fields("the batch file cannot be read", errs.FieldError{Field: "body", Code: "unreadable", Message: err.Error()})
+	// A plain error comes from below the readers (a temporary file, the
+	// connection): its text is for the log, not for the department.
+	return &errs.Error{Kind: errs.Invalid, Message: "the batch file cannot be read", Err: err,
+		Details: []errs.FieldError{{Field: "body", Code: "unreadable", Message: "the file ended or broke off before it could be read; send it again"}}}
 }
 
 // rowErrors turns a row's failure into its field problems.

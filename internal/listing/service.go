@@ -219,7 +219,7 @@ func (s *Service) grounds(t *Type, raw any, pr *errs.Problems) []string {
 			}
 		}
 		if !ok {
-			pr.Add("grounds", "not_allowed", "%q is not a ground of list %s (its grounds: %s)", truncate(g, 40), t.Code, strings.Join(groundCodes(t), ", "))
+			pr.Add("grounds", "not_allowed", "%q is not a ground of list %s (its grounds: %s)", errs.Clip(g, 40), t.Code, strings.Join(groundCodes(t), ", "))
 			continue
 		}
 		if !slices.Contains(out, code) {
@@ -247,7 +247,7 @@ func (s *Service) Remove(ctx context.Context, p *auth.Principal, code, id, reaso
 	}
 	e, err := s.Store.Entry(ctx, id)
 	if errors.Is(err, errs.NotFound) || (err == nil && (e.List != t.Code || e.Dept != p.ID)) {
-		return Entry{}, errs.E(errs.NotFound, "no entry %q on list %s", truncate(id, 40), t.Code)
+		return Entry{}, errs.E(errs.NotFound, "no entry %q on list %s", errs.Clip(id, 40), t.Code)
 	}
 	if err != nil {
 		return Entry{}, err

@@ -189,12 +189,5 @@ func LoadTypes(data []byte, cat *catalog.Catalog) (*Types, error) {
 func (ts *Types) unknown(code string) error {
 	codes := ts.Codes()
 	slices.Sort(codes)
-	return errs.E(errs.NotFound, "no list %q (known lists: %s)", truncate(code, 40), strings.Join(codes, ", "))
-}
-
-func truncate(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
+	return errs.E(errs.NotFound, "no list %q (known lists: %s)", errs.Clip(code, 40), strings.Join(codes, ", "))
 }

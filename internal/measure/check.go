@@ -115,7 +115,7 @@ func (c *Checker) Check(ctx context.Context, p *auth.Principal, subject rec.Subj
 		return Result{}, err
 	}
 	if _, ok := c.Measures.Matter(matter); !ok {
-		return Result{}, errs.E(errs.NotFound, "no matter %q (known matters: %s)", truncate(matter, 40), strings.Join(c.Measures.MatterCodes(), ", "))
+		return Result{}, errs.E(errs.NotFound, "no matter %q (known matters: %s)", errs.Clip(matter, 40), strings.Join(c.Measures.MatterCodes(), ", "))
 	}
 	if !slices.Contains(p.Matters, matter) {
 		return Result{}, errs.E(errs.Forbidden, "department %s does not check people for %s", p.ID, matter)
@@ -262,7 +262,7 @@ func (c *Checker) AddFeedback(ctx context.Context, p *auth.Principal, checkID st
 	}
 	ch, err := c.Store.Check(ctx, checkID)
 	if errors.Is(err, errs.NotFound) || (err == nil && ch.Dept != p.ID) || !ids.Valid(checkID) {
-		return nil, errs.E(errs.NotFound, "no check %q", truncate(checkID, 40))
+		return nil, errs.E(errs.NotFound, "no check %q", errs.Clip(checkID, 40))
 	}
 	if err != nil {
 		return nil, err
@@ -281,7 +281,7 @@ func (c *Checker) AddFeedback(ctx context.Context, p *auth.Principal, checkID st
 		case r.Measure == "":
 			pr.Add(path+".measure", "required", "the measure code is required")
 		case !returned:
-			pr.Add(path+".measure", "not_returned", "measure %s was not returned by check %s", truncate(r.Measure, 40), ch.ID)
+			pr.Add(path+".measure", "not_returned", "measure %s was not returned by check %s", errs.Clip(r.Measure, 40), ch.ID)
 		case seen[r.Measure]:
 			pr.Add(path+".measure", "duplicate", "measure %s is reported twice", r.Measure)
 		}
@@ -373,11 +373,4 @@ func (c *Checker) Stats(ctx context.Context, p *auth.Principal, from, to time.Ti
 		out = append(out, *rows[k])
 	}
 	return out, nil
-}
-
-func truncate(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
 }

@@ -270,13 +270,13 @@ func echo(s string) string {
 	for _, r := range s {
 		if r >= '0' && r <= '9' {
 			if run++; run >= 8 {
-				return strconv.Quote(identity.MaskNumber(truncate(s, 24)))
+				return strconv.Quote(identity.MaskNumber(errs.Clip(s, 24)))
 			}
 		} else {
 			run = 0
 		}
 	}
-	return strconv.Quote(truncate(s, 40))
+	return strconv.Quote(errs.Clip(s, 40))
 }
 
 func fmtAmount(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

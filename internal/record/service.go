@@ -205,13 +205,6 @@ func (s *Service) item(p *auth.Principal, code string) (*catalog.Item, error) {
 	return it, nil
 }
 
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "…"
-}
-
 // recordAAD binds a record's sealed payload to its id and version (notes use
 // the negative version), so that a payload moved to another row or version
 // does not open.
@@ -294,7 +287,7 @@ func (s *Service) own(ctx context.Context, p *auth.Principal, id string) (Stored
 	if err := p.Require(auth.Department); err != nil {
 		return Stored{}, err
 	}
-	notFound := errs.E(errs.NotFound, "no record %q", truncate(id, 40))
+	notFound := errs.E(errs.NotFound, "no record %q", errs.Clip(id, 40))
 	if !ids.Valid(id) {
 		return Stored{}, notFound
 	}

@@ -107,9 +107,6 @@ func (s *Store) createFast(ctx context.Context, tx pgx.Tx, subjects []record.Sea
 	if rows.Close(); rows.Err() != nil {
 		return rows.Err()
 	}
-	if s.afterLookup != nil {
-		s.afterLookup(ctx)
-	}
 
 	// Which rows are new; a repeated pair names the row that came first.
 	fresh := make([]int, 0, len(recs))

@@ -41,10 +41,6 @@ type Store struct {
 	// row rather than by COPY; tests set it to 0 to try the fast path on
 	// every batch.
 	rowByRowBelow int
-
-	// afterLookup, when a test sets it, runs in CreateRecords between the
-	// lookup of existing records and the copy of the new ones.
-	afterLookup func(context.Context)
 }
 
 // Open connects to the database at url (postgres://...) and checks that it
