@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"pubcredit/internal/errs"
+	"pubcredit/internal/yamlnode"
 )
 
 // Problem is one thing wrong in a catalog file.
@@ -123,7 +124,7 @@ type located struct {
 func (l located) at(path ...any) Problem {
 	n, line := l.node, l.node.Line
 	for _, step := range path {
-		n = resolve(n)
+		n = yamlnode.Resolve(n)
 		var next *yaml.Node
 		switch s := step.(type) {
 		case string:
@@ -138,7 +139,7 @@ func (l located) at(path ...any) Problem {
 		case int:
 			if n.Kind == yaml.SequenceNode && s < len(n.Content) {
 				next = n.Content[s]
-				line = resolve(next).Line
+				line = yamlnode.Resolve(next).Line
 			}
 		}
 		if next == nil {
@@ -175,7 +176,7 @@ func parseFile(file string, data []byte) ([]located, []Problem) {
 	if len(doc.Content) == 0 {
 		return nil, fail(doc.Line, "the file holds no items")
 	}
-	root := resolve(doc.Content[0])
+	root := yamlnode.Resolve(doc.Content[0])
 	var nodes []*yaml.Node
 	switch root.Kind {
 	case yaml.MappingNode:
@@ -188,7 +189,7 @@ func parseFile(file string, data []byte) ([]located, []Problem) {
 	var items []located
 	var problems []Problem
 	for i, n := range nodes {
-		n = resolve(n)
+		n = yamlnode.Resolve(n)
 		if n.Kind != yaml.MappingNode {
 			problems = append(problems, fail(n.Line, "item %d is not a mapping", i+1)...)
 			continue
@@ -200,65 +201,12 @@ func parseFile(file string, data []byte) ([]located, []Problem) {
 				continue // not decoded at all (excessive aliasing, say)
 			}
 		}
-		checkKeys(n, reflect.TypeFor[Item](), func(line int, msg string) {
+		yamlnode.UnknownKeys(n, reflect.TypeFor[Item](), func(line int, msg string) {
 			problems = append(problems, Problem{File: file, Line: line, Message: msg})
 		})
 		items = append(items, located{file: file, node: n, item: it})
 	}
 	return items, problems
-}
-
-// checkKeys reports every mapping key under n that names no field of t,
-// following nested structs and slices the way the decoder does.
-func checkKeys(n *yaml.Node, t reflect.Type, report func(line int, msg string)) {
-	n = resolve(n)
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch {
-	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			if k.Value == "<<" { // a merge: its mappings are keys of n
-				if v = resolve(v); v.Kind == yaml.SequenceNode {
-					for _, m := range v.Content {
-						checkKeys(m, t, report)
-					}
-				} else {
-					checkKeys(v, t, report)
-				}
-				continue
-			}
-			f, ok := yamlField(t, k.Value)
-			if !ok {
-				report(k.Line, fmt.Sprintf("unknown key %q in %s", k.Value, strings.ToLower(t.Name())))
-				continue
-			}
-			checkKeys(v, f.Type, report)
-		}
-	case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
-		for _, e := range n.Content {
-			checkKeys(e, t.Elem(), report)
-		}
-	}
-}
-
-// yamlField returns the field of struct t whose yaml tag names key.
-func yamlField(t reflect.Type, key string) (reflect.StructField, bool) {
-	for f := range t.Fields() {
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if f.IsExported() && name == key {
-			return f, true
-		}
-	}
-	return reflect.StructField{}, false
-}
-
-func resolve(n *yaml.Node) *yaml.Node {
-	for n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	return n
 }
 
 // yamlProblems turns a yaml error into problems. yaml reports positions only

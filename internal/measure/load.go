@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"pubcredit/internal/errs"
+	"pubcredit/internal/yamlnode"
 )
 
 // FormatVersion is the version of the measures file format this package reads.
@@ -205,7 +206,7 @@ func (l *loader) parse(data []byte) *yaml.Node {
 		l.add(doc.Line, "", "the file is empty")
 		return nil
 	}
-	root := resolve(doc.Content[0])
+	root := yamlnode.Resolve(doc.Content[0])
 	if root.Kind != yaml.MappingNode {
 		l.add(root.Line, "", "the file must be a mapping with format, matters and measures")
 		return nil
@@ -217,7 +218,7 @@ func (l *loader) parse(data []byte) *yaml.Node {
 func (l *loader) top(root *yaml.Node, s *Set) (matters, measures []*yaml.Node) {
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(root.Content); i += 2 {
-		k, v := root.Content[i], resolve(root.Content[i+1])
+		k, v := root.Content[i], yamlnode.Resolve(root.Content[i+1])
 		seen[k.Value] = true
 		switch k.Value {
 		case "format":
@@ -233,7 +234,7 @@ func (l *loader) top(root *yaml.Node, s *Set) (matters, measures []*yaml.Node) {
 			}
 			var nodes []*yaml.Node
 			for j, n := range v.Content {
-				n = resolve(n)
+				n = yamlnode.Resolve(n)
 				if n.Kind != yaml.MappingNode {
 					l.add(n.Line, "", "%s[%d] is not a mapping", k.Value, j)
 					continue
@@ -269,7 +270,7 @@ func (l *loader) decode(n *yaml.Node, v any) bool {
 			return false
 		}
 	}
-	checkKeys(n, reflect.TypeOf(v).Elem(), func(line int, msg string) { l.add(line, code, "%s", msg) })
+	yamlnode.UnknownKeys(n, reflect.TypeOf(v).Elem(), func(line int, msg string) { l.add(line, code, "%s", msg) })
 	return true
 }
 
@@ -285,7 +286,7 @@ func codeOf(n *yaml.Node) string {
 func valueNode(n *yaml.Node, key string) *yaml.Node {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if n.Content[i].Value == key {
-			return resolve(n.Content[i+1])
+			return yamlnode.Resolve(n.Content[i+1])
 		}
 	}
 	return nil
@@ -297,56 +298,6 @@ func valueLine(n *yaml.Node, key string) int {
 		return v.Line
 	}
 	return n.Line
-}
-
-// checkKeys reports every mapping key under n that names no field of t,
-// following nested structs and slices the way the decoder does.
-func checkKeys(n *yaml.Node, t reflect.Type, report func(line int, msg string)) {
-	n = resolve(n)
-	switch {
-	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			if k.Value == "<<" { // a merge: its mappings are keys of n
-				if v = resolve(v); v.Kind == yaml.SequenceNode {
-					for _, m := range v.Content {
-						checkKeys(m, t, report)
-					}
-				} else {
-					checkKeys(v, t, report)
-				}
-				continue
-			}
-			f, ok := yamlField(t, k.Value)
-			if !ok {
-				report(k.Line, fmt.Sprintf("unknown key %q in %s", k.Value, strings.ToLower(t.Name())))
-				continue
-			}
-			checkKeys(v, f.Type, report)
-		}
-	case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
-		for _, e := range n.Content {
-			checkKeys(e, t.Elem(), report)
-		}
-	}
-}
-
-// yamlField returns the field of struct t whose yaml tag names key.
-func yamlField(t reflect.Type, key string) (reflect.StructField, bool) {
-	for f := range t.Fields() {
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if f.IsExported() && name == key {
-			return f, true
-		}
-	}
-	return reflect.StructField{}, false
-}
-
-func resolve(n *yaml.Node) *yaml.Node {
-	for n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	return n
 }
 
 // yamlError turns a yaml error into problems. yaml reports positions only
