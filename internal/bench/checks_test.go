@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -195,7 +196,7 @@ func load(b *testing.B, url string, body func() string) (float64, time.Duration)
 	var failed atomic.Value
 	lats := make([][]time.Duration, *loadConns)
 	var wg sync.WaitGroup
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	for i := range *loadConns {
 		wg.Go(func() {
 			for time.Now().Before(deadline) {
@@ -223,11 +224,19 @@ func load(b *testing.B, url string, body func() string) (float64, time.Duration)
 	if f := failed.Load(); f != nil {
 		b.Fatalf("load on %s: %v", url, f)
 	}
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), cpuTime()-cpu0
 	var all []time.Duration
 	for _, l := range lats {
 		all = append(all, l...)
 	}
 	slices.Sort(all)
+	b.Logf("%s: %d requests, %.0f µs of CPU each (server and load generator)", url, n.Load(), float64(cpu.Microseconds())/float64(n.Load()))
 	return float64(n.Load()) / elapsed.Seconds(), all[len(all)*99/100]
+}
+
+// cpuTime is the CPU time this process has used, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

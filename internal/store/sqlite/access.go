@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 
@@ -16,7 +15,7 @@ var _ access.Store = (*Store)(nil)
 func (s *Store) AppendAccess(ctx context.Context, e access.Event) error {
 	recs, _ := json.Marshal(e.Records)
 	items, _ := json.Marshal(e.Items)
-	return s.grouped(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return s.grouped(ctx, func(ctx context.Context, tx txn) error {
 		leaves, err := newLeafAppender(ctx, tx)
 		if err != nil {
 			return err

@@ -2,8 +2,7 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
+	"time"
 )
 
 // Group commit. SQLite has one writer, and a commit costs far more than the
@@ -15,16 +14,22 @@ import (
 
 type groupWrite struct {
 	ctx  context.Context
-	fn   func(context.Context, *sql.Tx) error
+	fn   func(context.Context, txn) error
 	done chan error
 }
 
-// maxGroup bounds the writes committed together.
-const maxGroup = 256
+// maxGroup bounds the writes committed together, and groupWindow the time
+// the first write of a group waits for others to join it. Without a window
+// the writer commits as soon as one write is queued: the commits stay
+// small and each rewrites the same tail pages of the tables and indexes.
+const (
+	maxGroup    = 256
+	groupWindow = 500 * time.Microsecond
+)
 
 // grouped runs fn in a write transaction shared with other concurrent
 // grouped writes.
-func (s *Store) grouped(ctx context.Context, fn func(context.Context, *sql.Tx) error) error {
+func (s *Store) grouped(ctx context.Context, fn func(context.Context, txn) error) error {
 	if err := ctx.Err(); err != nil {
 		return translate(err)
 	}
@@ -39,8 +44,10 @@ func (s *Store) grouped(ctx context.Context, fn func(context.Context, *sql.Tx) e
 }
 
 func (s *Store) groupLoop() {
+	window := time.NewTimer(groupWindow)
 	for w := range s.writes {
 		batch := []groupWrite{w}
+		window.Reset(groupWindow)
 	fill:
 		for len(batch) < maxGroup {
 			select {
@@ -49,7 +56,7 @@ func (s *Store) groupLoop() {
 					break fill
 				}
 				batch = append(batch, w)
-			default:
+			case <-window.C:
 				break fill
 			}
 		}
@@ -59,19 +66,18 @@ func (s *Store) groupLoop() {
 
 func (s *Store) commitGroup(batch []groupWrite) {
 	results := make([]error, len(batch))
-	err := s.tx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
+	err := s.tx(context.Background(), func(ctx context.Context, tx txn) error {
 		for i, w := range batch {
-			sp := fmt.Sprintf("w%d", i)
-			if _, err := tx.ExecContext(ctx, "SAVEPOINT "+sp); err != nil {
+			if _, err := tx.ExecContext(ctx, "SAVEPOINT write"); err != nil {
 				return err
 			}
 			if err := w.fn(w.ctx, tx); err != nil {
 				results[i] = translate(err)
-				if _, err := tx.ExecContext(ctx, "ROLLBACK TO "+sp); err != nil {
+				if _, err := tx.ExecContext(ctx, "ROLLBACK TO write"); err != nil {
 					return err
 				}
 			}
-			if _, err := tx.ExecContext(ctx, "RELEASE "+sp); err != nil {
+			if _, err := tx.ExecContext(ctx, "RELEASE write"); err != nil {
 				return err
 			}
 		}

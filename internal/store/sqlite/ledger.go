@@ -24,7 +24,7 @@ type leafAppender struct {
 	stmt *sql.Stmt
 }
 
-func newLeafAppender(ctx context.Context, tx *sql.Tx) (*leafAppender, error) {
+func newLeafAppender(ctx context.Context, tx txn) (*leafAppender, error) {
 	a := &leafAppender{}
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_leaves`).Scan(&a.next); err != nil {
 		return nil, err
@@ -137,7 +137,7 @@ func (s *Store) ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, e
 // Integrate stores hashes and a checkpoint, if the newest checkpoint is
 // still at from.
 func (s *Store) Integrate(ctx context.Context, from, to int64, hashes []tlog.Hash, signed []byte, at time.Time) error {
-	return s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx txn) error {
 		var cur sql.NullInt64
 		if err := tx.QueryRowContext(ctx, `SELECT MAX(size) FROM ledger_checkpoints`).Scan(&cur); err != nil {
 			return err

@@ -17,7 +17,7 @@ var _ record.Store = (*Store)(nil)
 // one transaction; a record whose (dept, ref) exists is reported, not inserted.
 func (s *Store) CreateRecords(ctx context.Context, subjects []record.SealedSubject, recs []record.Stored, versions []record.Version) ([]record.Outcome, error) {
 	out := make([]record.Outcome, len(recs))
-	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx txn) error {
 		subStmt, err := tx.PrepareContext(ctx, insertSubject)
 		if err != nil {
 			return err
@@ -119,7 +119,7 @@ func (s *Store) Record(ctx context.Context, id string) (record.Stored, error) {
 
 // UpdateRecord replaces a record at version rec.Version-1 and appends v.
 func (s *Store) UpdateRecord(ctx context.Context, subject *record.SealedSubject, r record.Stored, v record.Version) error {
-	return s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx txn) error {
 		if subject != nil {
 			if _, err := tx.ExecContext(ctx, insertSubject, subject.Key, subject.IDType, subject.Number, subject.Name, ts(r.UpdatedAt)); err != nil {
 				return err
@@ -157,11 +157,7 @@ func (s *Store) UpdateRecord(ctx context.Context, subject *record.SealedSubject,
 
 // RecordsBySubject returns every record of a person, oldest first.
 func (s *Store) RecordsBySubject(ctx context.Context, key []byte) ([]record.Stored, error) {
-	stmt, err := s.stmt(&s.bySubject, `SELECT `+recordCols+` FROM records WHERE subject_key = ? ORDER BY id`)
-	if err != nil {
-		return nil, translate(err)
-	}
-	rows, err := stmt.QueryContext(ctx, key)
+	rows, err := s.r.QueryContext(ctx, `SELECT `+recordCols+` FROM records WHERE subject_key = ? ORDER BY id`, key)
 	if err != nil {
 		return nil, translate(err)
 	}

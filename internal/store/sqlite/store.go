@@ -39,33 +39,15 @@ var Pragmas = []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(100
 
 // Store is the SQLite backend.
 type Store struct {
-	w    *sql.DB // one connection: SQLite has one writer
-	r    *sql.DB // readers
-	c    *sql.DB // one connection that checkpoints the WAL in the background
+	w    *preparedDB // one connection: SQLite has one writer
+	r    *preparedDB // readers
+	c    *sql.DB     // one connection that checkpoints the WAL in the background
 	path string
 
 	stop, stopped chan struct{} // the checkpoint loop
 
 	startGroup sync.Once       // starts the group-commit loop on first use
 	writes     chan groupWrite // small writes waiting to be committed together
-
-	stmtMu    sync.Mutex
-	bySubject *sql.Stmt // the hot read of a person's records, prepared once
-}
-
-// stmt returns the prepared reader statement in *slot, preparing it on first
-// use (database/sql re-prepares it per connection as needed).
-func (s *Store) stmt(slot **sql.Stmt, query string) (*sql.Stmt, error) {
-	s.stmtMu.Lock()
-	defer s.stmtMu.Unlock()
-	if *slot == nil {
-		st, err := s.r.Prepare(query)
-		if err != nil {
-			return nil, err
-		}
-		*slot = st
-	}
-	return *slot, nil
 }
 
 // Open opens (creating when absent) the database at path. It does not
@@ -94,7 +76,11 @@ func Open(path string) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	r.SetMaxOpenConns(max(4, runtime.NumCPU()))
+	// Idle readers stay open: a new connection starts with a cold page
+	// cache and no prepared statements.
+	readers := max(4, runtime.NumCPU())
+	r.SetMaxOpenConns(readers)
+	r.SetMaxIdleConns(readers)
 	c, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		w.Close()
@@ -102,7 +88,7 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	c.SetMaxOpenConns(1)
-	s := &Store{w: w, r: r, c: c, path: path, stop: make(chan struct{}), stopped: make(chan struct{})}
+	s := &Store{w: newPreparedDB(w), r: newPreparedDB(r), c: c, path: path, stop: make(chan struct{}), stopped: make(chan struct{})}
 	if err := w.Ping(); err != nil {
 		close(s.stopped)
 		s.Close()
@@ -205,8 +191,8 @@ func (s *Store) Migrate(ctx context.Context) error {
 			continue
 		}
 		body, _ := migrations.ReadFile("migrations/" + m.name)
-		err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		err := s.tx(ctx, func(ctx context.Context, tx txn) error {
+			if _, err := tx.Tx.ExecContext(ctx, string(body)); err != nil { // a script: never prepared
 				return err
 			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.version, ts(time.Now()))
@@ -223,16 +209,18 @@ func (s *Store) Migrate(ctx context.Context) error {
 // caller's cancellation (the driver would watch every statement with a
 // goroutine of its own: a third of a batch's time); cancellation is honoured
 // before the transaction starts and before it commits.
-func (s *Store) tx(ctx context.Context, fn func(context.Context, *sql.Tx) error) error {
+func (s *Store) tx(ctx context.Context, fn func(context.Context, txn) error) error {
 	if err := ctx.Err(); err != nil {
 		return translate(err)
 	}
 	outer := ctx
 	ctx = context.WithoutCancel(ctx)
-	tx, err := s.w.BeginTx(ctx, nil)
+	sqlTx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return translate(err)
 	}
+	defer s.w.cache.preparePending()
+	tx := txn{sqlTx, &s.w.cache}
 	if err := fn(ctx, tx); err != nil {
 		tx.Rollback()
 		return translate(err)
