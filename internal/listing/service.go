@@ -374,7 +374,10 @@ func checkAfter(after string, pr *errs.Problems) {
 }
 
 // ActiveFor returns a person's entries that are on their list today.
-func (s *Service) ActiveFor(ctx context.Context, key []byte) ([]Entry, error) {
+// records are the person's records as the caller read them
+// (RecordsBySubject): an entry whose record was revoked directly has no
+// effect, and the record is looked up there before the store.
+func (s *Service) ActiveFor(ctx context.Context, key []byte, records []record.Stored) ([]Entry, error) {
 	all, err := s.Store.EntriesBySubject(ctx, key)
 	if err != nil {
 		return nil, err
@@ -385,7 +388,7 @@ func (s *Service) ActiveFor(ctx context.Context, key []byte) ([]Entry, error) {
 		if e.Status != Active || (!e.Until.IsZero() && !today.Before(e.Until)) {
 			continue
 		}
-		if revoked, err := s.recordRevoked(ctx, e); err != nil || revoked {
+		if revoked, err := s.recordRevoked(ctx, e, records); err != nil || revoked {
 			if err != nil {
 				return nil, err
 			}
@@ -397,8 +400,12 @@ func (s *Service) ActiveFor(ctx context.Context, key []byte) ([]Entry, error) {
 }
 
 // recordRevoked reports whether the record behind an entry was revoked
-// directly (the decision overturned): the entry then has no effect.
-func (s *Service) recordRevoked(ctx context.Context, e Entry) (bool, error) {
+// directly (the decision overturned): the entry then has no effect. known
+// are records already read.
+func (s *Service) recordRevoked(ctx context.Context, e Entry, known []record.Stored) (bool, error) {
+	if i := slices.IndexFunc(known, func(r record.Stored) bool { return r.ID == e.RecordID }); i >= 0 {
+		return known[i].Status == record.Revoked, nil
+	}
 	st, err := s.Records.Store.Record(ctx, e.RecordID)
 	if err != nil {
 		return false, err

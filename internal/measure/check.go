@@ -191,7 +191,11 @@ func (c *Checker) facts(ctx context.Context, key []byte, doc identity.Document, 
 	if age, ok := doc.AgeOn(today); ok {
 		f.Age = age
 	}
-	entries, err := c.Lists.ActiveFor(ctx, key)
+	stored, err := c.Records.Store.RecordsBySubject(ctx, key)
+	if err != nil {
+		return f, nil, err
+	}
+	entries, err := c.Lists.ActiveFor(ctx, key, stored)
 	if err != nil {
 		return f, nil, err
 	}
@@ -205,10 +209,6 @@ func (c *Checker) facts(ctx context.Context, key []byte, doc identity.Document, 
 			le.Until = e.Until.Time(time.UTC)
 		}
 		f.Lists = append(f.Lists, le)
-	}
-	stored, err := c.Records.Store.RecordsBySubject(ctx, key)
-	if err != nil {
-		return f, nil, err
 	}
 	var lastNegative clock.Date
 	for _, st := range stored {

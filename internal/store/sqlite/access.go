@@ -15,12 +15,11 @@ var _ access.Store = (*Store)(nil)
 func (s *Store) AppendAccess(ctx context.Context, e access.Event) error {
 	recs, _ := json.Marshal(e.Records)
 	items, _ := json.Marshal(e.Items)
-	return s.grouped(ctx, func(ctx context.Context, tx txn) error {
-		leaves, err := newLeafAppender(ctx, tx)
+	return s.grouped(ctx, func(ctx context.Context, tx *txn) error {
+		leaves, err := tx.leaves(ctx)
 		if err != nil {
 			return err
 		}
-		defer leaves.close()
 		idx, err := leaves.append(ctx, access.LeafKind, e.ID, -1, e.Leaf)
 		if err != nil {
 			return err

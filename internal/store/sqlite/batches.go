@@ -21,7 +21,7 @@ func (s *Store) CreateBatch(ctx context.Context, b ingest.Batch) error {
 
 // UpdateBatch stores counters and status and adds rejections.
 func (s *Store) UpdateBatch(ctx context.Context, b ingest.Batch, add []ingest.Rejection) error {
-	return s.tx(ctx, func(ctx context.Context, tx txn) error {
+	return s.tx(ctx, func(ctx context.Context, tx *txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE batches SET status = ?, rows = ?, accepted = ?, rejected = ?, finished_at = ? WHERE id = ?`,
 			b.Status, b.Rows, b.Accepted, b.Rejected, ts(b.FinishedAt), b.ID)
 		if err != nil {

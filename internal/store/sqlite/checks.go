@@ -16,7 +16,7 @@ var _ measure.CheckStore = (*Store)(nil)
 // CreateCheck stores a check and the measures it returned.
 func (s *Store) CreateCheck(ctx context.Context, c measure.Check) error {
 	ms, _ := json.Marshal(c.Measures)
-	return s.grouped(ctx, func(ctx context.Context, tx txn) error {
+	return s.grouped(ctx, func(ctx context.Context, tx *txn) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO checks (id, dept, subject_key, matter, purpose, at, measures) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			c.ID, c.Dept, c.SubjectKey, c.Matter, c.Purpose, ts(c.At), string(ms)); err != nil {
 			return err
@@ -48,7 +48,7 @@ func (s *Store) Check(ctx context.Context, id string) (measure.Check, error) {
 
 // AddFeedback stores feedback on measures of a check; Conflict when any has it already.
 func (s *Store) AddFeedback(ctx context.Context, fs []measure.Feedback) error {
-	err := s.tx(ctx, func(ctx context.Context, tx txn) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *txn) error {
 		for _, f := range fs {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO check_feedback (check_id, measure, dept, applied, note, at) VALUES (?, ?, ?, ?, ?, ?)`,
 				f.CheckID, f.Measure, f.Dept, f.Applied, f.Note, ts(f.At)); err != nil {

@@ -42,7 +42,7 @@ func jsonList(s []string) string {
 // CreateSubscription stores a subscription that sees the leaves from the
 // end of the ledger on.
 func (s *Store) CreateSubscription(ctx context.Context, sub delivery.Subscription) (delivery.Subscription, error) {
-	err := s.tx(ctx, func(ctx context.Context, tx txn) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *txn) error {
 		err := tx.QueryRowContext(ctx, `SELECT MAX((SELECT next_leaf FROM delivery_cursor), (SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_leaves))`).Scan(&sub.FromLeaf)
 		if err != nil {
 			return err
@@ -83,7 +83,7 @@ func (s *Store) Subscriptions(ctx context.Context, dept string) ([]delivery.Subs
 
 // DeleteSubscription ends a subscription and its pending deliveries.
 func (s *Store) DeleteSubscription(ctx context.Context, id string, at time.Time, lastError string) error {
-	return s.tx(ctx, func(ctx context.Context, tx txn) error {
+	return s.tx(ctx, func(ctx context.Context, tx *txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE subscriptions SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL`, ts(at), id)
 		if err != nil {
 			return err
@@ -105,7 +105,7 @@ func (s *Store) Dispatch(ctx context.Context, limit int, plan delivery.Planner) 
 		return 0, translate(err)
 	}
 	read := 0
-	err = s.tx(ctx, func(ctx context.Context, tx txn) error {
+	err = s.tx(ctx, func(ctx context.Context, tx *txn) error {
 		if err := tx.QueryRowContext(ctx, `SELECT next_leaf FROM delivery_cursor`).Scan(&cursor); err != nil {
 			return err
 		}
@@ -144,7 +144,7 @@ func (s *Store) Dispatch(ctx context.Context, limit int, plan delivery.Planner) 
 }
 
 // dispatchTargets returns the live subscriptions with their departments' rights.
-func dispatchTargets(ctx context.Context, tx txn) ([]delivery.Target, error) {
+func dispatchTargets(ctx context.Context, tx *txn) ([]delivery.Target, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT s.id, s.dept, s.events, s.lists, s.items, s.from_leaf, d.read_items, d.disabled
 		FROM subscriptions s JOIN departments d ON d.code = s.dept WHERE s.deleted_at IS NULL ORDER BY s.id`)
 	if err != nil {
@@ -169,7 +169,7 @@ func dispatchTargets(ctx context.Context, tx txn) ([]delivery.Target, error) {
 
 // dispatchLeaves reads up to limit leaves from index from on, with the
 // change each commits to, stopping before a missing index.
-func dispatchLeaves(ctx context.Context, tx txn, from int64, limit int) ([]delivery.Leaf, error) {
+func dispatchLeaves(ctx context.Context, tx *txn, from int64, limit int) ([]delivery.Leaf, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT l.idx, l.kind, l.event_id, COALESCE(rv.change, ''), COALESCE(r.item, ''), COALESCE(r.dept, ''),
 			lev.state, COALESCE(le.list, ''), COALESCE(le.dept, '')
 		FROM ledger_leaves l
@@ -263,7 +263,7 @@ func (s *Store) ClaimDue(ctx context.Context, now, leaseUntil time.Time, limit i
 		return nil, translate(err)
 	}
 	var out []delivery.Delivery
-	err := s.tx(ctx, func(ctx context.Context, tx txn) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *txn) error {
 		out = nil
 		n := ts(now)
 		// The earliest due delivery of every live subscription that has
@@ -328,7 +328,7 @@ func (s *Store) RecordAttempt(ctx context.Context, o delivery.Outcome) error {
 	if a.StatusCode != nil {
 		code = *a.StatusCode
 	}
-	return s.tx(ctx, func(ctx context.Context, tx txn) error {
+	return s.tx(ctx, func(ctx context.Context, tx *txn) error {
 		var n int
 		var status string
 		err := tx.QueryRowContext(ctx, `UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = ?, last_status = ?, last_error = ?, lease_until = NULL
@@ -435,7 +435,7 @@ func (s *Store) recentAttempts(ctx context.Context, ds []delivery.Delivery) erro
 
 // Redeliver puts a delivered or dead delivery back to pending.
 func (s *Store) Redeliver(ctx context.Context, id string, now time.Time) (delivery.Delivery, error) {
-	err := s.tx(ctx, func(ctx context.Context, tx txn) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', next_at = ?, retries = 0, first_attempt_at = NULL, lease_until = NULL
 			WHERE id = ? AND status IN ('delivered', 'dead')`, ts(now), id)
 		if err != nil {

@@ -7,14 +7,16 @@ import (
 
 // Group commit. SQLite has one writer, and a commit costs far more than the
 // small inserts of an access event or a check. Concurrent small writes are
-// therefore queued and run together in one transaction, each inside its own
-// savepoint so that one failing write does not undo the others; every caller
-// waits until the transaction holding its write has committed, so an
-// acknowledged write is durable exactly as with its own transaction.
+// therefore queued and run together in one transaction; every caller waits
+// until the transaction holding its write has committed, so an acknowledged
+// write is durable exactly as with its own transaction. When one write of a
+// group fails, the group's transaction is rolled back and each of its writes
+// runs again in a transaction of its own, so that the failure stays with
+// the write that caused it.
 
 type groupWrite struct {
 	ctx  context.Context
-	fn   func(context.Context, txn) error
+	fn   func(context.Context, *txn) error
 	done chan error
 }
 
@@ -29,7 +31,7 @@ const (
 
 // grouped runs fn in a write transaction shared with other concurrent
 // grouped writes.
-func (s *Store) grouped(ctx context.Context, fn func(context.Context, txn) error) error {
+func (s *Store) grouped(ctx context.Context, fn func(context.Context, *txn) error) error {
 	if err := ctx.Err(); err != nil {
 		return translate(err)
 	}
@@ -65,29 +67,21 @@ func (s *Store) groupLoop() {
 }
 
 func (s *Store) commitGroup(batch []groupWrite) {
-	results := make([]error, len(batch))
-	err := s.tx(context.Background(), func(ctx context.Context, tx txn) error {
-		for i, w := range batch {
-			if _, err := tx.ExecContext(ctx, "SAVEPOINT write"); err != nil {
-				return err
-			}
+	err := s.tx(context.Background(), func(ctx context.Context, tx *txn) error {
+		for _, w := range batch {
 			if err := w.fn(w.ctx, tx); err != nil {
-				results[i] = translate(err)
-				if _, err := tx.ExecContext(ctx, "ROLLBACK TO write"); err != nil {
-					return err
-				}
-			}
-			if _, err := tx.ExecContext(ctx, "RELEASE write"); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	for i, w := range batch {
-		if err != nil {
-			w.done <- err
-		} else {
-			w.done <- results[i]
+	if err != nil && len(batch) > 1 {
+		for _, w := range batch {
+			w.done <- s.tx(w.ctx, w.fn)
 		}
+		return
+	}
+	for _, w := range batch {
+		w.done <- err
 	}
 }

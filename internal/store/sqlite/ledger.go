@@ -24,14 +24,22 @@ type leafAppender struct {
 	stmt *sql.Stmt
 }
 
-func newLeafAppender(ctx context.Context, tx txn) (*leafAppender, error) {
+// leaves returns the transaction's leaf appender: one for all the writes
+// of a transaction (a group commit holds many).
+func (t *txn) leaves(ctx context.Context) (*leafAppender, error) {
+	if t.appender != nil {
+		return t.appender, nil
+	}
 	a := &leafAppender{}
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_leaves`).Scan(&a.next); err != nil {
+	if err := t.QueryRowContext(ctx, `SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_leaves`).Scan(&a.next); err != nil {
 		return nil, err
 	}
 	var err error
-	a.stmt, err = tx.PrepareContext(ctx, `INSERT INTO ledger_leaves (idx, kind, event_id, data) VALUES (?, ?, ?, ?)`)
-	return a, err
+	if a.stmt, err = t.PrepareContext(ctx, `INSERT INTO ledger_leaves (idx, kind, event_id, data) VALUES (?, ?, ?, ?)`); err != nil {
+		return nil, err
+	}
+	t.appender = a
+	return a, nil
 }
 
 // append stores leaf and returns its index, or nil (SQL NULL) when the
@@ -50,8 +58,6 @@ func (a *leafAppender) append(ctx context.Context, kind, id string, version int,
 	a.next++
 	return idx, nil
 }
-
-func (a *leafAppender) close() { a.stmt.Close() }
 
 // LeafCount returns the number of leaves appended.
 func (s *Store) LeafCount(ctx context.Context) (int64, error) {
@@ -137,7 +143,7 @@ func (s *Store) ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, e
 // Integrate stores hashes and a checkpoint, if the newest checkpoint is
 // still at from.
 func (s *Store) Integrate(ctx context.Context, from, to int64, hashes []tlog.Hash, signed []byte, at time.Time) error {
-	return s.tx(ctx, func(ctx context.Context, tx txn) error {
+	return s.tx(ctx, func(ctx context.Context, tx *txn) error {
 		var cur sql.NullInt64
 		if err := tx.QueryRowContext(ctx, `SELECT MAX(size) FROM ledger_checkpoints`).Scan(&cur); err != nil {
 			return err

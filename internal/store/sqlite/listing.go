@@ -17,7 +17,7 @@ var _ listing.Store = (*Store)(nil)
 // an existing (dept, ref) is returned instead.
 func (s *Store) CreateEntry(ctx context.Context, e listing.Entry) (listing.Entry, bool, error) {
 	created := false
-	err := s.tx(ctx, func(ctx context.Context, tx txn) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *txn) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO list_entries (id, list, dept, ref, record_id, subject_key, status, version, active_from, until, state)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dept, ref) DO NOTHING`,
 			e.ID, e.List, e.Dept, e.Ref, e.RecordID, e.SubjectKey, string(e.Status), e.Version, e.ActiveFrom.String(), e.Until.String(), e.State())
@@ -45,12 +45,11 @@ func (s *Store) CreateEntry(ctx context.Context, e listing.Entry) (listing.Entry
 	return existing, false, err
 }
 
-func insertEntryVersion(ctx context.Context, tx txn, e listing.Entry) error {
-	leaves, err := newLeafAppender(ctx, tx)
+func insertEntryVersion(ctx context.Context, tx *txn, e listing.Entry) error {
+	leaves, err := tx.leaves(ctx)
 	if err != nil {
 		return err
 	}
-	defer leaves.close()
 	idx, err := leaves.append(ctx, listing.LeafKind, listing.EventID(e.ID, e.Version), -1, e.Leaf)
 	if err != nil {
 		return err
@@ -62,7 +61,7 @@ func insertEntryVersion(ctx context.Context, tx txn, e listing.Entry) error {
 
 // UpdateEntry replaces an entry at version e.Version-1.
 func (s *Store) UpdateEntry(ctx context.Context, e listing.Entry) error {
-	return s.tx(ctx, func(ctx context.Context, tx txn) error {
+	return s.tx(ctx, func(ctx context.Context, tx *txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE list_entries SET status = ?, version = ?, active_from = ?, until = ?, state = ? WHERE id = ? AND version = ?`,
 			string(e.Status), e.Version, e.ActiveFrom.String(), e.Until.String(), e.State(), e.ID, e.Version-1)
 		if err != nil {

@@ -131,31 +131,32 @@ func (d *preparedDB) Close() error {
 // txn is a write transaction whose statements run prepared.
 type txn struct {
 	*sql.Tx
-	cache *stmtCache
+	cache    *stmtCache
+	appender *leafAppender // the transaction's ledger leaves, once one is appended
 }
 
-func (t txn) stmt(ctx context.Context, q string) *sql.Stmt {
+func (t *txn) stmt(ctx context.Context, q string) *sql.Stmt {
 	if st := t.cache.lookup(q); st != nil {
 		return t.Tx.StmtContext(ctx, st)
 	}
 	return nil
 }
 
-func (t txn) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+func (t *txn) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	if st := t.stmt(ctx, q); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
 	return t.Tx.ExecContext(ctx, q, args...)
 }
 
-func (t txn) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+func (t *txn) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	if st := t.stmt(ctx, q); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
 	return t.Tx.QueryContext(ctx, q, args...)
 }
 
-func (t txn) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+func (t *txn) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
 	if st := t.stmt(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
@@ -163,7 +164,7 @@ func (t txn) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Ro
 }
 
 // PrepareContext returns q prepared for this transaction.
-func (t txn) PrepareContext(ctx context.Context, q string) (*sql.Stmt, error) {
+func (t *txn) PrepareContext(ctx context.Context, q string) (*sql.Stmt, error) {
 	if st := t.stmt(ctx, q); st != nil {
 		return st, nil
 	}

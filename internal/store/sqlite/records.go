@@ -17,7 +17,7 @@ var _ record.Store = (*Store)(nil)
 // one transaction; a record whose (dept, ref) exists is reported, not inserted.
 func (s *Store) CreateRecords(ctx context.Context, subjects []record.SealedSubject, recs []record.Stored, versions []record.Version) ([]record.Outcome, error) {
 	out := make([]record.Outcome, len(recs))
-	err := s.tx(ctx, func(ctx context.Context, tx txn) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *txn) error {
 		subStmt, err := tx.PrepareContext(ctx, insertSubject)
 		if err != nil {
 			return err
@@ -33,11 +33,10 @@ func (s *Store) CreateRecords(ctx context.Context, subjects []record.SealedSubje
 			return err
 		}
 		defer verStmt.Close()
-		leaves, err := newLeafAppender(ctx, tx)
+		leaves, err := tx.leaves(ctx)
 		if err != nil {
 			return err
 		}
-		defer leaves.close()
 		for i, r := range recs {
 			sj := subjects[i]
 			if _, err := subStmt.ExecContext(ctx, sj.Key, sj.IDType, sj.Number, sj.Name, ts(r.CreatedAt)); err != nil {
@@ -119,7 +118,7 @@ func (s *Store) Record(ctx context.Context, id string) (record.Stored, error) {
 
 // UpdateRecord replaces a record at version rec.Version-1 and appends v.
 func (s *Store) UpdateRecord(ctx context.Context, subject *record.SealedSubject, r record.Stored, v record.Version) error {
-	return s.tx(ctx, func(ctx context.Context, tx txn) error {
+	return s.tx(ctx, func(ctx context.Context, tx *txn) error {
 		if subject != nil {
 			if _, err := tx.ExecContext(ctx, insertSubject, subject.Key, subject.IDType, subject.Number, subject.Name, ts(r.UpdatedAt)); err != nil {
 				return err
@@ -141,11 +140,10 @@ func (s *Store) UpdateRecord(ctx context.Context, subject *record.SealedSubject,
 			}
 			return errs.E(errs.Conflict, "record %s was changed concurrently (now at version %d); reload and retry", r.ID, cur)
 		}
-		leaves, err := newLeafAppender(ctx, tx)
+		leaves, err := tx.leaves(ctx)
 		if err != nil {
 			return err
 		}
-		defer leaves.close()
 		idx, err := leaves.append(ctx, record.LeafKind, v.RecordID, v.Version, v.Leaf)
 		if err != nil {
 			return err

@@ -191,7 +191,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 			continue
 		}
 		body, _ := migrations.ReadFile("migrations/" + m.name)
-		err := s.tx(ctx, func(ctx context.Context, tx txn) error {
+		err := s.tx(ctx, func(ctx context.Context, tx *txn) error {
 			if _, err := tx.Tx.ExecContext(ctx, string(body)); err != nil { // a script: never prepared
 				return err
 			}
@@ -209,7 +209,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 // caller's cancellation (the driver would watch every statement with a
 // goroutine of its own: a third of a batch's time); cancellation is honoured
 // before the transaction starts and before it commits.
-func (s *Store) tx(ctx context.Context, fn func(context.Context, txn) error) error {
+func (s *Store) tx(ctx context.Context, fn func(context.Context, *txn) error) error {
 	if err := ctx.Err(); err != nil {
 		return translate(err)
 	}
@@ -220,7 +220,7 @@ func (s *Store) tx(ctx context.Context, fn func(context.Context, txn) error) err
 		return translate(err)
 	}
 	defer s.w.cache.preparePending()
-	tx := txn{sqlTx, &s.w.cache}
+	tx := &txn{Tx: sqlTx, cache: &s.w.cache}
 	if err := fn(ctx, tx); err != nil {
 		tx.Rollback()
 		return translate(err)
