@@ -26,77 +26,69 @@ const (
 )
 
 // A claim is a row that claims a leaf: a record version, an access event
-// or a list entry version. Exactly one of v, e and l is set; it is the
-// scan's row, valid until its cursor moves on.
+// or a list entry version. It is made from the row as it is scanned, with
+// the row's commitment already computed, so that scans can run in
+// goroutines of their own and the claim outlives the scan's buffers.
 type claim struct {
 	table, kind, id string
 	leaf            int64 // -1: none
-	salt            []byte
-	v               *record.Version
-	e               *access.Event
-	l               *ListVersion
+	at              time.Time
+	atErr           bool   // the row's time cannot be read: its state does not parse
+	saltLen         int    // -1: erased (NULL)
+	want            []byte // the leaf recomputed from the row, when its salt is whole
+}
+
+// newClaim makes the claim of a row; at and content read the row's event
+// time and the content its leaf commits to.
+func newClaim(table, kind, id string, leaf int64, salt []byte, at time.Time, atErr error, content func() []byte) claim {
+	c := claim{table: table, kind: kind, id: id, leaf: leaf, at: at.UTC().Truncate(time.Microsecond), atErr: atErr != nil, saltLen: len(salt)}
+	if salt == nil {
+		c.saltLen = -1
+	}
+	if !c.atErr && len(salt) == ledger.SaltSize {
+		c.want = c.encode(ledger.Commit(salt, content()))
+	}
+	return c
 }
 
 func versionClaim(v *record.Version) claim {
-	return claim{table: TableVersions, kind: record.LeafKind, id: record.EventID(v.RecordID, v.Version), leaf: v.LeafIndex, salt: v.Salt, v: v}
+	return newClaim(TableVersions, record.LeafKind, record.EventID(v.RecordID, v.Version), v.LeafIndex, v.Salt, v.At, nil, v.Committed)
 }
 
 func eventClaim(e *access.Event) claim {
-	return claim{table: TableAccess, kind: access.LeafKind, id: e.ID, leaf: e.LeafIndex, salt: e.Salt, e: e}
+	return newClaim(TableAccess, access.LeafKind, e.ID, e.LeafIndex, e.Salt, e.At, nil, e.Committed)
 }
 
+// listClaim: a list entry version keeps its time only in its state, as the
+// entry's updated_at.
 func listClaim(v *ListVersion) claim {
-	return claim{table: TableListVersions, kind: listing.LeafKind, id: listing.EventID(v.EntryID, v.Version), leaf: v.LeafIndex, salt: v.Salt, l: v}
-}
-
-// at is the time of the row's event, as its leaf carries it. A list entry
-// version keeps it only in its state, as the entry's updated_at.
-func (c *claim) at() (time.Time, error) {
-	switch {
-	case c.v != nil:
-		return c.v.At, nil
-	case c.e != nil:
-		return c.e.At, nil
-	}
 	var s struct {
 		UpdatedAt time.Time `json:"updated_at"`
 	}
-	err := json.Unmarshal(c.l.State, &s)
-	return s.UpdatedAt, err
+	err := json.Unmarshal(v.State, &s)
+	return newClaim(TableListVersions, listing.LeafKind, listing.EventID(v.EntryID, v.Version), v.LeafIndex, v.Salt, s.UpdatedAt, err,
+		func() []byte { return v.State })
 }
 
-// content is what the row's leaf commits to, with its salt.
-func (c *claim) content() []byte {
-	switch {
-	case c.v != nil:
-		return c.v.Committed()
-	case c.e != nil:
-		return c.e.Committed()
-	}
-	return c.l.State
+func (c *claim) encode(commitment [32]byte) []byte {
+	return ledger.Leaf{Kind: c.kind, ID: c.id, At: c.at, Commitment: commitment}.Encode()
 }
 
-// check recomputes the row's leaf and compares it with data; why explains
+// check compares the leaf recomputed from the row with data; why explains
 // a mismatch the comparison alone does not.
 func (c *claim) check(data []byte) (verdict, string) {
-	at, err := c.at()
-	if err != nil {
+	switch {
+	case c.atErr:
 		return mismatch, " (its state does not parse)"
-	}
-	encode := func(commitment [32]byte) []byte {
-		return ledger.Leaf{Kind: c.kind, ID: c.id, At: at.UTC().Truncate(time.Microsecond), Commitment: commitment}.Encode()
-	}
-	if c.salt == nil {
+	case c.saltLen < 0:
 		l, err := ledger.ParseLeaf(data)
-		if err != nil || !bytes.Equal(encode(l.Commitment), data) {
+		if err != nil || !bytes.Equal(c.encode(l.Commitment), data) {
 			return mismatch, " (its salt is erased, and its id or time differ from the leaf's)"
 		}
 		return erased, ""
-	}
-	if len(c.salt) != ledger.SaltSize {
-		return mismatch, fmt.Sprintf(" (its salt is %d bytes, not %d)", len(c.salt), ledger.SaltSize)
-	}
-	if bytes.Equal(encode(ledger.Commit(c.salt, c.content())), data) {
+	case c.saltLen != ledger.SaltSize:
+		return mismatch, fmt.Sprintf(" (its salt is %d bytes, not %d)", c.saltLen, ledger.SaltSize)
+	case bytes.Equal(c.want, data):
 		return match, ""
 	}
 	return mismatch, ""

@@ -1,10 +1,11 @@
 package verify
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"iter"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -17,33 +18,90 @@ import (
 // errStop ends a scan whose cursor was stopped.
 var errStop = errors.New("verify: scan stopped")
 
-// A cursor turns a callback scan into a pull iterator, so that several
-// scans can be walked together in one goroutine. cur is valid until the
-// next advance.
+// A cursor reads a callback scan in a goroutine of its own and hands its
+// rows over in batches, so that the scans of a walk run in parallel with
+// each other and with the walker. Rows must not share the scan's buffers.
+// cur is valid until the next advance.
 type cursor[T any] struct {
-	next func() (T, bool)
-	stop func()
-	cur  T
-	ok   bool
-	err  error
+	batches chan []T
+	done    chan struct{}
+	batch   []T
+	cur     T
+	ok      bool
+	err     atomic.Pointer[error] // the scan's error, once it has ended
 }
+
+// cursorBatch is the number of rows handed over at once.
+const cursorBatch = 512
 
 // newCursor starts scan; each is a scan's callback turning a row into a T.
 // A scan error calls fail at once, before the walker sees the scan end, so
 // that nothing reported from then on is taken for a finding.
 func newCursor[T any](fail func(), scan func(yield func(T) bool) error) *cursor[T] {
-	c := &cursor[T]{}
-	c.next, c.stop = iter.Pull(func(yield func(T) bool) {
-		if err := scan(yield); err != nil && !errors.Is(err, errStop) {
-			c.err = err
-			fail()
+	c := &cursor[T]{batches: make(chan []T, 4), done: make(chan struct{})}
+	go func() {
+		defer close(c.batches)
+		send := func(b []T) bool {
+			select {
+			case c.batches <- b:
+				return true
+			case <-c.done:
+				return false
+			}
 		}
-	})
+		batch := make([]T, 0, cursorBatch)
+		err := scan(func(t T) bool {
+			if batch = append(batch, t); len(batch) == cursorBatch {
+				if !send(batch) {
+					return false
+				}
+				batch = make([]T, 0, cursorBatch)
+			}
+			return true
+		})
+		if err != nil && !errors.Is(err, errStop) {
+			c.err.Store(&err)
+			fail()
+			return
+		}
+		if len(batch) > 0 {
+			send(batch)
+		}
+	}()
 	c.advance()
 	return c
 }
 
-func (c *cursor[T]) advance() { c.cur, c.ok = c.next() }
+func (c *cursor[T]) advance() {
+	for len(c.batch) == 0 {
+		b, ok := <-c.batches
+		if !ok {
+			var zero T
+			c.cur, c.ok = zero, false
+			return
+		}
+		c.batch = b
+	}
+	c.cur, c.ok, c.batch = c.batch[0], true, c.batch[1:]
+}
+
+// stop ends the scan and waits for its goroutine.
+func (c *cursor[T]) stop() {
+	close(c.done)
+	for range c.batches {
+	}
+}
+
+// failed reports whether the scan ended with an error.
+func (c *cursor[T]) failed() bool { return c.err.Load() != nil }
+
+// error returns the scan's error, once it has ended.
+func (c *cursor[T]) error() error {
+	if e := c.err.Load(); e != nil {
+		return *e
+	}
+	return nil
+}
 
 // pull adapts a scan over rows of type R to a cursor.
 func pull[R any](fail func(), scan func(func(R) error) error) *cursor[R] {
@@ -142,7 +200,7 @@ func newWalker(ctx context.Context, st Store, vkey string, emit func(Problem), f
 	w := &walker{vkey: vkey, emit: emit, fail: fail, gap: -1, lastHashed: -1}
 	w.leaves = newCursor(fail, func(yield func(leafRow) bool) error {
 		return st.ScanLeaves(ctx, func(idx int64, data []byte) error {
-			if !yield(leafRow{idx, data}) {
+			if !yield(leafRow{idx, bytes.Clone(data)}) {
 				return errStop
 			}
 			return nil
@@ -160,7 +218,7 @@ func newWalker(ctx context.Context, st Store, vkey string, emit func(Problem), f
 	})
 	w.cps = newCursor(fail, func(yield func(checkpointRow) bool) error {
 		return st.ScanCheckpoints(ctx, func(size int64, signed []byte) error {
-			if !yield(checkpointRow{size, signed}) {
+			if !yield(checkpointRow{size, bytes.Clone(signed)}) {
 				return errStop
 			}
 			return nil
@@ -184,19 +242,19 @@ func (w *walker) close() {
 	w.leaves.stop()
 	w.hashes.stop()
 	w.cps.stop()
-	w.err = errors.Join(w.err, w.leaves.err, w.hashes.err, w.cps.err)
+	w.err = errors.Join(w.err, w.leaves.error(), w.hashes.error(), w.cps.error())
 	for k := range w.rows {
 		w.rows[k].c.stop()
-		w.err = errors.Join(w.err, w.rows[k].c.err)
+		w.err = errors.Join(w.err, w.rows[k].c.error())
 	}
 }
 
 // failed reports whether a scan ended with an error; from then on nothing
 // more is checked.
 func (w *walker) failed() bool {
-	failed := w.leaves.err != nil || w.hashes.err != nil || w.cps.err != nil
+	failed := w.leaves.failed() || w.hashes.failed() || w.cps.failed()
 	for k := range w.rows {
-		failed = failed || w.rows[k].c.err != nil
+		failed = failed || w.rows[k].c.failed()
 	}
 	return failed
 }
