@@ -18,11 +18,11 @@ import (
 // fn returns an error the scan MUST stop and return that error unchanged.
 //
 // Run keeps the six scans ScanLeaves, ScanHashes, ScanCheckpoints,
-// ScanVersions, ScanAccess and ScanListVersions open at once and walks them
-// together, from one goroutine, one row at a time; an implementation MUST
-// allow that, and those six MUST read one consistent snapshot of the
-// database, or a change committed while Run reads would look like
-// tampering. ScanRecords and then ScanListEntries run concurrently with
+// ScanVersions, ScanAccess and ScanListVersions open at once, each in a
+// goroutine of its own, and walks their rows together; an implementation
+// MUST allow them to run concurrently, and those six MUST read one
+// consistent snapshot of the database, or a change committed while Run
+// reads would look like tampering. ScanRecords and then ScanListEntries run concurrently with
 // them, from another goroutine; each need not share their snapshot,
 // because the check it feeds compares only the rows it returns together.
 type Store interface {
