@@ -27,6 +27,33 @@ type ndjsonReader struct {
 	item string
 	line int
 	buf  []byte
+	// cols caches what columnKey makes of the keys met so far: a file
+	// repeats the same dozen keys on every line.
+	cols  map[string]flatKey
+	pairs []flatPair // the keys of the line being read
+}
+
+// maxCachedKeys bounds ndjsonReader.cols, since a file may give every line
+// keys of its own.
+const maxCachedKeys = 1000
+
+// flatKey is what a key of a flat object names.
+type flatKey struct {
+	name    string // the key as given
+	key     string // columnKey(name)
+	subject bool   // key is a Submission field (ref, subject.name...), not one of Fields
+}
+
+func newFlatKey(name string) flatKey {
+	key := columnKey(name)
+	_, subject := subjectKeys[key]
+	return flatKey{name: name, key: key, subject: subject}
+}
+
+// flatPair is one key of a flat object and its value.
+type flatPair struct {
+	flatKey
+	v any
 }
 
 func newNDJSONReader(r io.Reader, item string) *ndjsonReader {
@@ -52,7 +79,7 @@ func (r *ndjsonReader) Next() (Row, error) {
 			continue
 		}
 		var p errs.Problems
-		row := Row{Line: r.line, Sub: parseLine(text, tooLong, &p)}
+		row := Row{Line: r.line, Sub: r.parseLine(text, tooLong, &p)}
 		if row.Sub.Item == "" {
 			row.Sub.Item = r.item
 		}
@@ -62,7 +89,7 @@ func (r *ndjsonReader) Next() (Row, error) {
 }
 
 // parseLine reads the Submission on one non-blank line.
-func parseLine(text []byte, tooLong bool, p *errs.Problems) record.Submission {
+func (r *ndjsonReader) parseLine(text []byte, tooLong bool, p *errs.Problems) record.Submission {
 	if tooLong {
 		p.Add("", "too_long", "the line is longer than %d bytes", maxLine)
 		return record.Submission{}
@@ -71,6 +98,15 @@ func parseLine(text []byte, tooLong bool, p *errs.Problems) record.Submission {
 		p.Add("", "encoding", "the line is not valid UTF-8")
 		return record.Submission{}
 	}
+	if pairs, ok := r.scanFlat(text); ok {
+		return flatSubmission(pairs, p)
+	}
+	return decodeLine(text, p)
+}
+
+// decodeLine reads the Submission on a line of valid UTF-8 with the generic
+// decoder.
+func decodeLine(text []byte, p *errs.Problems) record.Submission {
 	obj, err := decodeObject(text)
 	switch {
 	case err != nil:
@@ -85,7 +121,7 @@ func parseLine(text []byte, tooLong bool, p *errs.Problems) record.Submission {
 	if subject || fields {
 		return submission(obj, p)
 	}
-	return flatSubmission(obj, p)
+	return flatSubmission(sortedPairs(obj), p)
 }
 
 // readLine returns the next line without its line ending. A line longer
@@ -167,36 +203,48 @@ func submission(obj map[string]any, p *errs.Problems) record.Submission {
 	return s
 }
 
-// flatSubmission reads an object whose keys are named like the columns of a
-// CSV header. Null and empty-string values are absent.
-func flatSubmission(obj map[string]any, p *errs.Problems) record.Submission {
-	s := record.Submission{Fields: map[string]any{}}
-	if len(obj) > maxColumns {
-		p.Add("", "too_many_keys", "the object has %d keys; at most %d are allowed", len(obj), maxColumns)
-		return s
+// sortedPairs returns the keys of a decoded flat object sorted by name.
+func sortedPairs(obj map[string]any) []flatPair {
+	pairs := make([]flatPair, 0, len(obj))
+	for name, v := range obj {
+		pairs = append(pairs, flatPair{newFlatKey(name), v})
 	}
-	seen := map[string]string{} // key -> the name it was given under
-	for _, name := range slices.Sorted(maps.Keys(obj)) {
-		v, key := obj[name], columnKey(name)
-		switch prev, dup := seen[key]; {
-		case key == "":
+	slices.SortFunc(pairs, func(a, b flatPair) int { return strings.Compare(a.name, b.name) })
+	return pairs
+}
+
+// flatSubmission reads the keys of an object named like the columns of a
+// CSV header, sorted by name and each given once. Null and empty-string
+// values are absent.
+func flatSubmission(pairs []flatPair, p *errs.Problems) record.Submission {
+	if len(pairs) > maxColumns {
+		p.Add("", "too_many_keys", "the object has %d keys; at most %d are allowed", len(pairs), maxColumns)
+		return record.Submission{Fields: map[string]any{}}
+	}
+	s := record.Submission{Fields: make(map[string]any, len(pairs))}
+	for i, kv := range pairs {
+		switch {
+		case kv.key == "":
 			p.Add("", "unnamed_column", "a key is empty")
 			continue
-		case utf8.RuneCountInString(key) > maxColumnName:
+		case utf8.RuneCountInString(kv.key) > maxColumnName:
 			p.Add("", "too_long", "a key is longer than %d characters", maxColumnName)
 			continue
-		case dup:
-			p.Add(fieldPath(key), "duplicate", "keys %q and %q are both %s", prev, name, key)
+		}
+		// The first earlier key with the same column is the one kept: a
+		// later one is reported here, and an empty or over-long key
+		// cannot equal a good one.
+		if j := slices.IndexFunc(pairs[:i], func(e flatPair) bool { return e.key == kv.key }); j >= 0 {
+			p.Add(fieldPath(kv.key), "duplicate", "keys %q and %q are both %s", pairs[j].name, kv.name, kv.key)
 			continue
 		}
-		seen[key] = name
-		if text, ok := v.(string); v == nil || ok && strings.TrimSpace(text) == "" {
+		if text, ok := kv.v.(string); kv.v == nil || ok && strings.TrimSpace(text) == "" {
 			continue
 		}
-		if _, ok := subjectKeys[key]; ok {
-			setText(&s, key, fieldPath(key), v, p)
+		if kv.subject {
+			setText(&s, kv.key, fieldPath(kv.key), kv.v, p)
 		} else {
-			s.Fields[key] = v
+			s.Fields[kv.key] = kv.v
 		}
 	}
 	return s
@@ -213,5 +261,218 @@ func setText(s *record.Submission, key, path string, v any, p *errs.Problems) {
 		setSubmission(s, key, string(x))
 	default:
 		p.Add(path, "type", "must be text")
+	}
+}
+
+// scanFlat reads a line holding a flat object, the form of a national
+// export, without the generic decoder: each value a string, number, boolean,
+// null or a list of these. It returns the keys sorted by name, a repeated
+// key keeping its last value as the decoder's map does. ok is false for
+// anything else (a nested object, a Submission object, malformed JSON),
+// which decodeObject reads and reports on.
+//
+// text must be valid UTF-8. The values share one copy of the line.
+func (r *ndjsonReader) scanFlat(text []byte) ([]flatPair, bool) {
+	line := string(text)
+	i := skipSpace(line, 0)
+	if i == len(line) || line[i] != '{' {
+		return nil, false
+	}
+	pairs := r.pairs[:0]
+	if i = skipSpace(line, i+1); i < len(line) && line[i] == '}' {
+		i++
+	} else {
+		for {
+			var name string
+			var v any
+			var ok bool
+			if name, i, ok = scanString(line, i); !ok {
+				return nil, false
+			}
+			if i = skipSpace(line, i); i == len(line) || line[i] != ':' {
+				return nil, false
+			}
+			if v, i, ok = scanValue(line, skipSpace(line, i+1), true); !ok {
+				return nil, false
+			}
+			if name == "subject" || name == "fields" {
+				return nil, false // a Submission object
+			}
+			pairs = append(pairs, flatPair{r.flatKey(name), v})
+			if i = skipSpace(line, i); i == len(line) {
+				return nil, false
+			}
+			if line[i] == '}' {
+				i++
+				break
+			}
+			if line[i] != ',' {
+				return nil, false
+			}
+			i = skipSpace(line, i+1)
+		}
+	}
+	if skipSpace(line, i) != len(line) {
+		return nil, false
+	}
+	slices.SortStableFunc(pairs, func(a, b flatPair) int { return strings.Compare(a.name, b.name) })
+	n := 0
+	for _, kv := range pairs {
+		if n > 0 && pairs[n-1].name == kv.name {
+			pairs[n-1] = kv // the last of a repeated key wins
+			continue
+		}
+		pairs[n] = kv
+		n++
+	}
+	r.pairs = pairs[:0] // for the next line, once this one is read
+	return pairs[:n], true
+}
+
+// flatKey returns what the key name of a flat object names, from the cache
+// when name was met before.
+func (r *ndjsonReader) flatKey(name string) flatKey {
+	if k, ok := r.cols[name]; ok {
+		return k
+	}
+	k := newFlatKey(strings.Clone(name)) // not a slice of the line
+	if r.cols == nil {
+		r.cols = map[string]flatKey{}
+	}
+	if len(r.cols) < maxCachedKeys {
+		r.cols[k.name] = k
+	}
+	return k
+}
+
+// skipSpace returns the index of the first byte at or after i that is not
+// JSON white space.
+func skipSpace(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// scanValue reads the JSON value at s[i:] as the decoder would into an
+// any: a string, json.Number, bool, nil or, when list is true, a []any of
+// these. It returns the index after it, or ok false for anything else.
+func scanValue(s string, i int, list bool) (v any, next int, ok bool) {
+	if i == len(s) {
+		return nil, 0, false
+	}
+	switch c := s[i]; {
+	case c == '"':
+		str, next, ok := scanString(s, i)
+		return str, next, ok
+	case c == '-' || c >= '0' && c <= '9':
+		return scanNumber(s, i)
+	case strings.HasPrefix(s[i:], "true"):
+		return true, i + len("true"), true
+	case strings.HasPrefix(s[i:], "false"):
+		return false, i + len("false"), true
+	case strings.HasPrefix(s[i:], "null"):
+		return nil, i + len("null"), true
+	case c == '[' && list:
+		return scanList(s, i)
+	}
+	return nil, 0, false
+}
+
+// scanString reads the JSON string at s[i:]. A string without escapes is a
+// slice of s; one with escapes is decoded by encoding/json.
+func scanString(s string, i int) (v string, next int, ok bool) {
+	if i == len(s) || s[i] != '"' {
+		return "", 0, false
+	}
+	escaped := false
+	for j := i + 1; j < len(s); j++ {
+		switch c := s[j]; {
+		case c == '"':
+			if !escaped {
+				return s[i+1 : j], j + 1, true
+			}
+			v, ok = unquote(s[i : j+1])
+			return v, j + 1, ok
+		case c == '\\':
+			escaped = true
+			j++ // the escaped character, checked by Unmarshal
+		case c < 0x20:
+			return "", 0, false
+		}
+	}
+	return "", 0, false
+}
+
+// unquote decodes a JSON string with escapes. (Apart from scanString, so
+// that only this path puts a string on the heap for the decoder to fill.)
+func unquote(quoted string) (string, bool) {
+	var v string
+	if json.Unmarshal([]byte(quoted), &v) != nil {
+		return "", false
+	}
+	return v, true
+}
+
+// scanNumber reads the JSON number at s[i:] as a json.Number.
+func scanNumber(s string, i int) (v any, next int, ok bool) {
+	j := i
+	if s[j] == '-' {
+		j++
+	}
+	digits := func() bool {
+		k := j
+		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			j++
+		}
+		return j > k
+	}
+	switch {
+	case j < len(s) && s[j] == '0':
+		j++
+	case !digits():
+		return nil, 0, false
+	}
+	if j < len(s) && s[j] == '.' {
+		j++
+		if !digits() {
+			return nil, 0, false
+		}
+	}
+	if j < len(s) && (s[j] == 'e' || s[j] == 'E') {
+		j++
+		if j < len(s) && (s[j] == '+' || s[j] == '-') {
+			j++
+		}
+		if !digits() {
+			return nil, 0, false
+		}
+	}
+	return json.Number(s[i:j]), j, true
+}
+
+// scanList reads a JSON array of scalars at s[i:] as a []any.
+func scanList(s string, i int) (v any, next int, ok bool) {
+	l := []any{}
+	if i = skipSpace(s, i+1); i < len(s) && s[i] == ']' {
+		return l, i + 1, true
+	}
+	for {
+		var e any
+		if e, i, ok = scanValue(s, i, false); !ok {
+			return nil, 0, false
+		}
+		l = append(l, e)
+		if i = skipSpace(s, i); i == len(s) {
+			return nil, 0, false
+		}
+		switch s[i] {
+		case ']':
+			return l, i + 1, true
+		case ',':
+			i = skipSpace(s, i+1)
+		default:
+			return nil, 0, false
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package record
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"pubcredit/internal/catalog"
@@ -43,77 +45,98 @@ type normaliser struct {
 	today      clock.Date
 	thresholds Thresholds
 	p          errs.Problems
+	scratch    *scratch // nil: allocate
+}
+
+// scratch is memory one normaliser after another reuses, for a batch.
+type scratch struct {
+	keys    []string
+	given   []string // by index into item.Fields: the key its value was given under
+	invalid []bool   // by index into item.Fields: given with a bad value (already reported)
 }
 
 // normalise returns the validated content of s, the ref it is to be stored
 // under, or an Invalid error listing every problem.
 func (n *normaliser) normalise(s Submission) (Content, string, error) {
 	it := n.item
-	c := Content{Item: it.Code, Fields: map[string]any{}}
+	c := Content{Item: it.Code, Fields: make(map[string]any, len(s.Fields))}
 	sub := s.Subject
 	decided := strings.TrimSpace(s.DecidedOn)
 
-	// Columns of a national export that describe the person, not the record.
-	subjectCols := map[string]*string{}
-	if it.Subject.Name != "" {
-		subjectCols[it.Subject.Name] = &sub.Name
+	sc := n.scratch
+	if sc == nil {
+		sc = &scratch{}
 	}
-	if it.Subject.IDType != "" {
-		subjectCols[it.Subject.IDType] = &sub.IDType
+	keys := sc.keys[:0]
+	for k := range s.Fields {
+		keys = append(keys, k)
 	}
-	if it.Subject.IDNumber != "" {
-		subjectCols[it.Subject.IDNumber] = &sub.IDNumber
-	}
-	if it.Subject.DecidedOn != "" {
-		subjectCols[it.Subject.DecidedOn] = &decided
-	}
+	slices.Sort(keys)
+	sc.keys = keys
+	given := slices.Grow(sc.given[:0], len(it.Fields))[:len(it.Fields)]
+	clear(given)
+	invalid := slices.Grow(sc.invalid[:0], len(it.Fields))[:len(it.Fields)]
+	clear(invalid)
+	sc.given, sc.invalid = given, invalid
 
-	given := map[string]string{} // platform field name -> key it was given under
-	invalid := map[string]bool{} // platform field names given with a bad value (already reported)
-	for _, key := range sortedKeys(s.Fields) {
+	for _, key := range keys {
 		raw := s.Fields[key]
-		path := "fields." + key
-		if dst, ok := subjectCols[key]; ok {
+		// Columns of a national export that describe the person, not the
+		// record (the last of two columns with one code counts).
+		var dst *string
+		switch key {
+		case "":
+		case it.Subject.DecidedOn:
+			dst = &decided
+		case it.Subject.IDNumber:
+			dst = &sub.IDNumber
+		case it.Subject.IDType:
+			dst = &sub.IDType
+		case it.Subject.Name:
+			dst = &sub.Name
+		}
+		if dst != nil {
 			v, ok := scalarText(raw)
 			if !ok {
-				n.p.Add(path, "type", "must be text")
+				n.p.Add(fieldPath(key), "type", "must be text")
 				continue
 			}
 			if *dst == "" {
 				*dst = v
 			} else if v != "" && v != *dst {
-				n.p.Add(path, "mismatch", "%s differs from the value given outside fields", key)
+				n.p.Add(fieldPath(key), "mismatch", "%s differs from the value given outside fields", key)
 			}
 			continue
 		}
 		if key == it.Subject.Category && key != "" {
 			continue // party category (自然人): accepted, implied by the item's subject type
 		}
-		f, ok := it.Field(key)
+		i, ok := fieldIndex(it, key)
 		if !ok {
-			n.p.Add(path, "unknown_field", "item %s has no field %s", it.Code, echo(key))
+			n.p.Add(fieldPath(key), "unknown_field", "item %s has no field %s", it.Code, echo(key))
 			continue
 		}
+		f := &it.Fields[i]
 		national := key != f.Name
-		v, ok := n.value(path, f, raw, national)
+		v, ok := n.value(key, f, raw, national)
 		if !ok {
-			invalid[f.Name] = true
+			invalid[i] = true
 		}
 		if !ok || v == nil {
 			continue
 		}
-		if prev, dup := given[f.Name]; dup {
+		if prev := given[i]; prev != "" {
 			if !equalValue(c.Fields[f.Name], v) {
-				n.p.Add(path, "mismatch", "%s and %s are the same field with different values", prev, key)
+				n.p.Add(fieldPath(key), "mismatch", "%s and %s are the same field with different values", prev, key)
 			}
 			continue
 		}
-		given[f.Name] = key
+		given[i] = key
 		c.Fields[f.Name] = v
 	}
-	for _, f := range it.Fields {
-		if f.Required && c.Fields[f.Name] == nil {
-			if !invalid[f.Name] {
+	for i, f := range it.Fields {
+		if f.Required && given[i] == "" {
+			if !invalid[i] {
 				name := f.Name
 				if f.National != "" {
 					name += " (" + f.National + ")"
@@ -168,14 +191,12 @@ func (n *normaliser) subject(sub Subject) (doc identity.Document, name string) {
 		n.p.Add("subject.id_type", "unknown", "unknown document type %s (known: %s)", echo(sub.IDType), strings.Join(names, ", "))
 	} else {
 		d, err := identity.Parse(t, sub.IDNumber, n.today)
-		var prob *identity.Problem
-		switch {
-		case errors.As(err, &prob):
-			n.p.Add("subject.id_number", prob.Code, "%s", prob.Message)
-		case err != nil:
-			n.p.Add("subject.id_number", "invalid", "%v", err)
-		default:
+		if err == nil {
 			doc = d
+		} else if prob, ok := errors.AsType[*identity.Problem](err); ok {
+			n.p.Add("subject.id_number", prob.Code, "%s", prob.Message)
+		} else {
+			n.p.Add("subject.id_number", "invalid", "%v", err)
 		}
 	}
 	name = strings.TrimSpace(sub.Name)
@@ -210,8 +231,8 @@ func (n *normaliser) severity(stated string, fields map[string]any) catalog.Seve
 		}
 		return rule.Fixed
 	}
-	floor, because := catalog.Severity(""), ""
-	raise := func(s catalog.Severity, why string) {
+	floor, because := catalog.Severity(""), floorReason{}
+	raise := func(s catalog.Severity, why floorReason) {
 		if s.Rank() > floor.Rank() {
 			floor, because = s, why
 		}
@@ -221,7 +242,7 @@ func (n *normaliser) severity(stated string, fields map[string]any) catalog.Seve
 			for _, code := range valueCodes(fields[f.Name]) {
 				for _, v := range f.Values {
 					if v.Code == code && v.Floor != "" {
-						raise(v.Floor, fmt.Sprintf("%s %s", f.Name, code))
+						raise(v.Floor, floorReason{field: f.Name, value: code})
 					}
 				}
 			}
@@ -236,20 +257,19 @@ func (n *normaliser) severity(stated string, fields map[string]any) catalog.Seve
 			if seriousMin == 0 {
 				seriousMin = n.thresholds.SeriousMin
 			}
-			x, _ := new(big.Rat).SetString(string(amt))
 			switch {
-			case x.Cmp(new(big.Rat).SetFloat64(seriousMin)) >= 0:
-				raise(catalog.Serious, fmt.Sprintf("%s %s is at least %s", a.Field, amt, fmtAmount(seriousMin)))
-			case x.Cmp(new(big.Rat).SetFloat64(minorMax)) > 0:
-				raise(catalog.General, fmt.Sprintf("%s %s is over %s", a.Field, amt, fmtAmount(minorMax)))
+			case compareAmount(amt, seriousMin) >= 0:
+				raise(catalog.Serious, floorReason{field: a.Field, value: string(amt), cmp: " is at least ", threshold: seriousMin})
+			case compareAmount(amt, minorMax) > 0:
+				raise(catalog.General, floorReason{field: a.Field, value: string(amt), cmp: " is over ", threshold: minorMax})
 			default:
-				raise(catalog.Minor, fmt.Sprintf("%s %s", a.Field, amt))
+				raise(catalog.Minor, floorReason{field: a.Field, value: string(amt)})
 			}
 		}
 	}
 	if stated != "" {
 		if st.Rank() < floor.Rank() {
-			n.p.Add("severity", "below_floor", "severity %s contradicts the rules: %s makes it at least %s", st, because, floor)
+			n.p.Add("severity", "below_floor", "severity %s contradicts the rules: %s makes it at least %s", st, because.String(), floor)
 		}
 		return st
 	}
@@ -260,6 +280,33 @@ func (n *normaliser) severity(stated string, fields map[string]any) catalog.Seve
 		return catalog.General
 	}
 	return floor
+}
+
+// floorReason says what set a severity floor: a value of the floor field,
+// or an amount against a threshold. It is put in words only for an error.
+type floorReason struct {
+	field, value string
+	cmp          string // "", " is at least " or " is over " threshold
+	threshold    float64
+}
+
+func (r floorReason) String() string {
+	if r.cmp == "" {
+		return r.field + " " + r.value
+	}
+	return r.field + " " + r.value + r.cmp + fmtAmount(r.threshold)
+}
+
+// compareAmount compares a canonical amount (see ratString) with a
+// threshold as big.Rat would: -1, 0 or +1.
+func compareAmount(amt json.Number, threshold float64) int {
+	if x, ok := parseMicros(string(amt)); ok {
+		if t, ok := wholeMicros(threshold); ok {
+			return cmp.Compare(x, t)
+		}
+	}
+	x, _ := new(big.Rat).SetString(string(amt))
+	return x.Cmp(new(big.Rat).SetFloat64(threshold))
 }
 
 // echo quotes a submitted value for an error message without repeating
@@ -283,16 +330,16 @@ func fmtAmount(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 // value converts one field value to its canonical form: string, json.Number,
 // bool, []string (enum lists) or a date string. It reports problems itself.
-func (n *normaliser) value(path string, f *catalog.Field, raw any, national bool) (any, bool) {
+func (n *normaliser) value(key string, f *catalog.Field, raw any, national bool) (any, bool) {
 	if raw == nil {
 		return nil, true
 	}
 	if f.Type == catalog.EnumList {
-		return n.enumList(path, f, raw)
+		return n.enumList(key, f, raw)
 	}
 	s, ok := scalarText(raw)
 	if !ok {
-		n.p.Add(path, "type", "must be a single %s value", f.Type)
+		n.p.Add(fieldPath(key), "type", "must be a single %s value", f.Type)
 		return nil, false
 	}
 	if s == "" {
@@ -308,23 +355,24 @@ func (n *normaliser) value(path string, f *catalog.Field, raw any, national bool
 			}
 		}
 		if !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
-			n.p.Add(path, "encoding", "is not valid UTF-8 text (or holds a NUL character)")
+			n.p.Add(fieldPath(key), "encoding", "is not valid UTF-8 text (or holds a NUL character)")
 			return nil, false
 		}
 		if utf8.RuneCountInString(s) > limit {
-			n.p.Add(path, "too_long", "must be at most %d characters", limit)
+			n.p.Add(fieldPath(key), "too_long", "must be at most %d characters", limit)
 			return nil, false
 		}
-		return s, true
+		return sameText(raw, s), true
 	case catalog.Date:
 		d, err := parseDay(s)
 		if err != nil {
-			n.p.Add(path, "format", "%v", err)
+			n.p.Add(fieldPath(key), "format", "%v", err)
 			return nil, false
 		}
-		return d.String(), true
+		var buf [10]byte
+		return sameText(raw, string(appendDate(buf[:0], d))), true
 	case catalog.Decimal, catalog.Integer:
-		return n.number(path, f, s, national)
+		return n.number(key, f, s, national)
 	case catalog.Bool:
 		switch strings.ToLower(s) {
 		case "true", "1", "y", "yes", "是":
@@ -332,20 +380,29 @@ func (n *normaliser) value(path string, f *catalog.Field, raw any, national bool
 		case "false", "0", "n", "no", "否":
 			return false, true
 		}
-		n.p.Add(path, "type", "must be true or false, not %s", echo(s))
+		n.p.Add(fieldPath(key), "type", "must be true or false, not %s", echo(s))
 		return nil, false
 	case catalog.Enum:
 		if code, ok := enumCode(f, s); ok {
 			return code, true
 		}
-		n.p.Add(path, "not_allowed", "%s is not one of: %s", echo(s), strings.Join(allowed(f), ", "))
+		n.p.Add(fieldPath(key), "not_allowed", "%s is not one of: %s", echo(s), strings.Join(allowed(f), ", "))
 		return nil, false
 	}
-	n.p.Add(path, "type", "field type %s is not supported", f.Type)
+	n.p.Add(fieldPath(key), "type", "field type %s is not supported", f.Type)
 	return nil, false
 }
 
-func (n *normaliser) number(path string, f *catalog.Field, s string, national bool) (any, bool) {
+func (n *normaliser) number(key string, f *catalog.Field, s string, national bool) (any, bool) {
+	if v, ok := quickNumber(f, s, national); ok {
+		return v, true
+	}
+	return n.exactNumber(key, f, s, national)
+}
+
+// exactNumber is number with big.Rat.
+func (n *normaliser) exactNumber(key string, f *catalog.Field, s string, national bool) (any, bool) {
+	path := fieldPath(key)
 	x, ok := new(big.Rat).SetString(strings.ReplaceAll(s, ",", ""))
 	if !ok || strings.ContainsAny(s, "/eE") || len(s) > 40 {
 		n.p.Add(path, "type", "must be a number, not %s", echo(s))
@@ -376,16 +433,25 @@ func ratString(x *big.Rat) string {
 	return strings.TrimSuffix(s, ".")
 }
 
-var listSep = regexp.MustCompile(`[、，,;；|]`)
+// isListSep reports whether r separates the values of an enum_list field
+// given as text.
+func isListSep(r rune) bool {
+	switch r {
+	case '、', '，', ',', ';', '；', '|':
+		return true
+	}
+	return false
+}
 
-func (n *normaliser) enumList(path string, f *catalog.Field, raw any) (any, bool) {
-	var parts []string
+func (n *normaliser) enumList(key string, f *catalog.Field, raw any) (any, bool) {
+	var buf [8]string
+	parts := buf[:0]
 	switch v := raw.(type) {
 	case []any:
 		for _, e := range v {
 			s, ok := scalarText(e)
 			if !ok {
-				n.p.Add(path, "type", "must be a list of texts")
+				n.p.Add(fieldPath(key), "type", "must be a list of texts")
 				return nil, false
 			}
 			parts = append(parts, s)
@@ -395,10 +461,19 @@ func (n *normaliser) enumList(path string, f *catalog.Field, raw any) (any, bool
 	default:
 		s, ok := scalarText(raw)
 		if !ok {
-			n.p.Add(path, "type", "must be a list or text separated by 、 ， ; or ；")
+			n.p.Add(fieldPath(key), "type", "must be a list or text separated by 、 ， ; or ；")
 			return nil, false
 		}
-		parts = listSep.Split(s, -1)
+		for {
+			i := strings.IndexFunc(s, isListSep)
+			if i < 0 {
+				parts = append(parts, s)
+				break
+			}
+			_, w := utf8.DecodeRuneInString(s[i:])
+			parts = append(parts, s[:i])
+			s = s[i+w:]
+		}
 	}
 	var codes []string
 	bad := false
@@ -409,7 +484,7 @@ func (n *normaliser) enumList(path string, f *catalog.Field, raw any) (any, bool
 		}
 		code, ok := enumCode(f, p)
 		if !ok {
-			n.p.Add(path, "not_allowed", "%s is not one of: %s", echo(p), strings.Join(allowed(f), ", "))
+			n.p.Add(fieldPath(key), "not_allowed", "%s is not one of: %s", echo(p), strings.Join(allowed(f), ", "))
 			bad = true
 			continue
 		}
@@ -421,7 +496,7 @@ func (n *normaliser) enumList(path string, f *catalog.Field, raw any) (any, bool
 		return nil, false
 	}
 	if len(codes) > maxListValues {
-		n.p.Add(path, "too_long", "at most %d values", maxListValues)
+		n.p.Add(fieldPath(key), "too_long", "at most %d values", maxListValues)
 		return nil, false
 	}
 	if len(codes) == 0 {
@@ -455,6 +530,15 @@ func valueCodes(v any) []string {
 		return x
 	}
 	return nil
+}
+
+// sameText returns raw when it is the string s already, sparing a copy of s
+// in a new interface value.
+func sameText(raw any, s string) any {
+	if r, ok := raw.(string); ok && r == s {
+		return raw
+	}
+	return s
 }
 
 // scalarText renders a JSON scalar as trimmed text.
@@ -491,6 +575,14 @@ var looseDay = regexp.MustCompile(`^(\d{4})[/.年-](\d{1,2})[/.月-](\d{1,2})日
 // parseDay accepts YYYY-MM-DD and the YYYYMMDD, YYYY/M/D, YYYY.MM.DD and
 // YYYY年M月D日 forms, and the date part of a date-time.
 func parseDay(s string) (clock.Date, error) {
+	if d, ok := isoDay(s); ok {
+		return d, nil
+	}
+	return parseLooseDay(s)
+}
+
+// parseLooseDay is parseDay without its fast path for YYYY-MM-DD.
+func parseLooseDay(s string) (clock.Date, error) {
 	switch {
 	case len(s) == 8 && isDigits(s):
 		s = s[:4] + "-" + s[4:6] + "-" + s[6:]
@@ -504,6 +596,23 @@ func parseDay(s string) (clock.Date, error) {
 		s = fmt.Sprintf("%04d-%02d-%02d", y, mo, d)
 	}
 	return clock.ParseDate(s)
+}
+
+// isoDay parses a valid YYYY-MM-DD day, the form nearly every date comes
+// in, without the regular expression parseDay tries the others with; ok is
+// false for anything else.
+func isoDay(s string) (d clock.Date, ok bool) {
+	if len(s) != len(clock.DateLayout) || s[4] != '-' || s[7] != '-' ||
+		!isDigits(s[:4]) || !isDigits(s[5:7]) || !isDigits(s[8:]) {
+		return clock.Date{}, false
+	}
+	y := int(s[0]-'0')*1000 + int(s[1]-'0')*100 + int(s[2]-'0')*10 + int(s[3]-'0')
+	m := time.Month(s[5]-'0')*10 + time.Month(s[6]-'0')
+	day := int(s[8]-'0')*10 + int(s[9]-'0')
+	if m < time.January || m > time.December || day < 1 || day > time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day() {
+		return clock.Date{}, false
+	}
+	return clock.Date{Year: y, Month: m, Day: day}, true
 }
 
 func isDigits(s string) bool {
@@ -524,11 +633,15 @@ func hasControl(s string) bool {
 	return false
 }
 
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+// fieldPath is the path of a field in a FieldError.
+func fieldPath(key string) string { return "fields." + key }
+
+// fieldIndex is it.Field as an index into it.Fields.
+func fieldIndex(it *catalog.Item, name string) (int, bool) {
+	for i := range it.Fields {
+		if f := &it.Fields[i]; f.Name == name || (f.National != "" && f.National == name) {
+			return i, true
+		}
 	}
-	slices.Sort(keys)
-	return keys
+	return 0, false
 }

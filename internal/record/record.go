@@ -8,8 +8,7 @@ package record
 import (
 	"context"
 	"encoding/binary"
-	"encoding/hex"
-	"encoding/json"
+	"slices"
 	"strconv"
 	"time"
 
@@ -168,44 +167,11 @@ const LeafKind = "record.version"
 // EventID is the ledger event id of a version: "<record id>:<version>".
 func EventID(recordID string, version int) string { return recordID + ":" + strconv.Itoa(version) }
 
-// stateJSON is the canonical form of a record row, payload excepted (the
-// version carries it). Field order is fixed by the struct.
-type stateJSON struct {
-	ID          string      `json:"id"`
-	Dept        string      `json:"dept"`
-	Ref         string      `json:"ref"`
-	Item        string      `json:"item"`
-	SubjectKey  string      `json:"subject_key"`
-	Version     int         `json:"version"`
-	Status      Status      `json:"status"`
-	Severity    string      `json:"severity"`
-	From        string      `json:"from"`
-	EarliestEnd string      `json:"earliest_end"`
-	End         string      `json:"end"`
-	Public      bool        `json:"public"`
-	ContentHash string      `json:"content_hash"`
-	CreatedAt   string      `json:"created_at"`
-	UpdatedAt   string      `json:"updated_at"`
-	Revocation  *Revocation `json:"revocation"`
-}
-
 // StateOf is the canonical encoding of a stored record's row, payload
-// excepted. Times are in UTC with microseconds, the precision both engines keep.
+// excepted: a JSON object whose field order is fixed (see appendState).
+// Times are in UTC with microseconds, the precision both engines keep.
 func StateOf(st Stored) []byte {
-	var rev *Revocation
-	if st.Revocation != nil {
-		r := *st.Revocation
-		r.At = r.At.UTC().Truncate(time.Microsecond)
-		rev = &r
-	}
-	b, _ := json.Marshal(stateJSON{
-		ID: st.ID, Dept: st.Dept, Ref: st.Ref, Item: st.Item, SubjectKey: hex.EncodeToString(st.SubjectKey),
-		Version: st.Version, Status: st.Status, Severity: string(st.Severity),
-		From: st.Window.From.String(), EarliestEnd: st.Window.EarliestEnd.String(), End: st.Window.End.String(), Public: st.Window.Public,
-		ContentHash: hex.EncodeToString(st.ContentHash),
-		CreatedAt:   stamp(st.CreatedAt), UpdatedAt: stamp(st.UpdatedAt), Revocation: rev,
-	})
-	return b
+	return appendState(nil, st, stamp(st.CreatedAt), stamp(st.UpdatedAt))
 }
 
 func stamp(t time.Time) string { return t.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano) }
@@ -214,26 +180,46 @@ func stamp(t time.Time) string { return t.UTC().Truncate(time.Microsecond).Forma
 // binary encoding, each field as a uvarint length and its bytes, in a fixed
 // order (record id, version, change, time, payload, note, state).
 func (v Version) Committed() []byte {
-	at := stamp(v.At)
-	b := make([]byte, 0, 64+len(v.RecordID)+len(at)+len(v.Payload)+len(v.Note)+len(v.State))
+	return v.appendCommitted(nil, stamp(v.At))
+}
+
+// appendCommitted appends Committed() to b, with at the stamp of v.At.
+func (v Version) appendCommitted(b []byte, at string) []byte {
+	b = slices.Grow(b, 64+len(v.RecordID)+len(at)+len(v.Payload)+len(v.Note)+len(v.State))
 	b = append(b, "pubcredit-record-version/v1\n"...)
-	for _, f := range [][]byte{[]byte(v.RecordID), strconv.AppendInt(nil, int64(v.Version), 10), []byte(v.Change), []byte(at), v.Payload, v.Note, v.State} {
-		b = binary.AppendUvarint(b, uint64(len(f)))
-		b = append(b, f...)
-	}
-	return b
+	b = appendCommittedField(b, v.RecordID)
+	var num [20]byte
+	b = appendCommittedField(b, strconv.AppendInt(num[:0], int64(v.Version), 10))
+	b = appendCommittedField(b, v.Change)
+	b = appendCommittedField(b, at)
+	b = appendCommittedField(b, v.Payload)
+	b = appendCommittedField(b, v.Note)
+	return appendCommittedField(b, v.State)
+}
+
+func appendCommittedField[T ~string | ~[]byte](b []byte, f T) []byte {
+	b = binary.AppendUvarint(b, uint64(len(f)))
+	return append(b, f...)
 }
 
 // Seal fills in State, Salt and Leaf for the version of st.
-func (v *Version) seal(st Stored, ledgerOn bool) {
-	v.State = StateOf(st)
+func (v *Version) seal(st Stored, ledgerOn bool) { v.sealWith(st, ledgerOn, nil) }
+
+// sealWith is seal reusing what a batch shares (pr may be nil).
+func (v *Version) sealWith(st Stored, ledgerOn bool, pr *prep) {
+	created, updated := pr.stamp(st.CreatedAt), pr.stamp(st.UpdatedAt)
+	size := 256 + len(st.ID) + len(st.Dept) + len(st.Ref) + len(st.Item) + 2*len(st.SubjectKey) + len(st.Status) + len(st.Severity) +
+		3*len(clock.DateLayout) + 20 + 2*len(st.ContentHash) + len(created) + len(updated)
+	v.State = appendState(make([]byte, 0, size), st, created, updated)
 	v.LeafIndex = -1
 	if !ledgerOn {
 		return
 	}
 	v.Salt = ledger.NewSalt()
+	committed := v.appendCommitted(pr.buffer(), pr.stamp(v.At))
 	v.Leaf = ledger.Leaf{Kind: LeafKind, ID: EventID(v.RecordID, v.Version), At: v.At.UTC().Truncate(time.Microsecond),
-		Commitment: ledger.Commit(v.Salt, v.Committed())}.Encode()
+		Commitment: ledger.Commit(v.Salt, committed)}.Encode()
+	pr.reuse(committed)
 }
 
 // Outcome of inserting one new record.

@@ -89,10 +89,13 @@ func (s *Service) Prepare(p *auth.Principal, subs []Submission) (*Batch, error) 
 	}
 	now := s.Clock.Now().UTC()
 	today := clock.DateOf(now.In(s.Location))
-	b := &Batch{results: make([]Result, len(subs)), dupOf: map[int]int{}}
-	firstOf := map[string]int{} // ref -> index into stored
+	b := &Batch{results: make([]Result, len(subs)), dupOf: map[int]int{},
+		subjects: make([]SealedSubject, 0, len(subs)), stored: make([]Stored, 0, len(subs)),
+		versions: make([]Version, 0, len(subs)), pending: make([]int, 0, len(subs))}
+	firstOf := make(map[string]int, len(subs)) // ref -> index into stored
+	pr := newPrep(now)
 	for i, sub := range subs {
-		rec, st, subj, err := s.prepare(p, sub, today, now)
+		rec, st, subj, err := s.prepare(p, sub, today, now, pr)
 		if err != nil {
 			b.results[i].Err = err
 			continue
@@ -110,7 +113,7 @@ func (s *Service) Prepare(p *auth.Principal, subs []Submission) (*Batch, error) 
 		b.subjects = append(b.subjects, subj)
 		b.stored = append(b.stored, st)
 		v := Version{RecordID: st.ID, Version: 1, Change: Created, At: now, Payload: st.Payload}
-		v.seal(st, !s.NoLedger)
+		v.sealWith(st, !s.NoLedger, pr)
 		b.versions = append(b.versions, v)
 		b.pending = append(b.pending, i)
 	}
@@ -159,12 +162,13 @@ func (s *Service) Commit(ctx context.Context, b *Batch) ([]Result, error) {
 }
 
 // prepare validates sub and builds the sealed rows to store.
-func (s *Service) prepare(p *auth.Principal, sub Submission, today clock.Date, now time.Time) (Record, Stored, SealedSubject, error) {
+// pr, which may be nil, is what a batch reuses.
+func (s *Service) prepare(p *auth.Principal, sub Submission, today clock.Date, now time.Time, pr *prep) (Record, Stored, SealedSubject, error) {
 	it, err := s.item(p, sub.Item)
 	if err != nil {
 		return Record{}, Stored{}, SealedSubject{}, err
 	}
-	n := normaliser{item: it, today: today, thresholds: s.Thresholds}
+	n := normaliser{item: it, today: today, thresholds: s.Thresholds, scratch: pr.scratch()}
 	c, ref, err := n.normalise(sub)
 	if err != nil {
 		return Record{}, Stored{}, SealedSubject{}, err
@@ -181,7 +185,7 @@ func (s *Service) prepare(p *auth.Principal, sub Submission, today clock.Date, n
 		CreatedAt:  now,
 		UpdatedAt:  now,
 	}
-	st, err := s.seal(rec)
+	st, err := s.sealWith(rec, pr.fieldNames(it), pr)
 	if err != nil {
 		return Record{}, Stored{}, SealedSubject{}, err
 	}
@@ -218,11 +222,16 @@ func subjectAAD(key []byte) []byte {
 	return hex.AppendEncode(append(make([]byte, 0, 8+2*len(key)), "subject:"...), key)
 }
 
-func (s *Service) seal(rec Record) (Stored, error) {
-	canon, err := json.Marshal(rec.Content)
+func (s *Service) seal(rec Record) (Stored, error) { return s.sealWith(rec, nil, nil) }
+
+// sealWith is seal with the sorted names the content's fields may have (see
+// contentJSON) and what a batch reuses, both of which may be nil.
+func (s *Service) sealWith(rec Record, names []string, pr *prep) (Stored, error) {
+	canon, err := appendContent(pr.buffer(), rec.Content, names)
 	if err != nil {
 		return Stored{}, errs.Wrap(errs.Internal, err, "encoding record")
 	}
+	defer pr.reuse(canon)
 	return Stored{
 		ID: rec.ID, Dept: rec.Dept, Ref: rec.Ref, Item: rec.Content.Item, SubjectKey: rec.SubjectKey,
 		Version: rec.Version, Status: rec.Status, Severity: rec.Content.Severity, Window: rec.Window,
@@ -350,7 +359,7 @@ func (s *Service) Correct(ctx context.Context, p *auth.Principal, id string, sub
 		return Record{}, false, errs.Fields("the correction is not valid", errs.FieldError{Field: "ref", Code: "immutable", Message: fmt.Sprintf("a correction cannot change the ref (%s)", st.Ref)})
 	}
 	now := s.Clock.Now().UTC()
-	next, nst, subj, err := s.prepare(p, sub, clock.DateOf(now.In(s.Location)), now)
+	next, nst, subj, err := s.prepare(p, sub, clock.DateOf(now.In(s.Location)), now, nil)
 	if err != nil {
 		return Record{}, false, err
 	}

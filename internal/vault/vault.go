@@ -191,13 +191,20 @@ func decode32(s string) ([]byte, error) {
 
 func (k *Keyring) toFile() file { return k.src }
 
-// mac returns a reset HMAC-SHA256 under the lookup key; Put it back after use.
-func (k *Keyring) mac() hash.Hash {
-	if m, ok := k.macs.Get().(hash.Hash); ok {
-		m.Reset()
+// mac is a pooled HMAC-SHA256 under the lookup key, with a buffer for
+// its input (writing a string to a hash.Hash would copy it to the heap).
+type mac struct {
+	h   hash.Hash
+	buf []byte
+}
+
+// mac returns a reset mac; Put it back after use.
+func (k *Keyring) mac() *mac {
+	if m, ok := k.macs.Get().(*mac); ok {
+		m.h.Reset()
 		return m
 	}
-	return hmac.New(sha256.New, k.lookup)
+	return &mac{h: hmac.New(sha256.New, k.lookup)}
 }
 
 // SubjectKey is the lookup key of a person: HMAC-SHA256 of the normalised
@@ -206,11 +213,9 @@ func (k *Keyring) mac() hash.Hash {
 func (k *Keyring) SubjectKey(docType, normalisedNumber string) []byte {
 	m := k.mac()
 	defer k.macs.Put(m)
-	m.Write([]byte("subject\x00"))
-	m.Write([]byte(docType))
-	m.Write([]byte{0})
-	m.Write([]byte(normalisedNumber))
-	return m.Sum(nil)
+	m.buf = append(append(append(append(m.buf[:0], "subject\x00"...), docType...), 0), normalisedNumber...)
+	m.h.Write(m.buf)
+	return m.h.Sum(nil)
 }
 
 // Hash is a keyed hash for other lookups that must not reveal their input
@@ -219,10 +224,10 @@ func (k *Keyring) SubjectKey(docType, normalisedNumber string) []byte {
 func (k *Keyring) Hash(purpose string, value []byte) []byte {
 	m := k.mac()
 	defer k.macs.Put(m)
-	m.Write([]byte(purpose))
-	m.Write([]byte{0})
-	m.Write(value)
-	return m.Sum(nil)
+	m.buf = append(append(m.buf[:0], purpose...), 0)
+	m.h.Write(m.buf)
+	m.h.Write(value)
+	return m.h.Sum(nil)
 }
 
 // Encrypt seals plaintext under the current field key. aad binds the

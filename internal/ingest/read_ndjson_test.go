@@ -1,0 +1,117 @@
+package ingest
+
+import (
+	"bytes"
+	"reflect"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"pubcredit/internal/clock"
+	"pubcredit/internal/demo"
+	"pubcredit/internal/errs"
+)
+
+// flatLines are flat objects that scanFlat reads itself, and lines it
+// leaves to the decoder; either way a line must read as the decoder reads it.
+var flatLines = []struct {
+	line string
+	fast bool // read by scanFlat
+}{
+	{`{}`, true},
+	{` { } `, true},
+	{"\t{\"ref\" : \"R1\" ,\r\"CF_NR_FK\":0.5}\t", true},
+	{`{"ref":"R2","CF_XDR_MC":"李四","cf_wsh":"深南市监罚〔2024〕58号","CF_NR_FK":1.2,"CF_CFLB":["罚款","没收违法所得"],"BZ":"","CF_NR_ZKDX":false,"CF_YXQ":null}`, true},
+	{`{"a":-0,"b":0.25e+3,"c":1E9,"d":-12.5e-1,"e":true,"f":[],"g":[ 1 , "x" , null , false ]}`, true},
+	{`{"CF_WSH":"a","cf_wsh":"b"}`, true},
+	{`{"CF_WSH":"a","CF_WSH":"b","CF_WSH":""}`, true},
+	{`{"subject.name":"张三","name":"李四"}`, true},
+	{`{"":"x","   ":"y"}`, true},
+	{`{"` + strings.Repeat("K", 65) + `":"x","` + strings.Repeat("K", 65) + `x":"y"}`, true},
+	{`{"BZ":"tab\tand \"quotes\" \u4e2d \ud800 \\ \/"}`, true},
+	{`{"B\u005a":"x","BZ":"y"}`, true},
+	{`{"ref":"  ","item":" XZCF ","decided_on":20240315,"severity":true}`, true},
+	{`{"subject.id_number":["1"]}`, true},
+	{`{"subject":null,"ref":"R1"}`, false},
+	{`{"fields":{}}`, false},
+	{`{"a":{"b":1}}`, false},
+	{`{"a":[[1]]}`, false},
+	{`{"a":[{}]}`, false},
+	{`{"a":1,}`, false},
+	{`{"a":01}`, false},
+	{`{"a":1.}`, false},
+	{`{"a":.5}`, false},
+	{`{"a":1e}`, false},
+	{`{"a":-}`, false},
+	{`{"a":+1}`, false},
+	{`{"a":tru}`, false},
+	{`{"a":truex}`, false},
+	{`{"a":nul}`, false},
+	{`{"a":"x"`, false},
+	{`{"a" "x"}`, false},
+	{`{a:"x"}`, false},
+	{`{"a":"x"}{}`, false},
+	{`{"a":"x"} x`, false},
+	{`{"a":"x` + "\x01" + `"}`, false},
+	{`{"a":"\x"}`, false},
+	{`{"a":"\u12"}`, false},
+	{`{"a":"x\`, false},
+	{`{"a":[1,]}`, false},
+	{`{"a":[1 2]}`, false},
+	{`[1]`, false},
+	{`"x"`, false},
+	{`42`, false},
+	{`null`, false},
+	{`{`, false},
+	{`}`, false},
+}
+
+func TestScanFlatReadsAsTheDecoder(t *testing.T) {
+	r := newNDJSONReader(nil, "")
+	for _, tc := range flatLines {
+		if _, ok := r.scanFlat([]byte(tc.line)); ok != tc.fast {
+			t.Errorf("scanFlat(%s) ok = %v, want %v", tc.line, ok, tc.fast)
+		}
+		sameAsDecoder(t, r, []byte(tc.line))
+	}
+}
+
+func TestScanFlatReadsTheNationalExport(t *testing.T) {
+	var buf bytes.Buffer
+	if err := demo.New(7, clock.Date{Year: 2026, Month: 11, Day: 30}).WriteNDJSON(&buf, 50, 2); err != nil {
+		t.Fatal(err)
+	}
+	r := newNDJSONReader(nil, "")
+	for line := range bytes.Lines(buf.Bytes()) {
+		line = bytes.TrimSuffix(line, []byte("\n"))
+		if _, ok := r.scanFlat(line); !ok {
+			t.Fatalf("scanFlat left %s to the decoder", line)
+		}
+		sameAsDecoder(t, r, line)
+	}
+}
+
+// FuzzScanFlat checks that a line reads the same with and without scanFlat.
+func FuzzScanFlat(f *testing.F) {
+	for _, tc := range flatLines {
+		f.Add([]byte(tc.line))
+	}
+	addSeeds(f, "submissions.ndjson", true)
+	f.Fuzz(func(t *testing.T, line []byte) {
+		if !utf8.Valid(line) {
+			return
+		}
+		sameAsDecoder(t, newNDJSONReader(nil, ""), line)
+	})
+}
+
+// sameAsDecoder fails t unless r reads line as decodeLine does.
+func sameAsDecoder(t *testing.T, r *ndjsonReader, line []byte) {
+	t.Helper()
+	var got, want errs.Problems
+	gotSub := r.parseLine(line, false, &got)
+	wantSub := decodeLine(line, &want)
+	if !reflect.DeepEqual(gotSub, wantSub) || !reflect.DeepEqual(got, want) {
+		t.Errorf("%s\nreads as %#v, %v\nthe decoder: %#v, %v", line, gotSub, got, wantSub, want)
+	}
+}
