@@ -444,6 +444,23 @@ func (s *suite) batches(t *testing.T) {
 		srv.upload(t, token, "?item=NOPE", "application/x-ndjson", []byte("{}\n")).wantError(t, http.StatusUnprocessableEntity, "item")
 	})
 
+	t.Run("a file without rows is 422", func(t *testing.T) {
+		t.Parallel()
+		for _, f := range []struct {
+			contentType string
+			body        []byte
+		}{
+			{"application/x-ndjson", []byte{}},
+			{"application/x-ndjson", []byte("\n  \n\r\n")},
+			{"text/csv", []byte("CF_WSH,CF_XDR_MC,CF_XDR_ZJHM\r\n")},
+		} {
+			e := srv.upload(t, token, "?item=XZCF", f.contentType, f.body).wantError(t, http.StatusUnprocessableEntity, "body")
+			if len(e.Error.Details) != 1 || e.Error.Details[0].Code != "empty" {
+				t.Errorf("%s %q: details %+v, want body empty", f.contentType, f.body, e.Error.Details)
+			}
+		}
+	})
+
 	t.Run("pubcredit import does the same from the shell while the server runs", func(t *testing.T) {
 		t.Parallel()
 		a, b, c := newPerson(), newPerson(), newPerson()

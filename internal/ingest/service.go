@@ -65,6 +65,17 @@ func (s *Service) Run(ctx context.Context, p *auth.Principal, format string, bod
 		return Result{}, fileError(err)
 	}
 	defer rd.Close()
+	// An empty file is refused before a batch is made of it: it is most
+	// often an export that went wrong, not a batch of nothing.
+	first, err := rd.Next()
+	switch {
+	case errors.Is(err, io.EOF):
+		return Result{}, errs.Fields("the batch file holds no rows", errs.FieldError{Field: "body", Code: "empty",
+			Message: "the file has no rows to submit (blank lines and a header alone are not rows)"})
+	case err != nil:
+		return Result{}, fileError(err)
+	}
+	rd = &peeked{Reader: rd, first: &first}
 	now := s.Clock.Now().UTC()
 	b := Batch{ID: ids.New(now), Dept: p.ID, Item: item, Format: format, Status: "running", CreatedAt: now}
 	if err := s.Store.CreateBatch(ctx, b); err != nil {
@@ -132,6 +143,20 @@ func (s *Service) Run(ctx context.Context, p *auth.Principal, format string, bod
 
 // read is the first stage of Run: it reads rows into chunks and sends them
 // on out, closing it at the end of the file or on failure.
+// peeked is a Reader whose first row was read already.
+type peeked struct {
+	Reader
+	first *Row
+}
+
+func (p *peeked) Next() (Row, error) {
+	if r := p.first; r != nil {
+		p.first = nil
+		return *r, nil
+	}
+	return p.Reader.Next()
+}
+
 func (s *Service) read(ctx context.Context, rd Reader, out chan<- chunk) {
 	defer close(out)
 	size := max(1, s.ChunkRows)
