@@ -1,9 +1,11 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 
 	"pubcredit/internal/catalog"
 	"pubcredit/internal/clock"
@@ -37,8 +39,27 @@ func (s *Store) CreateRecords(ctx context.Context, subjects []record.SealedSubje
 		if err != nil {
 			return err
 		}
+		// Subjects and records go in in the order of the subject key, which
+		// their indexes are keyed on: in the file's order the keys (HMACs)
+		// fall at random, and a chunk would touch its index pages over and
+		// over. A row repeating an earlier row's ref goes after all the
+		// others, in call order, so that the first stays the one stored.
+		// Versions and leaves follow the call's order.
+		order := make([]int, 0, len(recs))
+		var repeats []int
+		first := make(map[[2]string]bool, len(recs))
 		for i, r := range recs {
-			sj := subjects[i]
+			if k := [2]string{r.Dept, r.Ref}; first[k] {
+				repeats = append(repeats, i)
+			} else {
+				first[k] = true
+				order = append(order, i)
+			}
+		}
+		slices.SortStableFunc(order, func(a, b int) int { return bytes.Compare(subjects[a].Key, subjects[b].Key) })
+		order = append(order, repeats...)
+		for _, i := range order {
+			r, sj := recs[i], subjects[i]
 			if _, err := subStmt.ExecContext(ctx, sj.Key, sj.IDType, sj.Number, sj.Name, ts(r.CreatedAt)); err != nil {
 				return err
 			}
@@ -55,7 +76,11 @@ func (s *Store) CreateRecords(ctx context.Context, subjects []record.SealedSubje
 				continue
 			}
 			out[i].Created = true
-			v := versions[i]
+		}
+		for i, v := range versions {
+			if !out[i].Created {
+				continue
+			}
 			idx, err := leaves.append(ctx, record.LeafKind, v.RecordID, v.Version, v.Leaf)
 			if err != nil {
 				return err

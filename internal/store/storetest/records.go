@@ -312,6 +312,21 @@ func testRecords(t *testing.T, open func(t *testing.T) Store) {
 				wantVersions(t, s, rows[i].ID, firstVersion(rows[i]))
 			}
 		}},
+		{"a ref repeated in one call for another person keeps the first row in call order", func(t *testing.T, s Store) {
+			withDepts(t, s)
+			later, earlier := subject(900, "a"), subject(100, "a") // the repeat's key sorts first
+			r := stored(1, "D1", later)
+			again := stored(2, "D1", earlier)
+			again.Ref = r.Ref
+			var b batch
+			b.add(later, r)
+			b.add(earlier, again)
+			out := b.create(t, s)
+			if !out[0].Created {
+				t.Fatalf("first row: outcome %+v, want created", out[0])
+			}
+			wantExisting(t, out[1], r)
+		}},
 		{"Record of an unknown id returns NotFound", func(t *testing.T, s Store) {
 			withDepts(t, s)
 			var b batch
