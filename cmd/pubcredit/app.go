@@ -124,9 +124,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, clk clock
 	if !strings.HasPrefix(cfg.DB, "sqlite:") {
 		// The database works in its own process: validate and seal chunks on
 		// every core. (With SQLite the writer needs a core of its own.)
-		// Smaller chunks keep the chunks in flight within the same memory.
 		a.Batches.Workers = runtime.GOMAXPROCS(0)
-		a.Batches.ChunkRows = max(500, 2*cfg.ChunkRows/(a.Batches.Workers+1))
 	}
 	a.Profiles = &profile.Service{Records: a.Records, Keys: keys, Access: a.Access}
 	if a.Calendar, err = clock.LoadCalendars(catalogfs.Calendars()); err != nil {

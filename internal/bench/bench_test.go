@@ -24,6 +24,7 @@ import (
 	"pubcredit/internal/auth"
 	"pubcredit/internal/catalog"
 	"pubcredit/internal/clock"
+	"pubcredit/internal/config"
 	"pubcredit/internal/demo"
 	"pubcredit/internal/ingest"
 	"pubcredit/internal/listing"
@@ -133,7 +134,7 @@ func newPlatformLedger(b *testing.B, st Store, ledgerOn bool) *platform {
 	recs := &record.Service{Store: st, Catalog: cat, Keys: keys, Clock: clk, Location: cst, Thresholds: record.DefaultThresholds, Access: acc, NoLedger: !ledgerOn}
 	return &platform{
 		records:  recs,
-		batches:  &ingest.Service{Store: st, Records: recs, Clock: clk, ChunkRows: 5000, Answered: 100},
+		batches:  &ingest.Service{Store: st, Records: recs, Clock: clk, ChunkRows: config.Default().ChunkRows, Answered: 100}, // as serve has it
 		profiles: &profile.Service{Records: recs, Keys: keys, Access: acc},
 		dept:     &auth.Principal{Kind: auth.Department, ID: "BENCH", Submit: items, Read: items},
 	}
@@ -249,7 +250,6 @@ func BenchmarkIngestPostgres(b *testing.B) {
 		}
 		p := newPlatform(b, st)
 		p.batches.Workers = runtime.GOMAXPROCS(0) // as serve does on PostgreSQL
-		p.batches.ChunkRows = max(500, 2*p.batches.ChunkRows/(p.batches.Workers+1))
 		resetPeakRSS()
 		platformDur, batch := p.ingestFile(b, path)
 		peak := peakRSS()

@@ -51,7 +51,7 @@ func Default() Config {
 		MaxBody:      1 << 20,
 		MaxBatch:     512 << 20,
 		MaxRows:      5_000_000,
-		ChunkRows:    5000,
+		ChunkRows:    2500,
 		FineMinor:    200,
 		FineSerious:  200000,
 		ReadTimeout:  5 * time.Minute, // batch uploads are large

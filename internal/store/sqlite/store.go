@@ -35,7 +35,18 @@ var migrations embed.FS
 // SQLITE_BUSY, NORMAL sync (durable against a process crash; WAL makes a
 // committed transaction survive kill -9), and a 32 MiB page cache because
 // subject keys are hashes and their index pages are touched at random.
+//
+// The writer's cache is larger (WriterCache): a batch inserts into several
+// indexes keyed by subject at once, and each chunk touches thousands of
+// their pages.
 var Pragmas = []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(NORMAL)", "cache_size(-32768)"}
+
+// walLimit is the WAL size, in pages, past which the writer checkpoints
+// after its commit (64 MiB).
+const walLimit = 16384
+
+// WriterCache is the writer connection's page cache, 64 MiB.
+const WriterCache = "cache_size(-65536)"
 
 // Store is the SQLite backend.
 type Store struct {
@@ -63,10 +74,13 @@ func Open(path string) (*Store, error) {
 		q.Add("_pragma", p)
 	}
 	dsn := "file:" + path + "?" + q.Encode()
-	// The writer never checkpoints the WAL itself: a checkpoint copying
-	// thousands of pages would land on whichever request committed last.
-	// A background connection checkpoints instead (checkpointLoop).
-	w, err := sql.Open("sqlite", dsn+"&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
+	// A background connection checkpoints the WAL (checkpointLoop), so
+	// that no request pays for copying thousands of pages. It keeps up with
+	// requests; but under a long batch the writer never pauses long enough
+	// for it to catch up, the WAL would grow without end, and every page
+	// read would search it. The writer therefore checkpoints itself once
+	// the WAL holds walLimit pages, which only batches reach.
+	w, err := sql.Open("sqlite", dsn+"&_pragma=wal_autocheckpoint("+strconv.Itoa(walLimit)+")&_pragma="+WriterCache+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
