@@ -51,8 +51,7 @@ func rawSQLite(b *testing.B, src, dst string) (time.Duration, int) {
 		b.Fatal(err)
 	}
 	defer from.Close()
-	// The baseline's writer has the platform writer's page cache.
-	to, err := sql.Open("sqlite", sqliteDSN(dst)+"&_pragma="+sqlite.WriterCache)
+	to, err := sql.Open("sqlite", sqliteDSN(dst))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -22,8 +22,10 @@ type groupWrite struct {
 
 // maxGroup bounds the writes committed together, and groupWindow the time
 // the first write of a group waits for others to join it. Without a window
-// the writer commits as soon as one write is queued: the commits stay
-// small and each rewrites the same tail pages of the tables and indexes.
+// the writer commits as soon as one write is queued: under load the
+// commits stay small and each rewrites the same tail pages of the tables
+// and indexes. A write that comes alone, after a group of one, does not
+// wait: there is no load to wait for.
 const (
 	maxGroup    = 256
 	groupWindow = 500 * time.Microsecond
@@ -47,23 +49,32 @@ func (s *Store) grouped(ctx context.Context, fn func(context.Context, *txn) erro
 
 func (s *Store) groupLoop() {
 	window := time.NewTimer(groupWindow)
+	busy := false // the last group held more than one write
 	for w := range s.writes {
 		batch := []groupWrite{w}
-		window.Reset(groupWindow)
-	fill:
-		for len(batch) < maxGroup {
-			select {
-			case w, ok := <-s.writes:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, w)
-			case <-window.C:
-				break fill
-			}
+		if busy || len(s.writes) > 0 { // under load: let a group form
+			window.Reset(groupWindow)
+			batch = s.fill(batch, window.C)
 		}
+		busy = len(batch) > 1
 		s.commitGroup(batch)
 	}
+}
+
+// fill adds the writes that come until closed fires to batch.
+func (s *Store) fill(batch []groupWrite, closed <-chan time.Time) []groupWrite {
+	for len(batch) < maxGroup {
+		select {
+		case w, ok := <-s.writes:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, w)
+		case <-closed:
+			return batch
+		}
+	}
+	return batch
 }
 
 func (s *Store) commitGroup(batch []groupWrite) {

@@ -35,18 +35,11 @@ var migrations embed.FS
 // SQLITE_BUSY, NORMAL sync (durable against a process crash; WAL makes a
 // committed transaction survive kill -9), and a 32 MiB page cache because
 // subject keys are hashes and their index pages are touched at random.
-//
-// The writer's cache is larger (WriterCache): a batch inserts into several
-// indexes keyed by subject at once, and each chunk touches thousands of
-// their pages.
 var Pragmas = []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(NORMAL)", "cache_size(-32768)"}
 
 // walLimit is the WAL size, in pages, past which the writer checkpoints
 // after its commit (64 MiB).
 const walLimit = 16384
-
-// WriterCache is the writer connection's page cache, 64 MiB.
-const WriterCache = "cache_size(-65536)"
 
 // Store is the SQLite backend.
 type Store struct {
@@ -79,8 +72,8 @@ func Open(path string) (*Store, error) {
 	// requests; but under a long batch the writer never pauses long enough
 	// for it to catch up, the WAL would grow without end, and every page
 	// read would search it. The writer therefore checkpoints itself once
-	// the WAL holds walLimit pages, which only batches reach.
-	w, err := sql.Open("sqlite", dsn+"&_pragma=wal_autocheckpoint("+strconv.Itoa(walLimit)+")&_pragma="+WriterCache+"&_txlock=immediate")
+	// the WAL holds walLimit pages, which only batches and sustained load reach.
+	w, err := sql.Open("sqlite", dsn+"&_pragma=wal_autocheckpoint("+strconv.Itoa(walLimit)+")&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
