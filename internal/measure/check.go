@@ -182,6 +182,18 @@ func (c *Checker) Check(ctx context.Context, p *auth.Principal, subject rec.Subj
 	return Result{Check: ch, Person: doc, Facts: facts, Entries: entries}, nil
 }
 
+// Facts reads what the measures' conditions see of a person now, as a
+// check reads them, without storing anything (a check is the recorded,
+// authorized way to use them: this serves measurement and the tests).
+func (c *Checker) Facts(ctx context.Context, subject rec.Subject) (Facts, error) {
+	key, doc, err := c.Profiles.Subject(subject.IDType, subject.IDNumber)
+	if err != nil {
+		return Facts{}, err
+	}
+	f, _, err := c.facts(ctx, key, doc, c.Clock.Now().UTC())
+	return f, err
+}
+
 // facts gathers what measures may rest on: active list entries, records in
 // use (displayed, not revoked), clean years and age. Expired and revoked
 // records are never grounds.
