@@ -84,7 +84,7 @@ func BenchmarkLedgerCost(b *testing.B) {
 }
 
 // openEngine opens a fresh, empty store on the engine.
-func openEngine(b *testing.B, engine string) (Store, func()) {
+func openEngine(b testing.TB, engine string) (Store, func()) {
 	b.Helper()
 	if engine == "sqlite" {
 		s, err := sqlite.Open(filepath.Join(b.TempDir(), "bench.db"))
@@ -107,11 +107,11 @@ type platform struct {
 	dept     *auth.Principal
 }
 
-func newPlatform(b *testing.B, st Store) *platform { return newPlatformLedger(b, st, true) }
+func newPlatform(b testing.TB, st Store) *platform { return newPlatformLedger(b, st, true) }
 
 // newPlatformLedger wires the platform with leaf appends on or off (the
 // benchmark-only switch that measures what the ledger costs).
-func newPlatformLedger(b *testing.B, st Store, ledgerOn bool) *platform {
+func newPlatformLedger(b testing.TB, st Store, ledgerOn bool) *platform {
 	b.Helper()
 	ctx := context.Background()
 	if err := st.Migrate(ctx); err != nil {
