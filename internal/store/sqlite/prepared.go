@@ -25,7 +25,7 @@ type stmtCache struct {
 	db      *sql.DB
 	mu      sync.Mutex
 	stmts   map[string]*sql.Stmt
-	pending []string // met inside a writer transaction, prepared after it
+	pending map[string]bool // met inside a writer transaction, prepared after it
 }
 
 // get returns the prepared statement for q, preparing it now when it is new.
@@ -51,8 +51,11 @@ func (c *stmtCache) lookup(q string) *sql.Stmt {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	st := c.stmts[q]
-	if st == nil && len(c.stmts)+len(c.pending) < maxPrepared {
-		c.pending = append(c.pending, q)
+	if st == nil && !c.pending[q] && len(c.stmts)+len(c.pending) < maxPrepared {
+		if c.pending == nil {
+			c.pending = map[string]bool{}
+		}
+		c.pending[q] = true
 	}
 	return st
 }
@@ -64,7 +67,7 @@ func (c *stmtCache) preparePending() {
 	qs := c.pending
 	c.pending = nil
 	c.mu.Unlock()
-	for _, q := range qs {
+	for q := range qs {
 		c.get(context.Background(), q)
 	}
 }
