@@ -338,6 +338,37 @@ func (cs *checksSuite) grounds(t *testing.T) {
 			t.Errorf("a person on YXZYZ gets %v, want ACCEPT_WITH_MINOR_MISSING because of entry %s", c.codes(), e.ID)
 		}
 	})
+	t.Run("a new serious negative record ends a red-list entry: at once for checks, and the job removes it", func(t *testing.T) {
+		t.Parallel()
+		league := lcDept(t, p, p.uniq("VOL"), "--lists", "YXZYZ")
+		penalizer := p.dept(t, p.uniq("PEN"), "XZCF", "")
+		who, other := newPerson(), newPerson()
+		volunteer := func(who person) listEntryJSON {
+			return srv.enter(t, league, "YXZYZ", map[string]any{
+				"ref": p.uniq("V"), "subject": subjectOfPerson(who), "decided_on": "2026-06-01",
+				"document_no": "津志认〔2026〕" + p.uniq("") + "号", "grounds": []string{"star_volunteer"}, "basis": "《志愿服务条例》第三十六条",
+			})
+		}
+		e, kept := volunteer(who), volunteer(other)
+		// A serious penalty for who after the listing; a general one for other.
+		srv.submit(t, penalizer, who, penalty(who, p.uniq("RV"), "2026-07-01", map[string]any{"penalty_types": []string{"license_revocation"}, "fine_amount": nil}))
+		srv.submit(t, penalizer, other, penalty(other, p.uniq("GN"), "2026-07-01", nil))
+		c := srv.checkPerson(t, cs.counter, who, "admin_licensing", "容缺受理")
+		if _, ok := c.measure("ACCEPT_WITH_MINOR_MISSING"); ok || len(c.Facts.Lists) != 0 {
+			t.Errorf("after a serious penalty the red-list reward stays: %v, lists %+v", c.codes(), c.Facts.Lists)
+		}
+		if c := srv.checkPerson(t, cs.counter, other, "admin_licensing", "容缺受理"); len(c.Facts.Lists) != 1 {
+			t.Errorf("a general penalty ended a red-list entry: lists %+v", c.Facts.Lists)
+		}
+		later := p.serve(t, nil) // the background job runs when the server starts
+		got := later.awaitEntryStatus(t, league, "YXZYZ", e.ID, "removed", 20*time.Second)
+		if got.Removal == nil || got.Removal.Reason != "negative_record" {
+			t.Errorf("removal %+v, want reason negative_record", got.Removal)
+		}
+		if still, _ := later.ownEntry(t, league, "YXZYZ", kept.ID); still.Status != "active" {
+			t.Errorf("the entry of a person with a general penalty is %q, want active", still.Status)
+		}
+	})
 	t.Run("a removed entry is never a ground", func(t *testing.T) {
 		t.Parallel()
 		who, e := cs.debtor(t)

@@ -28,6 +28,10 @@ const (
 	Other     = "other"
 )
 
+// NegativeRecord is why the platform takes a person off a red list: a new
+// serious negative record (DOMAIN.md section 7). Departments do not give it.
+const NegativeRecord = "negative_record"
+
 // Reasons are the accepted removal reasons.
 var Reasons = []string{Performed, Revoked, Repaired, Expired, Other}
 

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"pubcredit/internal/auth"
+	"pubcredit/internal/catalog"
 	"pubcredit/internal/clock"
 	"pubcredit/internal/errs"
 	"pubcredit/internal/identity"
@@ -301,9 +302,60 @@ func (s *Service) transition(ctx context.Context, e Entry, to Status, removal *R
 
 // Advance moves every due entry on: noticed entries become active when
 // their notice period is over, active entries with an until leave their
-// list when it comes. It is what the background job runs; it is driven by
-// the stored state, so a restart loses nothing. Returns how many moved.
+// list when it comes, and red-list entries of people with a new serious
+// negative record leave theirs (checks stop using them at once, see
+// ActiveFor). It is what the background job runs; it is driven by the
+// stored state, so a restart loses nothing. Returns how many moved.
 func (s *Service) Advance(ctx context.Context) (int, error) {
+	moved, err := s.advanceDue(ctx)
+	if err != nil {
+		return moved, err
+	}
+	ended, err := s.endRedEntries(ctx)
+	return moved + ended, err
+}
+
+// endRedEntries takes off their lists the red-list entries of people with
+// a new serious negative record.
+func (s *Service) endRedEntries(ctx context.Context) (int, error) {
+	ended := 0
+	for _, code := range s.Types.Codes() {
+		if t, _ := s.Types.Type(code); t.Kind != Red {
+			continue
+		}
+		for _, status := range []Status{Noticed, Active} {
+			for after := ""; ; {
+				page, err := s.Store.Entries(ctx, code, "", status, after, 500)
+				if err != nil {
+					return ended, err
+				}
+				for _, e := range page {
+					recs, err := s.Records.Store.RecordsBySubject(ctx, e.SubjectKey)
+					if err != nil {
+						return ended, err
+					}
+					r, ok := s.disqualifier(e, recs)
+					if !ok {
+						continue
+					}
+					_, err = s.transition(ctx, e, Removed, &Removal{Reason: NegativeRecord, Note: "serious negative record " + r.ID})
+					if err != nil && !errors.Is(err, errs.Conflict) { // Conflict: another process moved it
+						return ended, err
+					}
+					ended++
+				}
+				if len(page) < 500 {
+					break
+				}
+				after = page[len(page)-1].ID
+			}
+		}
+	}
+	return ended, nil
+}
+
+// advanceDue moves on the entries whose day has come.
+func (s *Service) advanceDue(ctx context.Context) (int, error) {
 	today := s.Records.Today()
 	moved := 0
 	for {
@@ -394,9 +446,29 @@ func (s *Service) ActiveFor(ctx context.Context, key []byte, records []record.St
 			}
 			continue
 		}
+		if _, ended := s.disqualifier(e, records); ended {
+			continue // Advance takes it off its list
+		}
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// disqualifier returns the record that ends a red-list entry: a serious
+// negative record of the person, decided on or after the listing decision
+// and not revoked (DOMAIN.md section 7: a red list is left on any new
+// serious negative record). Black-list entries have none.
+func (s *Service) disqualifier(e Entry, records []record.Stored) (record.Stored, bool) {
+	if t, ok := s.Types.Type(e.List); !ok || t.Kind != Red {
+		return record.Stored{}, false
+	}
+	for _, r := range records {
+		it, ok := s.Records.Catalog.Item(r.Item)
+		if ok && it.Polarity == catalog.Negative && r.Severity == catalog.Serious && r.Status != record.Revoked && !r.Window.From.Before(e.DecidedOn) {
+			return r, true
+		}
+	}
+	return record.Stored{}, false
 }
 
 // recordRevoked reports whether the record behind an entry was revoked
