@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -30,7 +31,14 @@ type Service struct {
 	Records  *record.Service
 	Calendar Calendar
 	Clock    clock.Clock
+
+	sweepMu   sync.Mutex
+	lastSweep time.Time // of the red lists, by endRedEntries
 }
+
+// redSweepEvery spaces the sweeps of the red lists: each reads the records
+// of every person on one, and checks do not wait for it (ActiveFor).
+const redSweepEvery = 15 * time.Minute
 
 // EntryRequest is what an owning department sends to put a person on a list.
 type EntryRequest struct {
@@ -318,6 +326,21 @@ func (s *Service) Advance(ctx context.Context) (int, error) {
 // endRedEntries takes off their lists the red-list entries of people with
 // a new serious negative record.
 func (s *Service) endRedEntries(ctx context.Context) (int, error) {
+	s.sweepMu.Lock()
+	defer s.sweepMu.Unlock()
+	now := s.Clock.Now()
+	if !s.lastSweep.IsZero() && now.Sub(s.lastSweep) < redSweepEvery {
+		return 0, nil
+	}
+	ended, err := s.sweepRedLists(ctx)
+	if err == nil {
+		s.lastSweep = now
+	}
+	return ended, err
+}
+
+// sweepRedLists does endRedEntries' work.
+func (s *Service) sweepRedLists(ctx context.Context) (int, error) {
 	ended := 0
 	for _, code := range s.Types.Codes() {
 		if t, _ := s.Types.Type(code); t.Kind != Red {
