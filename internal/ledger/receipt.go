@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
+	"time"
 
 	"pubcredit/internal/errs"
 )
@@ -24,7 +26,7 @@ type Receipt struct {
 	Format     string         `json:"format"`           // ReceiptVersion
 	Leaf       string         `json:"leaf"`             // the leaf bytes (Leaf.Encode), as text
 	Index      int64          `json:"index"`            // the leaf's index in the log
-	Inputs     map[string]any `json:"inputs,omitempty"` // salt-free commitment inputs the holder may see; informational, not verified
+	Inputs     map[string]any `json:"inputs,omitempty"` // salt-free commitment inputs the holder may see; kind, event_id and at are checked against the leaf
 	Checkpoint string         `json:"checkpoint"`       // signed note text of a checkpoint
 	Proof      InclusionProof `json:"proof"`            // inclusion of the leaf in the checkpoint's tree
 }
@@ -32,9 +34,10 @@ type Receipt struct {
 // VerifyReceipt checks r against the log's note verifier key vkey: the
 // format is ReceiptVersion, the leaf parses, the checkpoint is signed under
 // vkey, the proof is for r.Index in the checkpoint's tree and for the leaf's
-// hash, and the proof verifies against the checkpoint's root. It returns the
-// parsed leaf and checkpoint. Errors are errs.Invalid. Inputs are not
-// checked: without the salt they cannot be.
+// hash, the proof verifies against the checkpoint's root, and the inputs
+// that name what the leaf carries in clear (kind, event_id, at) agree with
+// it. It returns the parsed leaf and checkpoint. Errors are errs.Invalid.
+// The other inputs cannot be checked without the salt.
 func VerifyReceipt(r Receipt, vkey string) (Leaf, Checkpoint, error) {
 	if r.Format != ReceiptVersion {
 		return Leaf{}, Checkpoint{}, errs.E(errs.Invalid, "ledger: receipt format is %q, want %q", short(r.Format), ReceiptVersion)
@@ -59,7 +62,27 @@ func VerifyReceipt(r Receipt, vkey string) (Leaf, Checkpoint, error) {
 	if err := r.Proof.Check(c.Root); err != nil {
 		return Leaf{}, Checkpoint{}, err
 	}
+	if err := checkInputs(r.Inputs, leaf); err != nil {
+		return Leaf{}, Checkpoint{}, err
+	}
 	return leaf, c, nil
+}
+
+// checkInputs checks the receipt inputs that name the leaf's kind, event id
+// and time against the leaf.
+func checkInputs(in map[string]any, l Leaf) error {
+	for _, f := range []struct{ key, want string }{{"kind", l.Kind}, {"event_id", l.ID}} {
+		if v, ok := in[f.key]; ok && v != f.want {
+			return errs.E(errs.Invalid, "ledger: receipt inputs give %s %q, the leaf %q", f.key, short(fmt.Sprint(v)), f.want)
+		}
+	}
+	if v, ok := in["at"]; ok {
+		s, _ := v.(string)
+		if at, err := time.Parse(time.RFC3339Nano, s); err != nil || !at.Equal(l.At) {
+			return errs.E(errs.Invalid, "ledger: receipt inputs give at %q, the leaf %s", short(fmt.Sprint(v)), l.At.Format(time.RFC3339Nano))
+		}
+	}
+	return nil
 }
 
 // ParseReceipt decodes a receipt from JSON. It is strict: at most

@@ -135,6 +135,16 @@ func TestReceiptRoundTripEveryLeaf(t *testing.T) {
 	}
 }
 
+func TestVerifyReceiptChecksInputsAgainstTheLeaf(t *testing.T) {
+	leaves, _, _ := testLog(t)
+	r := testReceipt(t)
+	l := leaves[3]
+	r.Inputs = map[string]any{"kind": l.Kind, "event_id": l.ID, "at": l.At.In(time.FixedZone("CST", 8*3600)).Format(time.RFC3339Nano), "item": "XZCF"}
+	if _, _, err := VerifyReceipt(r, testSigner(t).VerifierKey()); err != nil {
+		t.Fatalf("inputs that agree with the leaf (the time in another zone): %v", err)
+	}
+}
+
 func TestVerifyReceiptRejects(t *testing.T) {
 	leaves, store, tree := testLog(t)
 	s := testSigner(t)
@@ -196,6 +206,13 @@ func TestVerifyReceiptRejects(t *testing.T) {
 		{"rejects a tampered proof hash", func(r *Receipt) { r.Proof.Hashes[1] = flip(t, r.Proof.Hashes[1]) }, ""},
 		{"rejects a missing proof hash", func(r *Receipt) { r.Proof.Hashes = r.Proof.Hashes[:len(r.Proof.Hashes)-1] }, ""},
 		{"rejects a negative index", func(r *Receipt) { r.Index, r.Proof.Index = -1, -1 }, ""},
+		{"rejects inputs naming another event", func(r *Receipt) { r.Inputs = map[string]any{"event_id": leaves[4].ID} }, ""},
+		{"rejects inputs naming another kind", func(r *Receipt) { r.Inputs = map[string]any{"kind": "record.version"} }, ""},
+		{"rejects inputs with a kind that is not text", func(r *Receipt) { r.Inputs = map[string]any{"kind": 3.0} }, ""},
+		{"rejects inputs with another time", func(r *Receipt) {
+			r.Inputs = map[string]any{"at": leaves[3].At.Add(time.Microsecond).Format(time.RFC3339Nano)}
+		}, ""},
+		{"rejects inputs with a time that does not parse", func(r *Receipt) { r.Inputs = map[string]any{"at": "yesterday"} }, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := testReceipt(t)
