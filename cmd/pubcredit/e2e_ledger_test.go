@@ -1672,3 +1672,28 @@ func plainGet(t *testing.T, u string) crashResponse {
 	}
 	return crashResponse{status: res.StatusCode, body: b}
 }
+
+// TestServeRefusesAnotherLedgerOrigin: a server configured with another
+// ledger origin than the one its database's log is signed under refuses to
+// start, naming both, rather than fork the log under a second name.
+func TestServeRefusesAnotherLedgerOrigin(t *testing.T) {
+	t.Parallel()
+	p := newPlatform(t, "", nil)
+	srv := p.serve(t, nil)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if srv.fetch(t, "/api/v1/ledger/checkpoint").Status == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no checkpoint within 10 s")
+		}
+	}
+	const other = "other.example.gov.cn/pubcredit"
+	r := p.run(t, nil, "serve", "--addr", "127.0.0.1:0", "--ledger-origin", other)
+	if r.Code == 0 || !strings.Contains(r.Stderr, other) || !strings.Contains(r.Stderr, "pubcredit.local/ledger") {
+		t.Errorf("serve with another origin: exit %d, stderr:\n%s\nwant a failure naming both origins", r.Code, r.Stderr)
+	}
+	if r := p.run(t, nil, "verify"); r.Code != 0 {
+		t.Errorf("verify after the refused start: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
+}

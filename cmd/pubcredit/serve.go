@@ -34,6 +34,9 @@ func cmdServe(ctx context.Context, args []string, env Env) error {
 	if err := app.ensureSchema(ctx, cfg.Migrate); err != nil {
 		return err
 	}
+	if err := app.Ledger.CheckSigner(ctx); err != nil {
+		return err
+	}
 	if demoPeople > 0 {
 		if err := seedDemoIfEmpty(ctx, app, demoPeople, env); err != nil {
 			return err

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"time"
@@ -84,6 +85,31 @@ func (r hashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 // Reader returns a tlog.HashReader over the stored hashes.
 func (l *Log) Reader(ctx context.Context) tlog.HashReader {
 	return hashReader{ctx: ctx, store: l.Store}
+}
+
+// CheckSigner fails when the newest stored checkpoint was not signed by the
+// log's signer (another origin, or another key): a server signing on would
+// continue the log's history under a second name, and no verifier could
+// follow it. An empty log has no signer yet.
+func (l *Log) CheckSigner(ctx context.Context) error {
+	signed, _, err := l.Store.LatestCheckpoint(ctx)
+	if errors.Is(err, errs.NotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := OpenCheckpoint(signed, l.Signer.VerifierKey()); err != nil {
+		origin := "(unreadable)"
+		if text, _, ok := bytes.Cut(signed, []byte("\n\n")); ok {
+			if c, err := ParseCheckpointBody(append(text, '\n')); err == nil {
+				origin = c.Origin
+			}
+		}
+		return errs.E(errs.Invalid, "ledger: this database's log is signed as %q; this server would sign it as %q with key %s: start it with the ledger origin and the keyring the log began with",
+			short(origin), l.Signer.origin, l.Signer.VerifierKey())
+	}
+	return nil
 }
 
 // Integrate extends the tree over every appended leaf not yet covered by a
