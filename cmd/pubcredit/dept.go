@@ -20,8 +20,14 @@ func cmdDept(ctx context.Context, args []string, env Env) error {
 		return usageError("dept needs a subcommand: add, list, token, disable")
 	}
 	sub, rest := args[0], args[1:]
+	// The department code may come before the flags too (dept token CODE --expires 8760h).
+	var codeArg string
+	if (sub == "token" || sub == "disable") && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		codeArg, rest = rest[0], rest[1:]
+	}
 	var code, name, uscc, submit, read, auditor, lists, matters string
 	var expires time.Duration
+	var revokeEarlier bool
 	cfg, log, fs, err := setup("dept "+sub, rest, env, func(fs *flag.FlagSet, c *config.Config) {
 		if sub == "add" {
 			fs.StringVar(&code, "code", "", "department code")
@@ -36,9 +42,17 @@ func cmdDept(ctx context.Context, args []string, env Env) error {
 		if sub == "add" || sub == "token" {
 			fs.DurationVar(&expires, "expires", 0, "token lifetime (e.g. 8760h); 0 never expires")
 		}
+		if sub == "token" {
+			fs.BoolVar(&revokeEarlier, "revoke-earlier", false, "revoke the department's earlier tokens first (rotation, or a token that leaked)")
+		}
 	})
 	if err != nil {
 		return err
+	}
+	if usage, ok := map[string]string{"token": "dept token CODE [--revoke-earlier] [--expires DURATION]", "disable": "dept disable CODE"}[sub]; ok {
+		if codeArg, ok = oneCode(codeArg, fs); !ok {
+			return usageError("%s", usage)
+		}
 	}
 	app, err := openApp(ctx, cfg, log, env.Clock)
 	if err != nil {
@@ -93,30 +107,47 @@ func cmdDept(ctx context.Context, args []string, env Env) error {
 		}
 		return tw.Flush()
 	case "token":
-		if fs.NArg() != 1 {
-			return usageError("dept token CODE")
+		if _, err := app.Store.Dept(ctx, codeArg); err != nil {
+			return err
 		}
-		token, err := app.Auth.IssueToken(ctx, auth.Department, fs.Arg(0), expiry)
+		earlier := "earlier tokens stay valid (--revoke-earlier revokes them)"
+		if revokeEarlier {
+			n, err := app.Store.RevokeTokens(ctx, auth.Department, codeArg, env.Clock.Now())
+			if err != nil {
+				return err
+			}
+			earlier = fmt.Sprintf("%d earlier token(s) revoked", n)
+		}
+		token, err := app.Auth.IssueToken(ctx, auth.Department, codeArg, expiry)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(env.Stdout, "new token for department %s (shown once; earlier tokens stay valid until revoked):\n%s\n", fs.Arg(0), token)
+		fmt.Fprintf(env.Stdout, "new token for department %s (shown once; %s):\n%s\n", codeArg, earlier, token)
 	case "disable":
-		if fs.NArg() != 1 {
-			return usageError("dept disable CODE")
-		}
-		if err := app.Store.SetDeptDisabled(ctx, fs.Arg(0), true); err != nil {
+		if err := app.Store.SetDeptDisabled(ctx, codeArg, true); err != nil {
 			return err
 		}
-		n, err := app.Store.RevokeTokens(ctx, auth.Department, fs.Arg(0), env.Clock.Now())
+		n, err := app.Store.RevokeTokens(ctx, auth.Department, codeArg, env.Clock.Now())
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(env.Stdout, "department %s disabled; %d token(s) revoked\n", fs.Arg(0), n)
+		fmt.Fprintf(env.Stdout, "department %s disabled; %d token(s) revoked\n", codeArg, n)
 	default:
 		return usageError("unknown dept subcommand %q (add, list, token, disable)", sub)
 	}
 	return nil
+}
+
+// oneCode returns the one department code given, before the flags (arg)
+// or after them.
+func oneCode(arg string, fs *flag.FlagSet) (string, bool) {
+	switch {
+	case arg != "" && fs.NArg() == 0:
+		return arg, true
+	case arg == "" && fs.NArg() == 1:
+		return fs.Arg(0), true
+	}
+	return "", false
 }
 
 func splitList(s string) []string {

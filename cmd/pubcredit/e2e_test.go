@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -772,6 +773,31 @@ func (s *suite) departments(t *testing.T) {
 		}
 		who := newPerson()
 		srv.submit(t, second, who, penalty(who, p.uniq("TOK"), "2026-05-01", nil))
+	})
+	t.Run("dept token --revoke-earlier revokes the earlier tokens; the code may come before the flags", func(t *testing.T) {
+		t.Parallel()
+		code := p.uniq("ROT")
+		first := p.dept(t, code, "XZCF", "")
+		second := lastLine(p.mustRun(t, nil, "dept", "token", code))
+		// As typed at a shell: the code first, then the flags.
+		var stdout, stderr bytes.Buffer
+		if rc := RunEnv(t.Context(), []string{"dept", "token", code, "--revoke-earlier", "--db", p.db, "--keys", p.keys},
+			Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Getenv: getenv(nil), Clock: p.clock}); rc != 0 {
+			t.Fatalf("dept token %s --revoke-earlier: exit %d\n%s", code, rc, stderr.String())
+		}
+		out := stdout.String()
+		third := lastLine(out)
+		if !strings.HasPrefix(third, "pct_") || !strings.Contains(out, "2 earlier token(s) revoked") {
+			t.Fatalf("dept token --revoke-earlier printed:\n%s", out)
+		}
+		who := newPerson()
+		for _, old := range []string{first, second} {
+			srv.postJSON(t, old, "/api/v1/records", penalty(who, p.uniq("ROT"), "2026-05-01", nil)).wantError(t, http.StatusUnauthorized)
+		}
+		srv.submit(t, third, who, penalty(who, p.uniq("ROT"), "2026-05-01", nil))
+		if r := p.run(t, nil, "dept", "token", code, "extra"); r.Code == 0 || strings.Contains(r.Stdout, "pct_") {
+			t.Errorf("dept token with two codes: exit %d, stdout %q", r.Code, r.Stdout)
+		}
 	})
 	t.Run("demo fills the store and prints working tokens", func(t *testing.T) {
 		t.Parallel()
