@@ -39,10 +39,9 @@ type leafAppender struct {
 	rows [][]any
 }
 
+// newLeafAppender reads the next leaf index. It MUST run inside ledgerTx,
+// whose lock keeps the index ours until commit.
 func newLeafAppender(ctx context.Context, tx pgx.Tx) (*leafAppender, error) {
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(ledgerLock)); err != nil {
-		return nil, err
-	}
 	a := &leafAppender{}
 	err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_leaves`).Scan(&a.next)
 	return a, err
