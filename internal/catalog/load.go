@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path"
 	"reflect"
 	"slices"
 	"strconv"
@@ -15,57 +14,21 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"pubcredit/internal/errs"
 	"pubcredit/internal/yamlnode"
 )
 
 // Problem is one thing wrong in a catalog file.
-type Problem struct {
-	File    string
-	Line    int // 1-based; 0 when the problem belongs to no line
-	Message string
-}
-
-func (p Problem) String() string {
-	if p.Line == 0 {
-		return p.File + ": " + p.Message
-	}
-	return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Message)
-}
+type Problem = yamlnode.Problem
 
 // LoadError lists every problem found in a catalog, in file and line order.
 // Its kind is errs.Invalid.
-type LoadError struct {
-	Problems []Problem
-}
-
-func (e *LoadError) Error() string {
-	lines := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
-		lines[i] = p.String()
-	}
-	return strings.Join(lines, "\n")
-}
-
-// Is makes a LoadError match errs.Invalid.
-func (e *LoadError) Is(target error) bool {
-	k, ok := target.(errs.Kind)
-	return ok && k == errs.Invalid
-}
-
-// Unwrap returns errs.Invalid, so that errs.KindOf classes a LoadError too.
-func (e *LoadError) Unwrap() error { return errs.Invalid }
+type LoadError = yamlnode.Error
 
 // LoadDir loads the catalog from the *.yaml files in dir. Problems name files
 // by their path under dir.
 func LoadDir(dir string) (*Catalog, error) {
 	c, err := Load(os.DirFS(dir))
-	if le, ok := errors.AsType[*LoadError](err); ok {
-		for i := range le.Problems {
-			le.Problems[i].File = path.Join(dir, le.Problems[i].File)
-		}
-	}
-	return c, err
+	return c, yamlnode.InDir(err, dir)
 }
 
 // Load reads every *.yaml file in the root of fsys, in name order. A file

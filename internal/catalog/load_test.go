@@ -336,8 +336,8 @@ func TestLoadReportsAllProblemsAtOnce(t *testing.T) {
 		t.Fatalf("Load = %v, want a *LoadError", err)
 	}
 	want := []Problem{
-		{"two.yaml", 4, `subject_type "company" must be one of: person`},
-		{"two.yaml", lineOf(t, src, `version: ""`), "version is required"},
+		{File: "two.yaml", Line: 4, Message: `subject_type "company" must be one of: person`},
+		{File: "two.yaml", Line: lineOf(t, src, `version: ""`), Message: "version is required"},
 	}
 	if !slices.Equal(le.Problems, want) {
 		t.Errorf("problems =\n%v\nwant\n%v", le.Problems, want)

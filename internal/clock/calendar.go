@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path"
 	"regexp"
 	"slices"
 	"strconv"
@@ -17,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"pubcredit/internal/errs"
+	"pubcredit/internal/yamlnode"
 )
 
 // Calendar is the working-day calendar (DOMAIN.md section 12): Monday to
@@ -144,52 +144,17 @@ func checkDate(d Date) error {
 }
 
 // CalendarProblem is one thing wrong in a calendar file.
-type CalendarProblem struct {
-	File    string
-	Line    int // 1-based; 0 when the problem belongs to no line
-	Message string
-}
-
-func (p CalendarProblem) String() string {
-	if p.Line == 0 {
-		return p.File + ": " + p.Message
-	}
-	return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Message)
-}
+type CalendarProblem = yamlnode.Problem
 
 // CalendarError lists every problem found in the calendar files, in file and
 // line order. Its kind is errs.Invalid.
-type CalendarError struct {
-	Problems []CalendarProblem
-}
-
-func (e *CalendarError) Error() string {
-	lines := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
-		lines[i] = p.String()
-	}
-	return strings.Join(lines, "\n")
-}
-
-// Is makes a CalendarError match errs.Invalid.
-func (e *CalendarError) Is(target error) bool {
-	k, ok := target.(errs.Kind)
-	return ok && k == errs.Invalid
-}
-
-// Unwrap returns errs.Invalid, so that errs.KindOf classes a CalendarError too.
-func (e *CalendarError) Unwrap() error { return errs.Invalid }
+type CalendarError = yamlnode.Error
 
 // LoadCalendarDir loads the calendars from the *.yaml files in dir (an
 // operator's directory). Problems name files by their path under dir.
 func LoadCalendarDir(dir string) (*Calendar, error) {
 	c, err := LoadCalendars(os.DirFS(dir))
-	if ce, ok := errors.AsType[*CalendarError](err); ok {
-		for i := range ce.Problems {
-			ce.Problems[i].File = path.Join(dir, ce.Problems[i].File)
-		}
-	}
-	return c, err
+	return c, yamlnode.InDir(err, dir)
 }
 
 // LoadCalendars reads every *.yaml file in the root of fsys: one file per

@@ -1,14 +1,18 @@
 // Package yamlnode helps the loaders of the shipped YAML files (catalog
-// items, measures) report problems with their line: it walks go.yaml.in/yaml/v3
+// items, measures, calendars) report problems with their file and line: it walks go.yaml.in/yaml/v3
 // nodes the way the decoder does and names every key that maps to no field.
 package yamlnode
 
 import (
+	"errors"
 	"fmt"
+	"path"
 	"reflect"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"pubcredit/internal/errs"
 )
 
 // Resolve follows aliases to the node they stand for.
@@ -61,4 +65,52 @@ func field(t reflect.Type, key string) (reflect.StructField, bool) {
 		}
 	}
 	return reflect.StructField{}, false
+}
+
+// Problem is one thing wrong in a loaded file.
+type Problem struct {
+	File    string
+	Line    int // 1-based; 0 when the problem belongs to no line
+	Message string
+}
+
+func (p Problem) String() string {
+	if p.Line == 0 {
+		return p.File + ": " + p.Message
+	}
+	return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Message)
+}
+
+// Error lists every problem found in the loaded files, in file and line
+// order. Its kind is errs.Invalid.
+type Error struct {
+	Problems []Problem
+}
+
+func (e *Error) Error() string {
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Is makes an Error match errs.Invalid.
+func (e *Error) Is(target error) bool {
+	k, ok := target.(errs.Kind)
+	return ok && k == errs.Invalid
+}
+
+// Unwrap returns errs.Invalid, so that errs.KindOf classes an Error too.
+func (e *Error) Unwrap() error { return errs.Invalid }
+
+// InDir names the files of err's problems, if it is an *Error, by their
+// path under dir, and returns err.
+func InDir(err error, dir string) error {
+	if e, ok := errors.AsType[*Error](err); ok {
+		for i := range e.Problems {
+			e.Problems[i].File = path.Join(dir, e.Problems[i].File)
+		}
+	}
+	return err
 }
