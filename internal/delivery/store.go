@@ -93,6 +93,26 @@ type Leaf struct {
 	Dept   string // the department that made the change
 }
 
+// LeafRow is a ledger leaf as a store reads it for dispatch, joined with the
+// record version or list entry version it commits to (empty when none).
+type LeafRow struct {
+	Index          int64
+	Kind, EventID  string
+	Change, Item   string // of the record version
+	RecordDept     string
+	EntryState     []byte // the list entry version's canonical state
+	List, ListDept string
+}
+
+// Leaf is the leaf the row stands for.
+func (r LeafRow) Leaf() Leaf {
+	l := Leaf{Index: r.Index, Kind: r.Kind, EventID: r.EventID, Change: r.Change, Item: r.Item, Dept: r.RecordDept}
+	if r.Kind == listing.LeafKind {
+		l.List, l.Dept, l.Change = r.List, r.ListDept, string(listing.StatusOfState(r.EntryState))
+	}
+	return l
+}
+
 // Target is a live subscription as the dispatcher sees it: with its
 // department's current rights.
 type Target struct {

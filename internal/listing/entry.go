@@ -68,6 +68,16 @@ type Entry struct {
 	LeafIndex int64  `json:"leaf_index"`
 }
 
+// StatusOfState is the status an entry version's canonical state (State)
+// records; empty when the state does not parse.
+func StatusOfState(state []byte) Status {
+	var e struct {
+		Status Status `json:"status"`
+	}
+	json.Unmarshal(state, &e)
+	return e.Status
+}
+
 // LeafKind is the ledger event kind of list entry changes.
 const LeafKind = "list.entry"
 

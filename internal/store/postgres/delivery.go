@@ -181,31 +181,16 @@ func dispatchLeaves(ctx context.Context, tx pgx.Tx, from int64, limit int) ([]de
 	defer rows.Close()
 	var out []delivery.Leaf
 	for rows.Next() {
-		var l delivery.Leaf
-		var recDept, list, listDept string
-		var state []byte
-		if err := rows.Scan(&l.Index, &l.Kind, &l.EventID, &l.Change, &l.Item, &recDept, &state, &list, &listDept); err != nil {
+		var r delivery.LeafRow
+		if err := rows.Scan(&r.Index, &r.Kind, &r.EventID, &r.Change, &r.Item, &r.RecordDept, &r.EntryState, &r.List, &r.ListDept); err != nil {
 			return nil, err
 		}
-		if l.Index != from+int64(len(out)) {
+		if r.Index != from+int64(len(out)) {
 			break // a gap: never skip a leaf that may yet appear
 		}
-		l.Dept = recDept
-		if l.Kind == listing.LeafKind {
-			l.List, l.Dept, l.Change = list, listDept, entryStatus(state)
-		}
-		out = append(out, l)
+		out = append(out, r.Leaf())
 	}
 	return out, rows.Err()
-}
-
-// entryStatus is the status in a list entry version's canonical state.
-func entryStatus(state []byte) string {
-	var e struct {
-		Status string `json:"status"`
-	}
-	json.Unmarshal(state, &e)
-	return e.Status
 }
 
 const deliveryCols = `d.id, d.subscription_id, d.event_id, d.event_type, d.leaf_index, d.status, d.attempts, d.retries, d.created_at,
