@@ -1566,7 +1566,6 @@ func storedCheckpoints(t *testing.T, p *platform) map[int64][]byte {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	out := map[int64][]byte{}
 	const q = `SELECT size, signed FROM ledger_checkpoints`
 	if p.dataDir == "" {
 		conn, err := pgx.Connect(ctx, p.db)
@@ -1578,18 +1577,8 @@ func storedCheckpoints(t *testing.T, p *platform) map[int64][]byte {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for rows.Next() {
-			var size int64
-			var signed []byte
-			if err := rows.Scan(&size, &signed); err != nil {
-				t.Fatal(err)
-			}
-			out[size] = signed
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		return out
+		defer rows.Close()
+		return checkpointsBySize(t, rows)
 	}
 	db, err := sql.Open("sqlite", "file:"+strings.TrimPrefix(p.db, "sqlite:")+"?mode=ro")
 	if err != nil {
@@ -1601,6 +1590,17 @@ func storedCheckpoints(t *testing.T, p *platform) map[int64][]byte {
 		t.Fatal(err)
 	}
 	defer rows.Close()
+	return checkpointsBySize(t, rows)
+}
+
+// checkpointsBySize reads rows of (size, signed), from either driver.
+func checkpointsBySize(t *testing.T, rows interface {
+	Next() bool
+	Scan(...any) error
+	Err() error
+}) map[int64][]byte {
+	t.Helper()
+	out := map[int64][]byte{}
 	for rows.Next() {
 		var size int64
 		var signed []byte

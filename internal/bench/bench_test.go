@@ -300,26 +300,28 @@ func BenchmarkFileLookup(b *testing.B) {
 	}
 }
 
+// mustSubmit stores subs, failing on any rejected row.
+func (p *platform) mustSubmit(tb testing.TB, subs []record.Submission) {
+	tb.Helper()
+	res, err := p.records.SubmitMany(context.Background(), p.dept, subs)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Err != nil {
+			tb.Fatal(r.Err)
+		}
+	}
+}
+
 // fillStore stores n records (two per person) plus 50 for one target
 // person, whose identity number it returns.
 func fillStore(b *testing.B, p *platform, n int) string {
 	b.Helper()
-	ctx := context.Background()
 	g := demo.New(7, clock.Date{Year: 2026, Month: 11, Day: 30})
 	target := g.Person()
 	var subs []record.Submission
-	flush := func() {
-		res, err := p.records.SubmitMany(ctx, p.dept, subs)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, r := range res {
-			if r.Err != nil {
-				b.Fatal(r.Err)
-			}
-		}
-		subs = subs[:0]
-	}
+	flush := func() { p.mustSubmit(b, subs); subs = subs[:0] }
 	for range 50 {
 		subs = append(subs, g.Penalty(target))
 	}

@@ -69,18 +69,7 @@ func newCounter(b testing.TB, engine string, n int) (*counter, func()) {
 	}
 	g := demo.New(11, clock.Date{Year: 2026, Month: 11, Day: 30})
 	var subs []record.Submission
-	flush := func() {
-		res, err := p.records.SubmitMany(ctx, p.dept, subs)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, r := range res {
-			if r.Err != nil {
-				b.Fatal(r.Err)
-			}
-		}
-		subs = subs[:0]
-	}
+	flush := func() { p.mustSubmit(b, subs); subs = subs[:0] }
 	for i := range n {
 		person := g.Person()
 		c.people = append(c.people, person.IDNumber)
