@@ -77,7 +77,7 @@ func (a *API) check(w http.ResponseWriter, r *http.Request) error {
 	}
 	lists := []factListJSON{}
 	for _, e := range res.Entries {
-		l := factListJSON{ID: e.ID, Code: e.List, Since: e.ActiveFrom, Until: dateOrNil(e.Until)}
+		l := factListJSON{ID: e.ID, Code: e.List, Since: e.ActiveFrom, Until: e.Until.StringOrNil()}
 		if t, ok := a.Lists.Types.Type(e.List); ok {
 			l.Kind = string(t.Kind)
 		}

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"pubcredit/internal/catalog"
-	"pubcredit/internal/clock"
 	"pubcredit/internal/identity"
 	"pubcredit/internal/record"
 )
@@ -25,15 +24,7 @@ type displayJSON struct {
 }
 
 func display(w record.Window) displayJSON {
-	return displayJSON{From: w.From.String(), EarliestEnd: dateOrNil(w.EarliestEnd), End: dateOrNil(w.End), Public: w.Public}
-}
-
-func dateOrNil(d clock.Date) *string {
-	if d.IsZero() {
-		return nil
-	}
-	s := d.String()
-	return &s
+	return displayJSON{From: w.From.String(), EarliestEnd: w.EarliestEnd.StringOrNil(), End: w.End.StringOrNil(), Public: w.Public}
 }
 
 type recordJSON struct {

@@ -44,6 +44,16 @@ func (d Date) String() string {
 	return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day)
 }
 
+// StringOrNil is String, or nil for the zero Date: a date that JSON shows
+// as null when there is none.
+func (d Date) StringOrNil() *string {
+	if d.IsZero() {
+		return nil
+	}
+	s := d.String()
+	return &s
+}
+
 // Time returns midnight at the start of d in loc.
 func (d Date) Time(loc *time.Location) time.Time {
 	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, loc)

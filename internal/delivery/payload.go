@@ -84,14 +84,6 @@ type Removal struct {
 	At     time.Time `json:"at"`
 }
 
-func dateOrNil(d clock.Date) *string {
-	if d.IsZero() {
-		return nil
-	}
-	s := d.String()
-	return &s
-}
-
 // body builds the request body of delivery d for department dept. A push
 // of a record's fields is a read of the person's data: it is written to the
 // access log before it leaves, and body fails when that cannot be done.
@@ -198,7 +190,7 @@ func (s *Service) entryData(ctx context.Context, id string, version int) (time.T
 	}
 	data := EntryData{
 		EntryID: e.ID, List: e.List, Department: e.Dept, Version: e.Version, Status: string(e.Status),
-		DecidedOn: e.DecidedOn, ActiveFrom: e.ActiveFrom, Until: dateOrNil(e.Until), Grounds: e.Grounds,
+		DecidedOn: e.DecidedOn, ActiveFrom: e.ActiveFrom, Until: e.Until.StringOrNil(), Grounds: e.Grounds,
 		RecordID: e.RecordID, Subject: masked(idType, number, name),
 	}
 	if data.Grounds == nil {
