@@ -91,6 +91,13 @@ type Log struct {
 
 // Record stamps e with an id and the time and stores it.
 func (l *Log) Record(ctx context.Context, e Event) error {
+	return l.Store.AppendAccess(ctx, l.Prepare(e))
+}
+
+// Prepare stamps e with an id and the time, and its salt and ledger leaf,
+// for a store that writes it together with the change it comes with (a
+// check at the counter).
+func (l *Log) Prepare(e Event) Event {
 	now := l.Clock.Now().UTC()
 	e.ID, e.At = ids.New(now), now.Truncate(time.Microsecond)
 	e.Records, e.Items = nonNil(e.Records), nonNil(e.Items)
@@ -99,5 +106,5 @@ func (l *Log) Record(ctx context.Context, e Event) error {
 		e.Salt = ledger.NewSalt()
 		e.Leaf = ledger.Leaf{Kind: LeafKind, ID: e.ID, At: e.At, Commitment: ledger.Commit(e.Salt, e.Committed())}.Encode()
 	}
-	return l.Store.AppendAccess(ctx, e)
+	return e
 }

@@ -457,6 +457,12 @@ func (s *Service) ActiveFor(ctx context.Context, key []byte, records []record.St
 	if err != nil {
 		return nil, err
 	}
+	return s.ActiveAmong(ctx, all, records)
+}
+
+// ActiveAmong returns those of a person's entries all (EntriesBySubject)
+// that are on their list today, as ActiveFor does.
+func (s *Service) ActiveAmong(ctx context.Context, all []Entry, records []record.Stored) ([]Entry, error) {
 	today := s.Records.Today()
 	var out []Entry
 	for _, e := range all {

@@ -61,8 +61,13 @@ type Returned struct {
 
 // CheckStore keeps checks and their feedback.
 type CheckStore interface {
-	// CreateCheck stores a check.
-	CreateCheck(ctx context.Context, c Check) error
+	// Standing returns what a check is decided on: a person's records, their
+	// payloads left out, and list entries (listing.Store.EntriesBySubject),
+	// read together.
+	Standing(ctx context.Context, subjectKey []byte) ([]rec.Stored, []listing.Entry, error)
+	// CreateCheck stores a check and its access event (access.Log.Prepare)
+	// together: neither is stored without the other.
+	CreateCheck(ctx context.Context, c Check, e access.Event) error
 	// Check returns a check. Returns NotFound.
 	Check(ctx context.Context, id string) (Check, error)
 	// AddFeedback stores feedback on several measures of one check at once.
@@ -163,20 +168,16 @@ func (c *Checker) Check(ctx context.Context, p *auth.Principal, subject rec.Subj
 			}
 		}
 	}
-	// The check and its access event are written concurrently, so that a
-	// store that commits concurrent writes together does it in one commit;
-	// the answer leaves only when both are stored.
-	stored := make(chan error, 1)
-	go func() { stored <- c.Store.CreateCheck(ctx, ch) }()
 	items := []string{}
 	for _, r := range facts.Records {
 		if !slices.Contains(items, r.Item) {
 			items = append(items, r.Item)
 		}
 	}
-	err = c.Access.Record(ctx, access.Event{Principal: p.Kind, Actor: p.ID, SubjectKey: key, Action: access.Check,
+	// The answer leaves only once the check and its access event are stored.
+	ev := c.Access.Prepare(access.Event{Principal: p.Kind, Actor: p.ID, SubjectKey: key, Action: access.Check,
 		Purpose: purpose, Authority: "counter check for " + matter + " (check " + ch.ID + ")", Records: used, Items: items})
-	if err := errors.Join(<-stored, err); err != nil {
+	if err := c.Store.CreateCheck(ctx, ch, ev); err != nil {
 		return Result{}, err
 	}
 	return Result{Check: ch, Person: doc, Facts: facts, Entries: entries}, nil
@@ -203,11 +204,11 @@ func (c *Checker) facts(ctx context.Context, key []byte, doc identity.Document, 
 	if age, ok := doc.AgeOn(today); ok {
 		f.Age = age
 	}
-	stored, err := c.Records.Store.RecordsBySubject(ctx, key)
+	stored, all, err := c.Store.Standing(ctx, key)
 	if err != nil {
 		return f, nil, err
 	}
-	entries, err := c.Lists.ActiveFor(ctx, key, stored)
+	entries, err := c.Lists.ActiveAmong(ctx, all, stored)
 	if err != nil {
 		return f, nil, err
 	}

@@ -13,23 +13,27 @@ var _ access.Store = (*Store)(nil)
 
 // AppendAccess stores an access event.
 func (s *Store) AppendAccess(ctx context.Context, e access.Event) error {
-	return s.ledgerTx(ctx, func(tx pgx.Tx) error {
-		var idx any
-		if e.Leaf != nil {
-			leaves, err := newLeafAppender(ctx, tx)
-			if err != nil {
-				return err
-			}
-			idx = leaves.add(access.LeafKind, e.ID, e.Leaf)
-			if err := leaves.insert(ctx, tx); err != nil {
-				return err
-			}
+	return s.ledgerTx(ctx, func(tx pgx.Tx) error { return insertAccess(ctx, tx, e) })
+}
+
+// insertAccess stores an access event and appends its leaf, in a
+// transaction holding the ledger lock.
+func insertAccess(ctx context.Context, tx pgx.Tx, e access.Event) error {
+	var idx any
+	if e.Leaf != nil {
+		leaves, err := newLeafAppender(ctx, tx)
+		if err != nil {
+			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO access_events (id, at, principal_kind, principal, subject_key, action, purpose, authority, records, items, salt, leaf_index)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-			e.ID, e.At, string(e.Principal), e.Actor, e.SubjectKey, string(e.Action), e.Purpose, e.Authority, nonNil(e.Records), nonNil(e.Items), e.Salt, idx)
-		return err
-	})
+		idx = leaves.add(access.LeafKind, e.ID, e.Leaf)
+		if err := leaves.insert(ctx, tx); err != nil {
+			return err
+		}
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO access_events (id, at, principal_kind, principal, subject_key, action, purpose, authority, records, items, salt, leaf_index)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		e.ID, e.At, string(e.Principal), e.Actor, e.SubjectKey, string(e.Action), e.Purpose, e.Authority, nonNil(e.Records), nonNil(e.Items), e.Salt, idx)
+	return err
 }
 
 // AccessBySubject returns a person's access events, newest first, at most limit.

@@ -8,16 +8,18 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"pubcredit/internal/access"
 	"pubcredit/internal/errs"
 	"pubcredit/internal/measure"
 )
 
 var _ measure.CheckStore = (*Store)(nil)
 
-// CreateCheck stores a check and the measures it returned.
-func (s *Store) CreateCheck(ctx context.Context, c measure.Check) error {
+// CreateCheck stores a check, the measures it returned and its access
+// event in one transaction.
+func (s *Store) CreateCheck(ctx context.Context, c measure.Check, e access.Event) error {
 	ms, _ := json.Marshal(c.Measures)
-	return s.tx(ctx, func(tx pgx.Tx) error {
+	return s.ledgerTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO checks (id, dept, subject_key, matter, purpose, at, measures) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 			c.ID, c.Dept, c.SubjectKey, c.Matter, c.Purpose, c.At, ms); err != nil {
 			return err
@@ -27,7 +29,7 @@ func (s *Store) CreateCheck(ctx context.Context, c measure.Check) error {
 				return err
 			}
 		}
-		return nil
+		return insertAccess(ctx, tx, e)
 	})
 }
 

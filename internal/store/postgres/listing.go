@@ -98,43 +98,38 @@ func scanEntry(row pgx.Row) (listing.Entry, error) {
 
 // Entry returns an entry. Returns NotFound.
 func (s *Store) Entry(ctx context.Context, id string) (listing.Entry, error) {
-	e, err := scanEntry(s.pool.QueryRow(ctx, `SELECT state, subject_key, (SELECT COALESCE(v.leaf_index, -1) FROM list_entry_versions v WHERE v.entry_id = list_entries.id AND v.version = list_entries.version) FROM list_entries WHERE id = $1`, id))
+	e, err := scanEntry(s.pool.QueryRow(ctx, entrySelect+` WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return e, errs.E(errs.NotFound, "no entry %q", id)
 	}
 	return e, translate(err)
 }
 
+// entrySelect reads the columns scanEntry scans.
+const entrySelect = `SELECT state, subject_key, (SELECT COALESCE(v.leaf_index, -1) FROM list_entry_versions v WHERE v.entry_id = list_entries.id AND v.version = list_entries.version) FROM list_entries`
+
 func (s *Store) entries(ctx context.Context, query string, args ...any) ([]listing.Entry, error) {
 	rows, err := s.pool.Query(ctx, query, args...)
-	if err != nil {
-		return nil, translate(err)
+	out, err := collect(rows, err, scanEntry)
+	if out == nil && err == nil {
+		out = []listing.Entry{}
 	}
-	defer rows.Close()
-	out := []listing.Entry{}
-	for rows.Next() {
-		e, err := scanEntry(rows)
-		if err != nil {
-			return nil, translate(err)
-		}
-		out = append(out, e)
-	}
-	return out, translate(rows.Err())
+	return out, err
 }
 
 // Entries lists a list's entries by id.
 func (s *Store) Entries(ctx context.Context, list, dept string, status listing.Status, afterID string, limit int) ([]listing.Entry, error) {
-	return s.entries(ctx, `SELECT state, subject_key, (SELECT COALESCE(v.leaf_index, -1) FROM list_entry_versions v WHERE v.entry_id = list_entries.id AND v.version = list_entries.version) FROM list_entries WHERE list = $1 AND ($2 = '' OR dept = $2) AND ($3 = '' OR status = $3) AND id > $4
+	return s.entries(ctx, entrySelect+` WHERE list = $1 AND ($2 = '' OR dept = $2) AND ($3 = '' OR status = $3) AND id > $4
 		ORDER BY id LIMIT $5`, list, dept, string(status), afterID, limitArg(limit))
 }
 
 // EntriesBySubject returns every entry of a person.
 func (s *Store) EntriesBySubject(ctx context.Context, key []byte) ([]listing.Entry, error) {
-	return s.entries(ctx, `SELECT state, subject_key, (SELECT COALESCE(v.leaf_index, -1) FROM list_entry_versions v WHERE v.entry_id = list_entries.id AND v.version = list_entries.version) FROM list_entries WHERE subject_key = $1 ORDER BY id`, key)
+	return s.entries(ctx, entrySelect+` WHERE subject_key = $1 ORDER BY id`, key)
 }
 
 // DueEntries returns entries that must move on by day.
 func (s *Store) DueEntries(ctx context.Context, day clock.Date, limit int) ([]listing.Entry, error) {
-	return s.entries(ctx, `SELECT state, subject_key, (SELECT COALESCE(v.leaf_index, -1) FROM list_entry_versions v WHERE v.entry_id = list_entries.id AND v.version = list_entries.version) FROM list_entries
+	return s.entries(ctx, entrySelect+`
 		WHERE (status = 'noticed' AND active_from <= $1) OR (status = 'active' AND until IS NOT NULL AND until <= $1) ORDER BY id LIMIT $2`, date(day), limitArg(limit))
 }

@@ -331,19 +331,7 @@ func (s *Store) UpdateRecord(ctx context.Context, subject *record.SealedSubject,
 // by creation time).
 func (s *Store) RecordsBySubject(ctx context.Context, key []byte) ([]record.Stored, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+recordCols+` FROM records WHERE subject_key = $1 ORDER BY id`, key)
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
-	var out []record.Stored
-	for rows.Next() {
-		r, err := scanRecord(rows)
-		if err != nil {
-			return nil, translate(err)
-		}
-		out = append(out, r)
-	}
-	return out, translate(rows.Err())
+	return collect(rows, err, scanRecord)
 }
 
 // Versions returns the history of a record, oldest first; none for an

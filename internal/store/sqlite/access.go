@@ -13,22 +13,25 @@ var _ access.Store = (*Store)(nil)
 
 // AppendAccess stores an access event.
 func (s *Store) AppendAccess(ctx context.Context, e access.Event) error {
+	return s.grouped(ctx, func(ctx context.Context, tx *txn) error { return tx.insertAccess(ctx, e) })
+}
+
+// insertAccess stores an access event and appends its leaf.
+func (t *txn) insertAccess(ctx context.Context, e access.Event) error {
 	recs, _ := json.Marshal(e.Records)
 	items, _ := json.Marshal(e.Items)
-	return s.grouped(ctx, func(ctx context.Context, tx *txn) error {
-		leaves, err := tx.leaves(ctx)
-		if err != nil {
-			return err
-		}
-		idx, err := leaves.append(ctx, access.LeafKind, e.ID, -1, e.Leaf)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO access_events (id, at, principal_kind, principal, subject_key, action, purpose, authority, records, items, salt, leaf_index)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			e.ID, ts(e.At), string(e.Principal), e.Actor, e.SubjectKey, string(e.Action), e.Purpose, e.Authority, string(recs), string(items), e.Salt, idx)
+	leaves, err := t.leaves(ctx)
+	if err != nil {
 		return err
-	})
+	}
+	idx, err := leaves.append(ctx, access.LeafKind, e.ID, -1, e.Leaf)
+	if err != nil {
+		return err
+	}
+	_, err = t.ExecContext(ctx, `INSERT INTO access_events (id, at, principal_kind, principal, subject_key, action, purpose, authority, records, items, salt, leaf_index)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.ID, ts(e.At), string(e.Principal), e.Actor, e.SubjectKey, string(e.Action), e.Purpose, e.Authority, string(recs), string(items), e.Salt, idx)
+	return err
 }
 
 // AccessBySubject returns a person's access events, newest first.

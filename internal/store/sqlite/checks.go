@@ -7,14 +7,16 @@ import (
 	"errors"
 	"time"
 
+	"pubcredit/internal/access"
 	"pubcredit/internal/errs"
 	"pubcredit/internal/measure"
 )
 
 var _ measure.CheckStore = (*Store)(nil)
 
-// CreateCheck stores a check and the measures it returned.
-func (s *Store) CreateCheck(ctx context.Context, c measure.Check) error {
+// CreateCheck stores a check, the measures it returned and its access
+// event in one transaction.
+func (s *Store) CreateCheck(ctx context.Context, c measure.Check, e access.Event) error {
 	ms, _ := json.Marshal(c.Measures)
 	return s.grouped(ctx, func(ctx context.Context, tx *txn) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO checks (id, dept, subject_key, matter, purpose, at, measures) VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -26,7 +28,7 @@ func (s *Store) CreateCheck(ctx context.Context, c measure.Check) error {
 				return err
 			}
 		}
-		return nil
+		return tx.insertAccess(ctx, e)
 	})
 }
 

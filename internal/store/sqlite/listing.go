@@ -95,44 +95,39 @@ func scanEntry(row interface{ Scan(...any) error }) (listing.Entry, error) {
 
 // Entry returns an entry. Returns NotFound.
 func (s *Store) Entry(ctx context.Context, id string) (listing.Entry, error) {
-	e, err := scanEntry(s.r.QueryRowContext(ctx, `SELECT state, subject_key, (SELECT COALESCE(v.leaf_index, -1) FROM list_entry_versions v WHERE v.entry_id = list_entries.id AND v.version = list_entries.version) FROM list_entries WHERE id = ?`, id))
+	e, err := scanEntry(s.r.QueryRowContext(ctx, entrySelect+` WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return e, errs.E(errs.NotFound, "no entry %q", id)
 	}
 	return e, translate(err)
 }
 
+// entrySelect reads the columns scanEntry scans.
+const entrySelect = `SELECT state, subject_key, (SELECT COALESCE(v.leaf_index, -1) FROM list_entry_versions v WHERE v.entry_id = list_entries.id AND v.version = list_entries.version) FROM list_entries`
+
 func (s *Store) entries(ctx context.Context, query string, args ...any) ([]listing.Entry, error) {
 	rows, err := s.r.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, translate(err)
+	out, err := collect(rows, err, scanEntry)
+	if out == nil && err == nil {
+		out = []listing.Entry{}
 	}
-	defer rows.Close()
-	out := []listing.Entry{}
-	for rows.Next() {
-		e, err := scanEntry(rows)
-		if err != nil {
-			return nil, translate(err)
-		}
-		out = append(out, e)
-	}
-	return out, translate(rows.Err())
+	return out, err
 }
 
 // Entries lists a list's entries by id.
 func (s *Store) Entries(ctx context.Context, list, dept string, status listing.Status, afterID string, limit int) ([]listing.Entry, error) {
-	return s.entries(ctx, `SELECT state, subject_key, (SELECT COALESCE(v.leaf_index, -1) FROM list_entry_versions v WHERE v.entry_id = list_entries.id AND v.version = list_entries.version) FROM list_entries WHERE list = ? AND (? = '' OR dept = ?) AND (? = '' OR status = ?) AND id > ?
+	return s.entries(ctx, entrySelect+` WHERE list = ? AND (? = '' OR dept = ?) AND (? = '' OR status = ?) AND id > ?
 		ORDER BY id LIMIT ?`, list, dept, dept, string(status), string(status), afterID, limit)
 }
 
 // EntriesBySubject returns every entry of a person.
 func (s *Store) EntriesBySubject(ctx context.Context, key []byte) ([]listing.Entry, error) {
-	return s.entries(ctx, `SELECT state, subject_key, (SELECT COALESCE(v.leaf_index, -1) FROM list_entry_versions v WHERE v.entry_id = list_entries.id AND v.version = list_entries.version) FROM list_entries WHERE subject_key = ? ORDER BY id`, key)
+	return s.entries(ctx, entrySelect+` WHERE subject_key = ? ORDER BY id`, key)
 }
 
 // DueEntries returns entries that must move on by day.
 func (s *Store) DueEntries(ctx context.Context, day clock.Date, limit int) ([]listing.Entry, error) {
 	d := day.String()
-	return s.entries(ctx, `SELECT state, subject_key, (SELECT COALESCE(v.leaf_index, -1) FROM list_entry_versions v WHERE v.entry_id = list_entries.id AND v.version = list_entries.version) FROM list_entries
+	return s.entries(ctx, entrySelect+`
 		WHERE (status = 'noticed' AND active_from <= ?) OR (status = 'active' AND until <> '' AND until <= ?) ORDER BY id LIMIT ?`, d, d, limit)
 }

@@ -181,17 +181,23 @@ func (s *Store) UpdateRecord(ctx context.Context, subject *record.SealedSubject,
 // RecordsBySubject returns every record of a person, oldest first.
 func (s *Store) RecordsBySubject(ctx context.Context, key []byte) ([]record.Stored, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+recordCols+` FROM records WHERE subject_key = ? ORDER BY id`, key)
+	return collect(rows, err, scanRecord)
+}
+
+// collect scans every row of a query's result (rows, err) with scan, and
+// closes rows.
+func collect[T any](rows *sql.Rows, err error, scan func(row interface{ Scan(...any) error }) (T, error)) ([]T, error) {
 	if err != nil {
 		return nil, translate(err)
 	}
 	defer rows.Close()
-	var out []record.Stored
+	var out []T
 	for rows.Next() {
-		r, err := scanRecord(rows)
+		t, err := scan(rows)
 		if err != nil {
 			return nil, translate(err)
 		}
-		out = append(out, r)
+		out = append(out, t)
 	}
 	return out, translate(rows.Err())
 }

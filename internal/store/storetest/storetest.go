@@ -23,6 +23,7 @@ import (
 	"pubcredit/internal/access"
 	"pubcredit/internal/auth"
 	"pubcredit/internal/ingest"
+	"pubcredit/internal/measure"
 	"pubcredit/internal/record"
 )
 
@@ -32,6 +33,7 @@ type Store interface {
 	record.Store
 	access.Store
 	ingest.Store
+	measure.CheckStore
 }
 
 // Run runs the whole suite, each test on a store of its own from open.
@@ -46,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"records", testRecords},
 		{"access", testAccess},
 		{"batches", testBatches},
+		{"checks", testChecks},
 	} {
 		t.Run(g.name, func(t *testing.T) {
 			t.Parallel()

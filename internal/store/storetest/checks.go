@@ -1,0 +1,59 @@
+package storetest
+
+import (
+	"testing"
+
+	"pubcredit/internal/access"
+	"pubcredit/internal/errs"
+	"pubcredit/internal/measure"
+)
+
+func testChecks(t *testing.T, open func(t *testing.T) Store) {
+	suite{
+		{"CreateCheck stores the check and its access event together", func(t *testing.T, s Store) {
+			withDepts(t, s)
+			key := subject(1, "a").Key
+			c := measure.Check{ID: id("chk", 1), Dept: "D1", SubjectKey: key, Matter: "high_consumption", Purpose: "ticket", At: at(5),
+				Measures: []measure.CheckedMeasure{{Code: "P_HIGH", Kind: measure.Punishment, Because: []measure.Ground{{Type: measure.GroundListEntry, ID: "ent1", Code: "SXBZXR"}}}}}
+			e := event(1, key, 5)
+			e.Action = access.Check
+			must(t, s.CreateCheck(ctx(t), c, e))
+			got, err := s.Check(ctx(t), c.ID)
+			must(t, err)
+			if got.Dept != c.Dept || got.Matter != c.Matter || got.Purpose != c.Purpose || len(got.Measures) != 1 || got.Measures[0].Code != "P_HIGH" {
+				t.Errorf("check = %+v, want %+v", got, c)
+			}
+			events, err := s.AccessBySubject(ctx(t), key, 10)
+			must(t, err)
+			wantEvents(t, events, e)
+		}},
+		{"CreateCheck stores neither when the access event cannot be stored", func(t *testing.T, s Store) {
+			withDepts(t, s)
+			key := subject(1, "a").Key
+			e := event(1, key, 5)
+			must(t, s.AppendAccess(ctx(t), e))
+			c := measure.Check{ID: id("chk", 1), Dept: "D1", SubjectKey: key, Matter: "subsidy", Purpose: "grant", At: at(5), Measures: []measure.CheckedMeasure{}}
+			wantKind(t, s.CreateCheck(ctx(t), c, e), errs.Conflict) // the event's id is taken
+			_, err := s.Check(ctx(t), c.ID)
+			wantKind(t, err, errs.NotFound)
+		}},
+		{"Standing returns a person's records without payloads, and no entries", func(t *testing.T, s Store) {
+			withDepts(t, s)
+			sj, other := subject(1, "a"), subject(2, "a")
+			r1, r2, r3 := stored(1, "D1", sj), stored(2, "D2", sj), stored(3, "D1", other)
+			var b batch
+			b.add(sj, r1)
+			b.add(sj, r2)
+			b.add(other, r3)
+			created(t, b.create(t, s))
+			recs, entries, err := s.Standing(ctx(t), sj.Key)
+			must(t, err)
+			if len(recs) != 2 || entries == nil || len(entries) != 0 {
+				t.Fatalf("Standing = %d records, entries %v; want 2 records and no entries", len(recs), entries)
+			}
+			r1.Payload, r1.ContentHash, r2.Payload, r2.ContentHash = nil, nil, nil, nil
+			wantRecord(t, recs[0], r1)
+			wantRecord(t, recs[1], r2)
+		}},
+	}.run(t, open)
+}
