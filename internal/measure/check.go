@@ -63,7 +63,7 @@ type Returned struct {
 type CheckStore interface {
 	// Standing returns what a check is decided on: a person's records, their
 	// payloads left out, and list entries (listing.Store.EntriesBySubject),
-	// read together.
+	// each in id order, read together.
 	Standing(ctx context.Context, subjectKey []byte) ([]rec.Stored, []listing.Entry, error)
 	// CreateCheck stores a check and its access event (access.Log.Prepare)
 	// together: neither is stored without the other.

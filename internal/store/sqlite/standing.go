@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strings"
 
 	"pubcredit/internal/listing"
@@ -11,9 +12,10 @@ import (
 
 var (
 	// standingRecords reads a person's records without their payloads: a
-	// check never opens them.
-	standingRecords = `SELECT ` + strings.Replace(recordCols, "payload, content_hash", "NULL, NULL", 1) + ` FROM records WHERE subject_key = ? ORDER BY id`
-	standingEntries = entrySelect + ` WHERE subject_key = ? ORDER BY id`
+	// check never opens them. The rows are sorted in Go: ORDER BY id would
+	// sort them in a temporary b-tree.
+	standingRecords = `SELECT ` + strings.Replace(recordCols, "payload, content_hash", "NULL, NULL", 1) + ` FROM records WHERE subject_key = ?`
+	standingEntries = entrySelect + ` WHERE subject_key = ?`
 )
 
 // Standing reads a person's records, payloads left out, and list entries in
@@ -40,6 +42,8 @@ func (s *Store) Standing(ctx context.Context, key []byte) ([]record.Stored, []li
 	if entries == nil {
 		entries = []listing.Entry{}
 	}
+	slices.SortFunc(recs, func(a, b record.Stored) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(entries, func(a, b listing.Entry) int { return strings.Compare(a.ID, b.ID) })
 	return recs, entries, nil
 }
 

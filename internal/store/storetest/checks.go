@@ -37,13 +37,13 @@ func testChecks(t *testing.T, open func(t *testing.T) Store) {
 			_, err := s.Check(ctx(t), c.ID)
 			wantKind(t, err, errs.NotFound)
 		}},
-		{"Standing returns a person's records without payloads, and no entries", func(t *testing.T, s Store) {
+		{"Standing returns a person's records in id order without payloads, and no entries", func(t *testing.T, s Store) {
 			withDepts(t, s)
 			sj, other := subject(1, "a"), subject(2, "a")
 			r1, r2, r3 := stored(1, "D1", sj), stored(2, "D2", sj), stored(3, "D1", other)
 			var b batch
+			b.add(sj, r2) // stored before r1: Standing returns id order
 			b.add(sj, r1)
-			b.add(sj, r2)
 			b.add(other, r3)
 			created(t, b.create(t, s))
 			recs, entries, err := s.Standing(ctx(t), sj.Key)
