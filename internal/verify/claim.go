@@ -22,7 +22,7 @@ type verdict int
 const (
 	mismatch verdict = iota
 	match            // the leaf recomputed from the row is the stored leaf
-	erased           // the row's salt is erased; kind, id and time match
+	erased           // the row's salt and content are erased; kind, id and time match
 )
 
 // A claim is a row that claims a leaf: a record version, an access event
@@ -35,13 +35,15 @@ type claim struct {
 	at              time.Time
 	atErr           bool   // the row's time cannot be read: its state does not parse
 	saltLen         int    // -1: erased (NULL)
+	emptied         bool   // the row's content is erased: only its id and time are left
 	want            []byte // the leaf recomputed from the row, when its salt is whole
 }
 
 // newClaim makes the claim of a row; at and content read the row's event
-// time and the content its leaf commits to.
-func newClaim(table, kind, id string, leaf int64, salt []byte, at time.Time, atErr error, content func() []byte) claim {
-	c := claim{table: table, kind: kind, id: id, leaf: leaf, at: at.UTC().Truncate(time.Microsecond), atErr: atErr != nil, saltLen: len(salt)}
+// time and the content its leaf commits to; emptied says whether the
+// content is erased.
+func newClaim(table, kind, id string, leaf int64, salt []byte, at time.Time, atErr error, emptied bool, content func() []byte) claim {
+	c := claim{table: table, kind: kind, id: id, leaf: leaf, at: at.UTC().Truncate(time.Microsecond), atErr: atErr != nil, saltLen: len(salt), emptied: emptied}
 	if salt == nil {
 		c.saltLen = -1
 	}
@@ -52,21 +54,29 @@ func newClaim(table, kind, id string, leaf int64, salt []byte, at time.Time, atE
 }
 
 func versionClaim(v *record.Version) claim {
-	return newClaim(TableVersions, record.LeafKind, record.EventID(v.RecordID, v.Version), v.LeafIndex, v.Salt, v.At, nil, v.Committed)
+	emptied := len(v.Payload) == 0 && len(v.Note) == 0 && len(v.State) == 0
+	return newClaim(TableVersions, record.LeafKind, record.EventID(v.RecordID, v.Version), v.LeafIndex, v.Salt, v.At, nil, emptied, v.Committed)
 }
 
+// eventClaim: an erased access event keeps who read (a department or an
+// auditor), what kind of read and when; not whom, why or what.
 func eventClaim(e *access.Event) claim {
-	return newClaim(TableAccess, access.LeafKind, e.ID, e.LeafIndex, e.Salt, e.At, nil, e.Committed)
+	emptied := len(e.SubjectKey) == 0 && e.Purpose == "" && e.Authority == "" && len(e.Records) == 0 && len(e.Items) == 0
+	return newClaim(TableAccess, access.LeafKind, e.ID, e.LeafIndex, e.Salt, e.At, nil, emptied, e.Committed)
 }
 
 // listClaim: a list entry version keeps its time only in its state, as the
-// entry's updated_at.
+// entry's updated_at; once the state is erased, only the leaf has it.
 func listClaim(v *ListVersion) claim {
 	var s struct {
 		UpdatedAt time.Time `json:"updated_at"`
 	}
-	err := json.Unmarshal(v.State, &s)
-	return newClaim(TableListVersions, listing.LeafKind, listing.EventID(v.EntryID, v.Version), v.LeafIndex, v.Salt, s.UpdatedAt, err,
+	emptied := len(v.State) == 0
+	var err error
+	if !emptied {
+		err = json.Unmarshal(v.State, &s)
+	}
+	return newClaim(TableListVersions, listing.LeafKind, listing.EventID(v.EntryID, v.Version), v.LeafIndex, v.Salt, s.UpdatedAt, err, emptied,
 		func() []byte { return v.State })
 }
 
@@ -75,23 +85,45 @@ func (c *claim) encode(commitment [32]byte) []byte {
 }
 
 // check compares the leaf recomputed from the row with data; why explains
-// a mismatch the comparison alone does not.
-func (c *claim) check(data []byte) (verdict, string) {
+// a mismatch the comparison alone does not. A row may be erased (salt and
+// content) only once its leaf is older than MinRetention at now.
+func (c *claim) check(data []byte, now time.Time) (verdict, string) {
 	switch {
 	case c.atErr:
 		return mismatch, " (its state does not parse)"
 	case c.saltLen < 0:
-		l, err := ledger.ParseLeaf(data)
-		if err != nil || !bytes.Equal(c.encode(l.Commitment), data) {
-			return mismatch, " (its salt is erased, and its id or time differ from the leaf's)"
-		}
-		return erased, ""
+		return c.checkErased(data, now)
 	case c.saltLen != ledger.SaltSize:
 		return mismatch, fmt.Sprintf(" (its salt is %d bytes, not %d)", c.saltLen, ledger.SaltSize)
 	case bytes.Equal(c.want, data):
 		return match, ""
 	}
 	return mismatch, ""
+}
+
+// MinRetention is the shortest time a row is kept before its salt and
+// content may be erased: no record is displayed longer (DOMAIN.md section
+// 4), and dishonesty information may be queried until 5 years after the
+// conduct ended.
+const MinRetention = 5 * 365 * 24 * time.Hour
+
+// checkErased checks a row whose salt is NULL: an erasure, if its content
+// is gone too, its kind, id and time are the leaf's, and the leaf is older
+// than MinRetention; otherwise the row was changed.
+func (c *claim) checkErased(data []byte, now time.Time) (verdict, string) {
+	l, err := ledger.ParseLeaf(data)
+	switch {
+	case err != nil:
+		return mismatch, " (its salt is NULL and the leaf does not parse)"
+	case !c.emptied:
+		return mismatch, " (its salt is NULL but its content is still there: an erasure removes both)"
+	case l.Kind != c.kind || l.ID != c.id || (!c.at.IsZero() && !l.At.Equal(c.at)):
+		return mismatch, " (its salt is erased, and its id or time differ from the leaf's)"
+	case now.Sub(l.At) < MinRetention:
+		return mismatch, fmt.Sprintf(" (its salt and content are erased, but its leaf is from %s: no retention ends before %s)",
+			l.At.Format(time.DateOnly), l.At.Add(MinRetention).Format(time.DateOnly))
+	}
+	return erased, ""
 }
 
 // tableOf is the table whose rows leaves of kind commit to.

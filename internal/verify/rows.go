@@ -22,28 +22,37 @@ func checkRecords(ctx context.Context, st Store, emit func(Problem)) (int, error
 	n := 0
 	err := st.ScanRecords(ctx, func(rec *record.Stored, latest *record.Version) error {
 		switch {
-		case rec == nil && latest != nil:
+		case rec == nil && latest != nil && !erasedVersion(latest):
 			emit(Problem{Deleted, TableRecords, latest.RecordID, fmt.Sprintf("the record has versions (the latest %d) but its records row is gone", latest.Version)})
 			return nil
-		case rec == nil:
+		case rec == nil: // erased with its latest version
 			return nil
 		}
 		n++
-		if latest == nil {
+		switch {
+		case latest == nil:
 			emit(Problem{Inserted, TableRecords, rec.ID, "the records row has no versions: no leaf commits to it"})
+			return nil
+		case erasedVersion(latest):
+			emit(Problem{Changed, TableRecords, rec.ID, fmt.Sprintf("its latest version (%d) is erased, but the records row is still there", latest.Version)})
 			return nil
 		}
 		if !bytes.Equal(record.StateOf(*rec), latest.State) {
 			emit(Problem{Changed, TableRecords, rec.ID, fmt.Sprintf("the records row differs from the state its latest version (%d) committed", latest.Version)})
 			return nil
 		}
-		// An erased version's payload is gone; the row's may or may not be.
-		if latest.Salt != nil && !bytes.Equal(rec.Payload, latest.Payload) {
+		if !bytes.Equal(rec.Payload, latest.Payload) {
 			emit(Problem{Changed, TableRecords, rec.ID, fmt.Sprintf("the records row's payload differs from its latest version's (%d)", latest.Version)})
 		}
 		return nil
 	})
 	return n, err
+}
+
+// erasedVersion reports whether a record version's salt and content were
+// erased; whether it could be is the walk's to check, against its leaf.
+func erasedVersion(v *record.Version) bool {
+	return v.Salt == nil && len(v.Payload) == 0 && len(v.State) == 0
 }
 
 // entryState is a list entry's canonical state as listing.Entry.State
@@ -59,16 +68,21 @@ type entryState struct {
 func checkListEntries(ctx context.Context, st Store, emit func(Problem)) (int, error) {
 	n := 0
 	err := st.ScanListEntries(ctx, func(e *ListEntry, latest *ListVersion) error {
+		erased := latest != nil && latest.Salt == nil && len(latest.State) == 0
 		switch {
-		case e == nil && latest != nil:
+		case e == nil && latest != nil && !erased:
 			emit(Problem{Deleted, TableListEntries, latest.EntryID, fmt.Sprintf("the entry has versions (the latest %d) but its list_entries row is gone", latest.Version)})
 			return nil
-		case e == nil:
+		case e == nil: // erased with its latest version
 			return nil
 		}
 		n++
-		if latest == nil {
+		switch {
+		case latest == nil:
 			emit(Problem{Inserted, TableListEntries, e.ID, "the list_entries row has no versions: no leaf commits to it"})
+			return nil
+		case erased:
+			emit(Problem{Changed, TableListEntries, e.ID, fmt.Sprintf("its latest version (%d) is erased, but the list_entries row is still there", latest.Version)})
 			return nil
 		}
 		if !bytes.Equal(e.State, latest.State) {

@@ -48,15 +48,16 @@ type Store interface {
 	ScanListVersions(ctx context.Context, fn func(v *ListVersion) error) error
 	// ScanListEntries calls fn for every list_entries row with the latest
 	// version of its entry, in no particular order; latest is nil for a row
-	// without versions. Then it calls fn with e nil for every entry id that
-	// has versions but no list_entries row.
+	// without versions. Then it calls fn with e nil and the latest version
+	// for every entry id that has versions but no list_entries row. Of
+	// latest, EntryID, Version, State and Salt are set.
 	ScanListEntries(ctx context.Context, fn func(e *ListEntry, latest *ListVersion) error) error
 	// ScanRecords calls fn for every records row with the latest version of
 	// its record (the highest version number), in no particular order;
-	// latest is nil for a row without versions. Of latest, only RecordID,
-	// Version, Payload, State and Salt are set. Then it calls fn with rec
-	// nil for every record id that has versions but no records row, with
-	// latest's RecordID and Version set.
+	// latest is nil for a row without versions. Then it calls fn with rec
+	// nil and the latest version for every record id that has versions but
+	// no records row. Of latest, only RecordID, Version, Payload, State and
+	// Salt are set.
 	ScanRecords(ctx context.Context, fn func(rec *record.Stored, latest *record.Version) error) error
 }
 

@@ -19,9 +19,11 @@
 // Run streams: the tables are walked together in leaf order, one row at a
 // time, so verifying a log of any length needs constant memory.
 //
-// A row whose salt is NULL was erased at the end of its retention: its leaf
-// can no longer be recomputed, only its kind, id and time checked. Erasure
-// is reported (Kind Erased) but is not a failure.
+// A row whose salt and content are empty was erased at the end of its
+// retention: its leaf can no longer be recomputed, only its kind, id and
+// time checked, and that the leaf is older than MinRetention. Erasure is
+// reported (Kind Erased) but is not a failure. A NULL salt beside content,
+// or on a row younger than MinRetention, is a change.
 package verify
 
 import (
@@ -29,6 +31,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -42,7 +45,7 @@ const (
 	Changed    Kind = "changed"    // a row or leaf differs from what was committed
 	Deleted    Kind = "deleted"    // a row or leaf that was committed is gone
 	Inserted   Kind = "inserted"   // a row no leaf commits to
-	Erased     Kind = "erased"     // a row's salt and content were erased; not a failure
+	Erased     Kind = "erased"     // a row's salt and content were erased at the end of retention; not a failure
 	Tree       Kind = "tree"       // a stored tree hash differs from the leaves
 	Checkpoint Kind = "checkpoint" // a signed checkpoint does not verify or does not match the leaves
 )
@@ -105,6 +108,11 @@ func (s Summary) OK() bool { return s.Problems == 0 }
 // far then stand, but the check is incomplete). A malformed vkey is
 // errs.Invalid.
 func Run(ctx context.Context, st Store, vkey string, report func(Problem)) (Summary, error) {
+	return RunAt(ctx, st, vkey, time.Now(), report)
+}
+
+// RunAt is Run with the time erasures are judged at.
+func RunAt(ctx context.Context, st Store, vkey string, now time.Time, report func(Problem)) (Summary, error) {
 	if _, err := note.NewVerifier(vkey); err != nil {
 		return Summary{}, errs.Wrap(errs.Invalid, err, "verify: malformed verifier key")
 	}
@@ -155,7 +163,7 @@ func Run(ctx context.Context, st Store, vkey string, report func(Problem)) (Summ
 		}
 	}()
 
-	w := newWalker(ctx, st, vkey, emit, fail)
+	w := newWalker(ctx, st, vkey, now, emit, fail)
 	w.walk()
 	w.close()
 	if w.err != nil {

@@ -59,6 +59,10 @@ type engine struct {
 type rawDB interface {
 	exec(t *testing.T, query string, args ...any)
 	queryRow(t *testing.T, query string, args []any, dest ...any)
+	// execUnchecked is exec with foreign keys unchecked.
+	execUnchecked(t *testing.T, query string, args ...any)
+	// emptyList is the SQL literal of an empty list of ids (records, items).
+	emptyList() string
 }
 
 var engines = []engine{
@@ -105,6 +109,11 @@ func (d sqliteDB) exec(t *testing.T, query string, args ...any) {
 	}
 }
 
+// execUnchecked: the raw connection does not turn foreign keys on.
+func (d sqliteDB) execUnchecked(t *testing.T, query string, args ...any) { d.exec(t, query, args...) }
+
+func (sqliteDB) emptyList() string { return "'[]'" }
+
 func (d sqliteDB) queryRow(t *testing.T, query string, args []any, dest ...any) {
 	t.Helper()
 	if err := d.db.QueryRow(query, args...).Scan(dest...); err != nil {
@@ -140,6 +149,17 @@ func (d pgDB) exec(t *testing.T, query string, args ...any) {
 	}
 }
 
+func (d pgDB) execUnchecked(t *testing.T, query string, args ...any) {
+	t.Helper()
+	if _, err := d.conn.Exec(context.Background(), `SET session_replication_role = replica`); err != nil {
+		t.Fatal(err)
+	}
+	defer d.conn.Exec(context.Background(), `SET session_replication_role = DEFAULT`)
+	d.exec(t, query, args...)
+}
+
+func (pgDB) emptyList() string { return "'{}'" }
+
 func (d pgDB) queryRow(t *testing.T, query string, args []any, dest ...any) {
 	t.Helper()
 	if err := d.conn.QueryRow(context.Background(), rebind(query), args...).Scan(dest...); err != nil {
@@ -167,6 +187,8 @@ type platform struct {
 	entry     string // a list entry with versions 1 and 2 (removed)
 	pending   string // an access event after the newest checkpoint
 	newest    int64  // the newest checkpoint's size
+
+	at time.Time // when verify runs: the platform's time, unless a test moves it
 }
 
 // newPlatform builds a platform on a fresh database of engine e: five
@@ -218,7 +240,8 @@ func newPlatform(t *testing.T, e engine) *platform {
 		}
 		ids = append(ids, r.Record.ID)
 	}
-	p := &platform{st: st, raw: raw, vkey: signer.VerifierKey(), log: lg, acc: acc, recs: recs, dept: dept, plain: ids[0], corrected: ids[1], revoked: ids[2]}
+	p := &platform{st: st, raw: raw, vkey: signer.VerifierKey(), log: lg, acc: acc, recs: recs, dept: dept, plain: ids[0], corrected: ids[1], revoked: ids[2],
+		at: clk.Now()}
 	if _, err := lg.Integrate(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +323,7 @@ func (p *platform) run(t *testing.T) (verify.Summary, []verify.Problem) {
 	}
 	defer done()
 	var got []verify.Problem
-	sum, err := verify.Run(ctx, snap, p.vkey, func(pr verify.Problem) { got = append(got, pr) })
+	sum, err := verify.RunAt(ctx, snap, p.vkey, p.at, func(pr verify.Problem) { got = append(got, pr) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -527,18 +550,67 @@ var tamperCases = []tamperCase{
 		return []want{{verify.Deleted, "ledger_checkpoints", strconv.FormatInt(p.newest, 10)}}
 	}},
 	{"an erased version is reported as erased and still verifies", func(t *testing.T, p *platform) []want {
-		p.raw.exec(t, `UPDATE record_versions SET salt = NULL, payload = ? WHERE record_id = ? AND version = 1`, []byte{}, p.corrected)
+		p.eraseVersion(t, p.corrected, 1)
+		p.at = p.at.Add(verify.MinRetention + time.Hour)
 		return []want{{verify.Erased, "record_versions", p.corrected + ":1"}}
 	}},
+	{"an erased record, its versions and its row, is reported as erased and still verifies", func(t *testing.T, p *platform) []want {
+		p.eraseVersion(t, p.corrected, 1)
+		p.eraseVersion(t, p.corrected, 2)
+		p.raw.execUnchecked(t, `DELETE FROM records WHERE id = ?`, p.corrected)
+		p.at = p.at.Add(verify.MinRetention + time.Hour)
+		return []want{{verify.Erased, "record_versions", p.corrected + ":1"}, {verify.Erased, "record_versions", p.corrected + ":2"}}
+	}},
 	{"an erased access event is reported as erased and still verifies", func(t *testing.T, p *platform) []want {
-		p.raw.exec(t, `UPDATE access_events SET salt = NULL, purpose = '' WHERE id = ?`, p.event)
+		p.eraseEvent(t, p.event)
+		p.at = p.at.Add(verify.MinRetention + time.Hour)
 		return []want{{verify.Erased, "access_events", p.event}}
 	}},
+	{"an erased list entry, its versions and its row, is reported as erased and still verifies", func(t *testing.T, p *platform) []want {
+		for v := 1; v <= 2; v++ {
+			p.raw.exec(t, `UPDATE list_entry_versions SET salt = NULL, state = ? WHERE entry_id = ? AND version = ?`, []byte{}, p.entry, v)
+		}
+		p.raw.execUnchecked(t, `DELETE FROM list_entries WHERE id = ?`, p.entry)
+		p.at = p.at.Add(verify.MinRetention + time.Hour)
+		return []want{{verify.Erased, "list_entry_versions", p.entry + ":1"}, {verify.Erased, "list_entry_versions", p.entry + ":2"}}
+	}},
 	{"an erased version whose time was changed names the version", func(t *testing.T, p *platform) []want {
-		p.raw.exec(t, `UPDATE record_versions SET salt = NULL, payload = ?, at = ? WHERE record_id = ? AND version = 1`,
-			[]byte{}, "2020-01-01T00:00:00.000000000Z", p.corrected)
+		p.eraseVersion(t, p.corrected, 1)
+		p.raw.exec(t, `UPDATE record_versions SET at = ? WHERE record_id = ? AND version = 1`, "2020-01-01T00:00:00.000000000Z", p.corrected)
+		p.at = p.at.Add(verify.MinRetention + time.Hour)
 		return []want{{verify.Changed, "record_versions", p.corrected + ":1"}}
 	}},
+	{"a NULL salt beside the content is a change, not an erasure", func(t *testing.T, p *platform) []want {
+		p.raw.exec(t, `UPDATE record_versions SET salt = NULL WHERE record_id = ? AND version = 2`, p.revoked)
+		p.raw.exec(t, `UPDATE access_events SET salt = NULL, purpose = 'forged' WHERE id = ?`, p.event)
+		p.at = p.at.Add(verify.MinRetention + time.Hour)
+		return []want{{verify.Changed, "record_versions", p.revoked + ":2"}, {verify.Changed, "access_events", p.event}}
+	}},
+	{"an erasure before the retention could have ended is a change", func(t *testing.T, p *platform) []want {
+		p.eraseVersion(t, p.corrected, 1)
+		p.eraseEvent(t, p.event)
+		p.at = p.at.Add(verify.MinRetention - 24*time.Hour)
+		return []want{{verify.Changed, "record_versions", p.corrected + ":1"}, {verify.Changed, "access_events", p.event}}
+	}},
+	{"a records row whose latest version is erased is a change", func(t *testing.T, p *platform) []want {
+		p.eraseVersion(t, p.plain, 1)
+		p.at = p.at.Add(verify.MinRetention + time.Hour)
+		return []want{{verify.Erased, "record_versions", p.plain + ":1"}, {verify.Changed, "records", p.plain}}
+	}},
+}
+
+// eraseVersion erases a record version's salt and content, as the end of
+// its retention would.
+func (p *platform) eraseVersion(t *testing.T, id string, version int) {
+	t.Helper()
+	p.raw.exec(t, `UPDATE record_versions SET salt = NULL, payload = ?, note = NULL, state = ? WHERE record_id = ? AND version = ?`, []byte{}, []byte{}, id, version)
+}
+
+// eraseEvent erases an access event's salt and content: whom, why and what.
+func (p *platform) eraseEvent(t *testing.T, id string) {
+	t.Helper()
+	empty := p.raw.emptyList()
+	p.raw.exec(t, `UPDATE access_events SET salt = NULL, subject_key = ?, purpose = '', authority = '', records = `+empty+`, items = `+empty+` WHERE id = ?`, []byte{}, id)
 }
 
 func TestVerifyNamesWhatWasTamperedWith(t *testing.T) {

@@ -177,6 +177,7 @@ func noLeaf(idx int64) string {
 // rows that claim leaves, together, in leaf order.
 type walker struct {
 	vkey string
+	now  time.Time // for the retention of erased rows
 	emit func(Problem)
 	fail func()
 	err  error
@@ -196,8 +197,8 @@ type walker struct {
 	leafCount, cpCount int
 }
 
-func newWalker(ctx context.Context, st Store, vkey string, emit func(Problem), fail func()) *walker {
-	w := &walker{vkey: vkey, emit: emit, fail: fail, gap: -1, lastHashed: -1}
+func newWalker(ctx context.Context, st Store, vkey string, now time.Time, emit func(Problem), fail func()) *walker {
+	w := &walker{vkey: vkey, now: now, emit: emit, fail: fail, gap: -1, lastHashed: -1}
 	w.leaves = newCursor(fail, func(yield func(leafRow) bool) error {
 		return st.ScanLeaves(ctx, func(idx int64, data []byte) error {
 			if !yield(leafRow{idx, bytes.Clone(data)}) {
@@ -348,13 +349,13 @@ func (w *walker) leaf(i int64, data []byte) {
 			w.emit(Problem{Deleted, tableOf(l.Kind), l.ID, fmt.Sprintf("leaf %d commits to it (%s at %s), but the row is gone", i, l.Kind, l.At.Format(time.RFC3339Nano))})
 		}
 	} else {
-		verdict, why := primary.check(data)
+		verdict, why := primary.check(data, w.now)
 		switch {
 		case verdict == match && forged:
 			w.emit(Problem{Tree, TableHashes, itoa(s0idx), fmt.Sprintf("the stored hash of leaf %d differs from the leaf's hash, and the leaf matches its row %s %s", i, primary.table, primary.id)})
 		case verdict == match:
 		case verdict == erased:
-			w.emit(Problem{Erased, primary.table, primary.id, fmt.Sprintf("its salt was erased: leaf %d is kept, its kind, id and time match", i)})
+			w.emit(Problem{Erased, primary.table, primary.id, fmt.Sprintf("its salt and content were erased at the end of retention: leaf %d is kept, its kind, id and time match", i)})
 			if forged {
 				w.emit(Problem{Tree, TableHashes, itoa(s0idx), fmt.Sprintf("the stored hash of leaf %d differs from the leaf's hash (its row %s %s is erased, so the checkpoints tell which changed)", i, primary.table, primary.id)})
 			}

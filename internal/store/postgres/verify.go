@@ -213,15 +213,14 @@ func (v *snapshot) ScanRecords(ctx context.Context, fn func(rec *record.Stored, 
 	if err != nil {
 		return err
 	}
-	var id string
-	var ver int
-	return rowsEach(ctx, v.s.pool, `SELECT v.record_id, MAX(v.version) FROM record_versions v
-		WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.id = v.record_id) GROUP BY v.record_id`,
+	return rowsEach(ctx, v.s.pool, `SELECT DISTINCT ON (v.record_id) v.record_id, v.version, v.payload, v.state, v.salt FROM record_versions v
+		WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.id = v.record_id) ORDER BY v.record_id, v.version DESC`,
 		func(rows pgx.Rows) error {
-			if err := rows.Scan(&id, &ver); err != nil {
+			latest = record.Version{}
+			if err := rows.Scan(&latest.RecordID, &latest.Version, &latest.Payload, &latest.State, &latest.Salt); err != nil {
 				return translate(err)
 			}
-			return fn(nil, &record.Version{RecordID: id, Version: ver})
+			return fn(nil, &latest)
 		})
 }
 
@@ -298,14 +297,13 @@ func (v *snapshot) ScanListEntries(ctx context.Context, fn func(e *verify.ListEn
 	if err != nil {
 		return err
 	}
-	var id string
-	var ver int
-	return rowsEach(ctx, v.s.pool, `SELECT v.entry_id, MAX(v.version) FROM list_entry_versions v
-		WHERE NOT EXISTS (SELECT 1 FROM list_entries e WHERE e.id = v.entry_id) GROUP BY v.entry_id`,
+	return rowsEach(ctx, v.s.pool, `SELECT DISTINCT ON (v.entry_id) v.entry_id, v.version, v.state, v.salt FROM list_entry_versions v
+		WHERE NOT EXISTS (SELECT 1 FROM list_entries e WHERE e.id = v.entry_id) ORDER BY v.entry_id, v.version DESC`,
 		func(rows pgx.Rows) error {
-			if err := rows.Scan(&id, &ver); err != nil {
+			latest = verify.ListVersion{}
+			if err := rows.Scan(&latest.EntryID, &latest.Version, &latest.State, &latest.Salt); err != nil {
 				return translate(err)
 			}
-			return fn(nil, &verify.ListVersion{EntryID: id, Version: ver})
+			return fn(nil, &latest)
 		})
 }
