@@ -432,8 +432,8 @@ func (l *ledgerSuite) tiles(t *testing.T) {
 		if part.Status != http.StatusOK || int64(len(part.Body)) != 32*w {
 			t.Fatalf("tile/0/001.p/%d: %d, %d bytes", w, part.Status, len(part.Body))
 		}
-		if cc := part.Header.Get("Cache-Control"); strings.Contains(cc, "immutable") {
-			t.Errorf("a partial tile is cached as immutable (%q): it grows", cc)
+		if cc := part.Header.Get("Cache-Control"); !strings.Contains(cc, "immutable") {
+			t.Errorf("a partial tile has Cache-Control %q, want immutable: a partial tile of a given width never changes", cc)
 		}
 		if ct := part.Header.Get("Content-Type"); ct != "application/octet-stream" {
 			t.Errorf("tile Content-Type %q", ct)
@@ -445,8 +445,8 @@ func (l *ledgerSuite) tiles(t *testing.T) {
 	})
 	t.Run("tiles beyond the tree are 404", func(t *testing.T) {
 		for _, path := range []string{"tile/0/999", "tile/1/000", "tile/2/000.p/1", "tile/entries/999", "tile/entries/001"} {
-			if res := srv.fetch(t, "/api/v1/ledger/"+path); res.Status != http.StatusNotFound {
-				t.Errorf("%s: %d, want 404", path, res.Status)
+			if res := srv.fetch(t, "/api/v1/ledger/"+path); res.Status != http.StatusNotFound || showsPackagePrefix(t, res) {
+				t.Errorf("%s: %d, want 404 without internal prefixes: %s", path, res.Status, res.Body)
 			}
 		}
 	})
@@ -836,7 +836,10 @@ func (l *ledgerSuite) malformed(t *testing.T) {
 		{"inclusion", "index"},
 		{"inclusion?index=5&size=5", "index"},
 		{"inclusion?index=6&size=5", "index"},
-		{"inclusion?index=0&size=0", "index"},
+		{"inclusion?index=0&size=0", "size"},
+		{"inclusion?index=3&size=0", "size"},
+		{"inclusion?index=0&size=10&size=11", "size"},
+		{"inclusion?index=0&index=1&size=10", "index"},
 		{"inclusion?index=0&size=" + beyond, "size"},
 		{"inclusion?index=" + huge + "&size=" + huge, "size"},
 		{"inclusion?index=0&size=" + huge, "size"},
@@ -853,6 +856,8 @@ func (l *ledgerSuite) malformed(t *testing.T) {
 		{"consistency?from=6&to=5", "from"},
 		{"consistency?from=0&to=5", "from"},
 		{"consistency?from=0&to=0", "from"},
+		{"consistency?from=1&from=2&to=5", "from"},
+		{"consistency?from=1&to=5&to=6", "to"},
 		{"consistency?from=1&to=" + beyond, "to"},
 		{"consistency?from=" + huge + "&to=" + huge, "to"},
 		{"consistency?from=1&to=" + huge, "to"},
@@ -866,9 +871,19 @@ func (l *ledgerSuite) malformed(t *testing.T) {
 			continue
 		}
 		e := res.errorOf(t)
-		reason := strings.ToLower(e.Error.Message + " " + strings.Join(e.fields(), " "))
-		if e.Error.Message == "" || !strings.Contains(reason, c.names) {
-			t.Errorf("GET proofs/%s: 400 with %q, which does not name %q", c.query, e.Error.Message, c.names)
+		if e.Error.Message == "" || !e.hasDetail(c.names, "") {
+			t.Errorf("GET proofs/%s: 400 with %q, details %v, which do not name %q", c.query, e.Error.Message, e.fields(), c.names)
+		}
+		if showsPackagePrefix(t, res) {
+			t.Errorf("GET proofs/%s: the answer shows an internal package prefix: %s", c.query, res.Body)
+		}
+	}
+	// The malformed tile paths of the QA report: 400 naming the path, as
+	// docs/openapi.yaml says.
+	for _, j := range []string{"tile/0/000.p/0", "tile/0/000.p/256", "tile/0/000.p/-1", "tile/0/000.p/abc", "tile/0/0000", "tile/1/000.p/0"} {
+		res := srv.fetch(t, "/api/v1/ledger/"+j)
+		if res.Status != http.StatusBadRequest || !res.errorOf(t).hasDetail("path", "format") || showsPackagePrefix(t, res) {
+			t.Errorf("GET %s: %d, want 400 naming the path: %s", j, res.Status, res.Body)
 		}
 	}
 	junk := []string{
@@ -890,6 +905,23 @@ func (l *ledgerSuite) malformed(t *testing.T) {
 			t.Errorf("GET %s: %d, want 404 or 400: %s", truncateBody([]byte(j)), res.Status, truncateBody(res.Body))
 		}
 	}
+}
+
+// showsPackagePrefix reports whether an error answer shows an internal package
+// prefix ("ledger: ...") in its message or details.
+func showsPackagePrefix(t *testing.T, res response) bool {
+	t.Helper()
+	e := res.errorOf(t)
+	texts := []string{e.Error.Message}
+	for _, d := range e.Error.Details {
+		texts = append(texts, d.Message)
+	}
+	for _, s := range texts {
+		if strings.Contains(s, "ledger:") {
+			return true
+		}
+	}
+	return false
 }
 
 // checkpointHistory checks the checkpoints seen, in order, while the cases

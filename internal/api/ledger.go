@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -30,32 +31,47 @@ func writeText(w http.ResponseWriter, b []byte) error {
 	return err
 }
 
-// queryIndex parses a required non-negative integer query parameter; a bad
-// one is a malformed request (400) naming the parameter.
-func queryIndex(r *http.Request, name string) (int64, error) {
-	s := r.URL.Query().Get(name)
-	if s == "" {
-		return 0, &errs.Error{Kind: errs.Malformed, Message: name + " is required",
-			Details: []errs.FieldError{{Field: name, Code: "required", Message: "a non-negative whole number is required"}}}
+// queryIndex parses a required non-negative integer query parameter, given
+// once; a bad one is a malformed request (400) naming the parameter.
+func queryIndex(r *http.Request, name string) (int64, *errs.FieldError) {
+	vs := r.URL.Query()[name]
+	switch {
+	case len(vs) == 0 || vs[0] == "":
+		return 0, &errs.FieldError{Field: name, Code: "required", Message: "a non-negative whole number is required"}
+	case len(vs) > 1:
+		return 0, &errs.FieldError{Field: name, Code: "repeated", Message: fmt.Sprintf("is given %d times; give it once", len(vs))}
 	}
-	n, err := strconv.ParseInt(s, 10, 64)
+	n, err := strconv.ParseInt(vs[0], 10, 64)
 	if err != nil || n < 0 {
-		return 0, &errs.Error{Kind: errs.Malformed, Message: name + " must be a non-negative whole number",
-			Details: []errs.FieldError{{Field: name, Code: "format", Message: "must be a non-negative whole number"}}}
+		return 0, &errs.FieldError{Field: name, Code: "format", Message: "must be a non-negative whole number"}
 	}
 	return n, nil
 }
 
+// queryIndexes parses the named query parameters with queryIndex, naming
+// every bad one at once.
+func queryIndexes(r *http.Request, names ...string) ([]int64, error) {
+	out := make([]int64, len(names))
+	var bad []errs.FieldError
+	for i, name := range names {
+		n, fe := queryIndex(r, name)
+		if fe != nil {
+			bad = append(bad, *fe)
+		}
+		out[i] = n
+	}
+	if len(bad) > 0 {
+		return nil, &errs.Error{Kind: errs.Malformed, Message: "the query is not valid: " + bad[0].String(), Details: bad}
+	}
+	return out, nil
+}
+
 func (a *API) inclusionProof(w http.ResponseWriter, r *http.Request) error {
-	index, err := queryIndex(r, "index")
+	q, err := queryIndexes(r, "index", "size")
 	if err != nil {
 		return err
 	}
-	size, err := queryIndex(r, "size")
-	if err != nil {
-		return err
-	}
-	p, err := a.Ledger.Inclusion(r.Context(), index, size)
+	p, err := a.Ledger.Inclusion(r.Context(), q[0], q[1])
 	if err != nil {
 		return err
 	}
@@ -63,15 +79,11 @@ func (a *API) inclusionProof(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) consistencyProof(w http.ResponseWriter, r *http.Request) error {
-	from, err := queryIndex(r, "from")
+	q, err := queryIndexes(r, "from", "to")
 	if err != nil {
 		return err
 	}
-	to, err := queryIndex(r, "to")
-	if err != nil {
-		return err
-	}
-	p, err := a.Ledger.Consistency(r.Context(), from, to)
+	p, err := a.Ledger.Consistency(r.Context(), q[0], q[1])
 	if err != nil {
 		return err
 	}
@@ -81,18 +93,20 @@ func (a *API) consistencyProof(w http.ResponseWriter, r *http.Request) error {
 // ledgerTile serves the log as C2SP tlog-tiles: /tile/<L>/<N>[.p/<W>] and
 // /tile/entries/<N>[.p/<W>].
 func (a *API) ledgerTile(w http.ResponseWriter, r *http.Request) error {
+	// A malformed path is 400, naming what is wrong with it; a well-formed
+	// tile beyond the newest checkpoint is 404 (it may exist later).
 	t, err := ledger.ParseTilePath("tile/" + r.PathValue("path"))
 	if err != nil {
-		return errs.E(errs.NotFound, "not a tile path: %s", errs.Clip(r.PathValue("path"), 60))
+		return err
 	}
 	data, err := a.Ledger.Tile(r.Context(), t)
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
-	if t.Width == ledger.TileWidth {
-		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable") // full tiles never change
-	}
+	// A tile never changes: a partial tile of width W is the first W
+	// hashes or entries of its full tile, fixed once they exist.
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 	_, err = w.Write(data)
 	return err
 }

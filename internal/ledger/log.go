@@ -205,30 +205,82 @@ func (l *Log) integrated(ctx context.Context) ([]byte, int64, error) {
 	return signed, size, err
 }
 
-// Inclusion proves that leaf index is in the tree of size leaves. size must
-// not exceed the newest checkpoint's: Malformed otherwise.
+// Inclusion proves that leaf index is in the tree of size leaves. A request
+// the log cannot answer is Malformed, with a detail naming each field at
+// fault ("index", "size") and why: size 0, size beyond the newest
+// checkpoint, index not below size.
 func (l *Log) Inclusion(ctx context.Context, index, size int64) (InclusionProof, error) {
 	_, newest, err := l.integrated(ctx)
 	if err != nil {
 		return InclusionProof{}, err
 	}
-	if size > newest {
-		return InclusionProof{}, errs.E(errs.Malformed, "size %d is beyond the newest checkpoint (size %d)", size, newest)
+	if err := checkInclusion(index, size, newest); err != nil {
+		return InclusionProof{}, err
 	}
 	return ProveInclusion(index, size, l.Reader(ctx))
 }
 
 // Consistency proves that the tree of from leaves is a prefix of the tree of
-// to leaves, both within the newest checkpoint.
+// to leaves, both within the newest checkpoint. A request the log cannot
+// answer is Malformed, with a detail naming each field at fault ("from",
+// "to") and why.
 func (l *Log) Consistency(ctx context.Context, from, to int64) (ConsistencyProof, error) {
 	_, newest, err := l.integrated(ctx)
 	if err != nil {
 		return ConsistencyProof{}, err
 	}
-	if to > newest {
-		return ConsistencyProof{}, errs.E(errs.Malformed, "to %d is beyond the newest checkpoint (size %d)", to, newest)
+	if err := checkConsistency(from, to, newest); err != nil {
+		return ConsistencyProof{}, err
 	}
 	return ProveConsistency(from, to, l.Reader(ctx))
+}
+
+// checkInclusion names every problem of an inclusion proof request against
+// a log whose newest checkpoint has size newest. The messages are for the
+// caller.
+func checkInclusion(index, size, newest int64) error {
+	var p errs.Problems
+	switch {
+	case index < 0:
+		p.Add("index", "range", "must be a non-negative whole number")
+	case size >= 1 && index >= size:
+		p.Add("index", "range", "must be below size (%d): the leaves of a tree of %d are numbered 0 to %d", size, size, size-1)
+	}
+	switch {
+	case size < 1:
+		p.Add("size", "range", "must be at least 1: the empty tree holds no leaf")
+	case size > newest:
+		p.Add("size", "beyond_checkpoint", "%d is beyond the newest checkpoint, of size %d", size, newest)
+	}
+	return proofRequestError("the inclusion proof request is not valid", p)
+}
+
+// checkConsistency names every problem of a consistency proof request
+// against a log whose newest checkpoint has size newest.
+func checkConsistency(from, to, newest int64) error {
+	var p errs.Problems
+	switch {
+	case from < 1:
+		p.Add("from", "range", "must be at least 1: every tree extends the empty tree, there is nothing to prove")
+	case to >= 1 && from > to:
+		p.Add("from", "range", "must not be after to (%d)", to)
+	}
+	switch {
+	case to < 1:
+		p.Add("to", "range", "must be at least 1")
+	case to > newest:
+		p.Add("to", "beyond_checkpoint", "%d is beyond the newest checkpoint, of size %d", to, newest)
+	}
+	return proofRequestError("the consistency proof request is not valid", p)
+}
+
+// proofRequestError is a request the log cannot answer: Malformed (400),
+// like a parameter that is not a number, with every problem as a detail.
+func proofRequestError(message string, p errs.Problems) error {
+	if len(p) == 0 {
+		return nil
+	}
+	return &errs.Error{Kind: errs.Malformed, Message: message + ": " + p[0].Field + " " + p[0].Message, Details: p}
 }
 
 // Tile returns a hash tile or an entry bundle of the tree of the newest

@@ -42,10 +42,13 @@ type TilePath struct {
 // groups of three digits, all but the last prefixed by "x", with no leading
 // "x000" group, and fits in an int64; W is 1-255 in decimal without leading
 // zeros. For every accepted p, ParseTilePath(p).String() equals p.
-// Errors are errs.Malformed: a tile path comes from a request.
+// Errors are errs.Malformed, with the reason as a detail on the field
+// "path": a tile path comes from a request, and the messages are for its
+// sender.
 func ParseTilePath(p string) (TilePath, error) {
 	bad := func(reason string) (TilePath, error) {
-		return TilePath{}, errs.E(errs.Malformed, "ledger: tile path %q: %s", short(p), reason)
+		return TilePath{}, &errs.Error{Kind: errs.Malformed, Message: fmt.Sprintf("not a tile path: %q: %s", short(p), reason),
+			Details: []errs.FieldError{{Field: "path", Code: "format", Message: reason}}}
 	}
 	if len(p) > maxTilePathLen {
 		return bad("too long")
@@ -153,14 +156,14 @@ func (t TilePath) String() string {
 // errs.NotFound for a tile beyond the tree.
 func (t TilePath) CheckSize(size int64) error {
 	if t.Level < 0 || t.Level > maxTileLevel || t.Entries && t.Level != 0 || t.Index < 0 || t.Width < 1 || t.Width > TileWidth {
-		return errs.E(errs.Malformed, "ledger: invalid tile %+v", t)
+		return errs.E(errs.Malformed, "invalid tile %+v", t)
 	}
 	if size < 0 || size > MaxSize {
-		return errs.E(errs.Malformed, "ledger: tree size %d is outside [0, %d]", size, MaxSize)
+		return errs.E(errs.Malformed, "tree size %d is outside [0, %d]", size, MaxSize)
 	}
 	have := size >> uint(TileHeight*t.Level) // hashes at level 8L; 0 once the shift reaches 64
 	if have < int64(t.Width) || t.Index > (have-int64(t.Width))/TileWidth {
-		return errs.E(errs.NotFound, "ledger: %s is beyond the tree of size %d", t, size)
+		return errs.E(errs.NotFound, "%s is beyond the tree of size %d", t, size)
 	}
 	return nil
 }
@@ -172,7 +175,7 @@ func (t TilePath) CheckSize(size int64) error {
 // CheckSize), and errors from r wrapped.
 func HashTile(t TilePath, size int64, r tlog.HashReader) ([]byte, error) {
 	if t.Entries {
-		return nil, errs.E(errs.Malformed, "ledger: %s is an entry bundle, not a hash tile", t)
+		return nil, errs.E(errs.Malformed, "%s is an entry bundle, not a hash tile", t)
 	}
 	if err := t.CheckSize(size); err != nil {
 		return nil, err
