@@ -197,7 +197,13 @@ func renderError(w *statusWriter, r *http.Request, err error, log *slog.Logger, 
 	if !ok {
 		status = http.StatusInternalServerError
 	}
-	if status >= 500 {
+	switch {
+	case kind == errs.Unavailable:
+		// Expected and retried (a receipt before its checkpoint, overload,
+		// a database away for a moment): worth noticing when it persists,
+		// not an error of the platform.
+		log.Warn("request unavailable", "route", route, "kind", kind, "err", err.Error())
+	case status >= 500:
 		log.Error("request failed", "route", route, "kind", kind, "err", err.Error())
 	}
 	if w.status != 0 {
