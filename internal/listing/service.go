@@ -88,7 +88,7 @@ func (s *Service) Enter(ctx context.Context, p *auth.Principal, code string, req
 		return Entry{}, false, err
 	}
 	it := t.CatalogItem()
-	now := s.Clock.Now().UTC()
+	now := s.Clock.Now().UTC().Truncate(time.Microsecond)
 	today := s.Records.Today()
 
 	var pr errs.Problems
@@ -295,7 +295,7 @@ func (s *Service) Remove(ctx context.Context, p *auth.Principal, code, id, reaso
 }
 
 func (s *Service) transition(ctx context.Context, e Entry, to Status, removal *Removal) (Entry, error) {
-	now := s.Clock.Now().UTC()
+	now := s.Clock.Now().UTC().Truncate(time.Microsecond)
 	e.Status, e.Version, e.UpdatedAt = to, e.Version+1, now
 	if removal != nil {
 		removal.At = now

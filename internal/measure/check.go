@@ -149,7 +149,7 @@ func (c *Checker) Check(ctx context.Context, p *auth.Principal, subject rec.Subj
 		return Result{}, err
 	}
 
-	now := c.Clock.Now().UTC()
+	now := c.Clock.Now().UTC().Truncate(time.Microsecond)
 	facts, entries, err := c.facts(ctx, key, doc, now)
 	if err != nil {
 		return Result{}, err

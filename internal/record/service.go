@@ -87,7 +87,7 @@ func (s *Service) Prepare(p *auth.Principal, subs []Submission) (*Batch, error) 
 	if err := p.Require(auth.Department); err != nil {
 		return nil, err
 	}
-	now := s.Clock.Now().UTC()
+	now := s.Clock.Now().UTC().Truncate(time.Microsecond) // the precision leaves commit to, and PostgreSQL keeps
 	today := clock.DateOf(now.In(s.Location))
 	b := &Batch{results: make([]Result, len(subs)), dupOf: map[int]int{},
 		subjects: make([]SealedSubject, 0, len(subs)), stored: make([]Stored, 0, len(subs)),
@@ -358,7 +358,7 @@ func (s *Service) Correct(ctx context.Context, p *auth.Principal, id string, sub
 	if sub.Ref != st.Ref {
 		return Record{}, false, errs.Fields("the correction is not valid", errs.FieldError{Field: "ref", Code: "immutable", Message: fmt.Sprintf("a correction cannot change the ref (%s)", st.Ref)})
 	}
-	now := s.Clock.Now().UTC()
+	now := s.Clock.Now().UTC().Truncate(time.Microsecond)
 	next, nst, subj, err := s.prepare(p, sub, clock.DateOf(now.In(s.Location)), now, nil)
 	if err != nil {
 		return Record{}, false, err
@@ -417,7 +417,7 @@ func (s *Service) Revoke(ctx context.Context, p *auth.Principal, id, reason, bas
 	if err != nil {
 		return Record{}, err
 	}
-	now := s.Clock.Now().UTC()
+	now := s.Clock.Now().UTC().Truncate(time.Microsecond)
 	rec.Version++
 	rec.Status = Revoked
 	rec.UpdatedAt = now

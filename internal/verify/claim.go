@@ -41,9 +41,11 @@ type claim struct {
 
 // newClaim makes the claim of a row; at and content read the row's event
 // time and the content its leaf commits to; emptied says whether the
-// content is erased.
+// content is erased. The time is taken as it is stored: leaves carry
+// microseconds, and so does every time the platform stores, so a stored
+// time changed below the microsecond no longer matches its leaf.
 func newClaim(table, kind, id string, leaf int64, salt []byte, at time.Time, atErr error, emptied bool, content func() []byte) claim {
-	c := claim{table: table, kind: kind, id: id, leaf: leaf, at: at.UTC().Truncate(time.Microsecond), atErr: atErr != nil, saltLen: len(salt), emptied: emptied}
+	c := claim{table: table, kind: kind, id: id, leaf: leaf, at: at.UTC(), atErr: atErr != nil, saltLen: len(salt), emptied: emptied}
 	if salt == nil {
 		c.saltLen = -1
 	}

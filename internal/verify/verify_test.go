@@ -580,6 +580,23 @@ var tamperCases = []tamperCase{
 		p.at = p.at.Add(verify.MinRetention + time.Hour)
 		return []want{{verify.Changed, "record_versions", p.corrected + ":1"}}
 	}},
+	{"a version time changed below the microsecond names the version", func(t *testing.T, p *platform) []want {
+		var stored any // text on SQLite, timestamptz on PostgreSQL (which keeps microseconds only)
+		p.raw.queryRow(t, `SELECT at FROM record_versions WHERE record_id = ? AND version = 1`, []any{p.plain}, &stored)
+		at, ok := stored.(time.Time)
+		if s, isText := stored.(string); isText {
+			var err error
+			if at, err = time.Parse(time.RFC3339Nano, s); err != nil {
+				t.Fatal(err)
+			}
+			ok = true
+		}
+		if !ok {
+			t.Fatalf("version time %#v", stored)
+		}
+		p.raw.exec(t, `UPDATE record_versions SET at = ? WHERE record_id = ? AND version = 1`, at.Add(999*time.Nanosecond).UTC().Format(time.RFC3339Nano), p.plain)
+		return []want{{verify.Changed, "record_versions", p.plain + ":1"}}
+	}},
 	{"a NULL salt beside the content is a change, not an erasure", func(t *testing.T, p *platform) []want {
 		p.raw.exec(t, `UPDATE record_versions SET salt = NULL WHERE record_id = ? AND version = 2`, p.revoked)
 		p.raw.exec(t, `UPDATE access_events SET salt = NULL, purpose = 'forged' WHERE id = ?`, p.event)
