@@ -27,13 +27,18 @@ Usage:
   pubcredit dept list | token CODE | disable CODE
   pubcredit import FILE --dept CODE [--item ITEM] [--format ndjson|csv|xlsx]
   pubcredit demo    [--people N]                          fill the store with synthetic data
-  pubcredit verify-receipt FILE --key KEY                 check a record's ledger receipt offline
+  pubcredit verify-receipt FILE --key KEY                 check a record's ledger receipt offline (FILE - reads standard input)
   pubcredit verify  [--key KEY] [--erased]                check the database against its ledger (writes nothing)
   pubcredit witness --url BASE --key KEY --state FILE     check the served log's consistency with the last checkpoint seen
   pubcredit version
 
 Common flags (also env PUBCREDIT_*): --db sqlite:PATH|postgres://..., --keys FILE,
---catalog DIR, --config FILE, --timezone ZONE, --log-level LEVEL.
+--catalog DIR, --config FILE, --timezone ZONE, --log-level LEVEL, --ledger-origin ORIGIN.
+"pubcredit COMMAND --help" describes a command; it opens and creates nothing.
+
+Exit codes: 0 success; 2 a usage error, or a check (verify, verify-receipt,
+witness) that could not run; 1 any other failure, and a check that ran and
+found problems (tampering, a receipt that does not verify, a rewritten log).
 `
 
 // Env is what a command runs with: its streams, environment and clock.
@@ -73,6 +78,7 @@ func RunEnv(ctx context.Context, args []string, env Env) int {
 		return 2
 	}
 	err := cmd(ctx, args[1:], env)
+	var f foundError
 	switch {
 	case err == nil:
 		return 0
@@ -81,10 +87,31 @@ func RunEnv(ctx context.Context, args []string, env Env) int {
 	case errors.Is(err, errUsage):
 		fmt.Fprintf(env.Stderr, "pubcredit %s: %v\n", args[0], err)
 		return 2
+	case errors.As(err, &f):
+		fmt.Fprintf(env.Stderr, "pubcredit %s: %s\n", args[0], describe(err))
+		return 1
 	}
 	fmt.Fprintf(env.Stderr, "pubcredit %s: %s\n", args[0], describe(err))
+	if checks[args[0]] {
+		return 2 // the check could not run: nothing was found either way
+	}
 	return 1
 }
+
+// checks are the commands whose exit code tells a finding (1) from a
+// failure to check (2), so that a cron job or script can tell "tampered"
+// from "misconfigured".
+var checks = map[string]bool{"verify": true, "verify-receipt": true, "witness": true}
+
+// foundError is the failure of a check that ran to its end and found
+// problems: exit 1.
+type foundError struct{ error }
+
+func (e foundError) Unwrap() error { return e.error }
+
+// found marks err as a check's finding (exit 1) rather than a failure to
+// check (exit 2).
+func found(err error) error { return foundError{err} }
 
 // describe renders an error for a person at a terminal: the public message
 // and every field problem, one per line.
@@ -144,9 +171,12 @@ func cmdVersion(ctx context.Context, args []string, env Env) error {
 }
 
 func cmdMigrate(ctx context.Context, args []string, env Env) error {
-	cfg, log, _, err := setup("migrate", args, env, nil)
+	cfg, log, fs, err := setup("migrate", args, env, nil)
 	if err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError("unexpected arguments %q", fs.Args())
 	}
 	app, err := openApp(ctx, cfg, log, env.Clock)
 	if err != nil {

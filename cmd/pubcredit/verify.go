@@ -7,25 +7,46 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"golang.org/x/mod/sumdb/note"
 
 	"pubcredit/internal/config"
+	"pubcredit/internal/errs"
 	"pubcredit/internal/ledger"
 	"pubcredit/internal/vault"
 	"pubcredit/internal/verify"
 )
 
-// errNotVerified is the verify command's failure: the database does not
-// match its ledger.
+// errNotVerified is the verify command's finding: the database does not
+// match its ledger (exit 1).
 var errNotVerified = errors.New("the database does not match its ledger")
+
+// verifyUsage is the verify command's help, with its exit codes.
+const verifyUsage = `Usage: pubcredit verify [--key KEY] [--erased] [--db ...] [--keys FILE] [--ledger-origin ORIGIN]
+
+Checks the database against its ledger: every leaf recomputed from its row,
+the tree from the leaves, every stored checkpoint's signature and root. It
+writes nothing. Without --key, the verifier key is the keyring's under
+--ledger-origin.
+
+Exit codes:
+  0  every row matches the ledger, and the ledger its signed checkpoints
+  1  problems found: each changed, deleted or inserted row is named on a line
+  2  the check could not run: a usage error, no database or not one, no
+     keyring, a malformed key, or checkpoints signed under another origin or
+     key than the one given (a setup error, not tampering)
+
+Flags:
+`
 
 // cmdVerify checks the database against its ledger (internal/verify): every
 // leaf recomputed from its row, the tree from the leaves, every stored
 // checkpoint's signature and root. It prints each problem on a line and a
-// summary, and fails (exit 1) when anything was changed, deleted or
-// inserted behind the platform's back. Erased rows are not problems.
+// summary, and fails with exit 1 when anything was changed, deleted or
+// inserted behind the platform's back; any error that kept it from checking
+// is exit 2 (see verifyUsage). Erased rows are not problems.
 //
 // It writes nothing: it neither migrates, nor integrates leaves, nor creates
 // a keyring. Leaves not yet under a checkpoint are counted, not checked
@@ -33,13 +54,21 @@ var errNotVerified = errors.New("the database does not match its ledger")
 func cmdVerify(ctx context.Context, args []string, env Env) error {
 	var key string
 	var listErased bool
-	cfg, _, _, err := setup("verify", args, env, func(fs *flag.FlagSet, c *config.Config) {
+	cfg, _, fs, err := setup("verify", args, env, func(fs *flag.FlagSet, c *config.Config) {
 		fs.StringVar(&key, "key", "", "the ledger's note verifier key (GET /api/v1/ledger/key); default: the keyring's, under --ledger-origin")
 		fs.BoolVar(&listErased, "erased", false, "also list the rows whose salt was erased at the end of retention")
+		fs.Usage = func() {
+			fmt.Fprint(fs.Output(), verifyUsage)
+			fs.PrintDefaults()
+		}
 	})
 	if err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return usageError("unexpected arguments %q", fs.Args())
+	}
+	keyFrom := "--key"
 	if key != "" {
 		if _, err := note.NewVerifier(key); err != nil {
 			return usageError("--key: %v", err)
@@ -55,6 +84,7 @@ func cmdVerify(ctx context.Context, args []string, env Env) error {
 			return fmt.Errorf("ledger: %w", err)
 		}
 		key = signer.VerifierKey()
+		keyFrom = "the keyring " + cfg.KeysPath() + " under --ledger-origin"
 	}
 	if path, ok := strings.CutPrefix(cfg.DB, "sqlite:"); ok {
 		// Opening a SQLite path that does not exist would create it.
@@ -69,10 +99,13 @@ func cmdVerify(ctx context.Context, args []string, env Env) error {
 	defer closeStore()
 	have, want, err := st.SchemaVersion(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("database %s: %w", cfg.Redacted(), err)
 	}
 	if have != want {
 		return fmt.Errorf("the database schema is at version %d and this build reads version %d: verify with the matching build", have, want)
+	}
+	if err := checkVerifierKey(ctx, st, key, keyFrom); err != nil {
+		return err
 	}
 	db, ok := st.(verify.Database)
 	if !ok {
@@ -96,27 +129,68 @@ func cmdVerify(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	if !sum.OK() {
-		return fmt.Errorf("%w: %d problems", errNotVerified, sum.Problems)
+		return found(fmt.Errorf("%w: %s", errNotVerified, plural(sum.Problems, "problem", "problems")))
 	}
 	return nil
 }
 
+// checkVerifierKey tells a setup error from tampering before anything is
+// checked: when the newest checkpoint's signature lines name another key
+// (another origin, or another key under the same origin) than the verifier
+// key, every checkpoint would fail to verify for that reason alone. A
+// signature line of the same key that does not verify is tampering, left
+// to verify.Run to report.
+func checkVerifierKey(ctx context.Context, st ledger.Store, key, keyFrom string) error {
+	signed, _, err := st.LatestCheckpoint(ctx)
+	if errors.Is(err, errs.NotFound) {
+		return nil // an empty log has no signer yet
+	}
+	if err != nil {
+		return err
+	}
+	_, err = ledger.OpenCheckpoint(signed, key)
+	var unverified *note.UnverifiedNoteError
+	if !errors.As(err, &unverified) || len(unverified.Note.UnverifiedSigs) == 0 {
+		return nil
+	}
+	v, err := note.NewVerifier(key)
+	if err != nil {
+		return usageError("--key: %v", err)
+	}
+	var as []string
+	for _, sig := range unverified.Note.UnverifiedSigs {
+		as = append(as, fmt.Sprintf("%s+%08x", sig.Name, sig.Hash))
+	}
+	return fmt.Errorf("the checkpoints are signed as %s, not %s+%08x (the key from %s): pass --ledger-origin %s with the keyring the log began with, or --key with its verifier key (GET /api/v1/ledger/key); a setup error, not tampering",
+		strings.Join(as, " and "), v.Name(), v.KeyHash(), keyFrom, unverified.Note.UnverifiedSigs[0].Name)
+}
+
+// plural is n and the noun for n.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
 // printSummary writes what was verified, and the verdict when complete.
 func printSummary(out *bufio.Writer, s verify.Summary, complete bool) {
-	fmt.Fprintf(out, "leaves: %d (%d record versions, %d access events, %d list entry versions); records: %d; list entries: %d; checkpoints: %d, the newest of size %d\n",
-		s.Leaves, s.Versions, s.AccessEvents, s.ListVersions, s.Records, s.ListEntries, s.Checkpoints, s.NewestSize)
+	fmt.Fprintf(out, "leaves: %d (%s, %s, %s); records: %d; list entries: %d; checkpoints: %d, the newest of size %d\n",
+		s.Leaves, plural(s.Versions, "record version", "record versions"), plural(s.AccessEvents, "access event", "access events"),
+		plural(s.ListVersions, "list entry version", "list entry versions"), s.Records, s.ListEntries, s.Checkpoints, s.NewestSize)
 	if s.Unintegrated > 0 {
-		fmt.Fprintf(out, "%d leaves after the newest checkpoint (a running server signs them within a second): checked against their rows, not yet against a checkpoint\n", s.Unintegrated)
+		fmt.Fprintf(out, "%s after the newest checkpoint (a running server signs them within a second): checked against their rows, not yet against a checkpoint\n",
+			plural(s.Unintegrated, "leaf", "leaves"))
 	}
 	if s.Erased > 0 {
-		fmt.Fprintf(out, "%d rows erased at the end of retention: their leaves are kept; their kind, id and time checked\n", s.Erased)
+		fmt.Fprintf(out, "%s erased at the end of retention: their leaves are kept; their kind, id and time checked\n", plural(s.Erased, "row", "rows"))
 	}
 	switch {
 	case !complete:
-		fmt.Fprintf(out, "INCOMPLETE: %d problems found before the database could not be read\n", s.Problems)
+		fmt.Fprintf(out, "INCOMPLETE: %s found before the database could not be read\n", plural(s.Problems, "problem", "problems"))
 	case s.OK():
 		fmt.Fprintln(out, "OK: every row matches the ledger, and the ledger its signed checkpoints")
 	default:
-		fmt.Fprintf(out, "FAILED: %d problems\n", s.Problems)
+		fmt.Fprintf(out, "FAILED: %s\n", plural(s.Problems, "problem", "problems"))
 	}
 }

@@ -55,11 +55,33 @@ func testVerifyCommand(t *testing.T, dbURL string) {
 			t.Errorf("stdout does not report success and one checkpoint:\n%s", r.Stdout)
 		}
 	})
-	t.Run("a key other than the ledger's fails", func(t *testing.T) {
+	t.Run("a key other than the ledger's is a setup error naming both keys (exit 2)", func(t *testing.T) {
 		other := newSigner(t, "pubcredit.local/ledger")
 		r := p.run(t, nil, "verify", "--key", other.VerifierKey())
-		if r.Code != 1 || !strings.Contains(r.Stdout, "checkpoint ledger_checkpoints") {
-			t.Errorf("exit %d, want 1 naming the checkpoint\nstdout:\n%s\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
+		if r.Code != 2 || !strings.Contains(r.Stderr, "the checkpoints are signed as pubcredit.local/ledger+") ||
+			!strings.Contains(r.Stderr, fmt.Sprintf("not %s (the key from --key)", keyName(t, other.VerifierKey()))) {
+			t.Errorf("exit %d, want 2 naming both keys\nstdout:\n%s\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
+		}
+		if strings.Contains(r.Stdout, "ledger_checkpoints") || strings.Contains(r.Stdout, "FAILED") {
+			t.Errorf("a setup error reported as tampering:\n%s", r.Stdout)
+		}
+	})
+	t.Run("another --ledger-origin is a setup error naming both origins (exit 2)", func(t *testing.T) {
+		r := p.run(t, nil, "verify", "--ledger-origin", "other.example/ledger")
+		if r.Code != 2 || !strings.Contains(r.Stderr, "signed as pubcredit.local/ledger+") || !strings.Contains(r.Stderr, "not other.example/ledger+") ||
+			!strings.Contains(r.Stderr, "pass --ledger-origin pubcredit.local/ledger") {
+			t.Errorf("exit %d, want 2 naming both origins\nstdout:\n%s\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
+		}
+	})
+	t.Run("a malformed key is a usage error (exit 2)", func(t *testing.T) {
+		if r := p.run(t, nil, "verify", "--key", "not-a-key"); r.Code != 2 || !strings.Contains(r.Stderr, "--key") {
+			t.Errorf("exit %d, want 2\nstderr:\n%s", r.Code, r.Stderr)
+		}
+	})
+	t.Run("the help tells the exit codes and opens nothing", func(t *testing.T) {
+		r := p.run(t, nil, "verify", "--help")
+		if r.Code != 0 || !strings.Contains(r.Stderr, "Exit codes:") || !strings.Contains(r.Stderr, "1  problems found") || !strings.Contains(r.Stderr, "2  the check could not run") {
+			t.Errorf("exit %d\nstderr:\n%s", r.Code, r.Stderr)
 		}
 	})
 	t.Run("a records row changed behind the platform's back is named", func(t *testing.T) {
@@ -70,13 +92,67 @@ func testVerifyCommand(t *testing.T, dbURL string) {
 		if r.Code != 1 {
 			t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
 		}
-		if !strings.Contains(r.Stdout, "changed records "+id+": ") || !strings.Contains(r.Stdout, "FAILED: 1 problems") {
-			t.Errorf("stdout does not name the record %s:\n%s", id, r.Stdout)
+		if !strings.Contains(r.Stdout, "changed records "+id+": ") || !strings.Contains(r.Stdout, "FAILED: 1 problem\n") {
+			t.Errorf("stdout does not name the record %s and one problem:\n%s", id, r.Stdout)
 		}
-		if !strings.Contains(r.Stderr, "does not match its ledger") {
+		if !strings.Contains(r.Stderr, "does not match its ledger: 1 problem\n") {
 			t.Errorf("stderr does not say the database fails:\n%s", r.Stderr)
 		}
 	})
+	t.Run("a checkpoint changed under the ledger's own key is tampering, not a setup error (exit 1)", func(t *testing.T) {
+		db := openRaw(t, p)
+		size, signed := db.newestCheckpoint(t)
+		lines := strings.SplitN(string(signed), "\n", 4)
+		lines[2] = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" // another root, the signature lines kept
+		db.exec(t, `UPDATE ledger_checkpoints SET signed = ? WHERE size = ?`, []byte(strings.Join(lines, "\n")), size)
+		r := p.run(t, nil, "verify")
+		if r.Code != 1 || !strings.Contains(r.Stdout, "checkpoint ledger_checkpoints "+strconv.FormatInt(size, 10)) {
+			t.Errorf("exit %d, want 1 naming the checkpoint\nstdout:\n%s\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
+		}
+	})
+}
+
+// TestVerifyCommandCannotRun checks that verify tells a failure to check
+// (exit 2) from a finding (exit 1), and creates nothing.
+func TestVerifyCommandCannotRun(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	notDB := writeFile(t, "notes.db", []byte("this is not a database, just some text that is long enough to have a header\n"))
+	missing := filepath.Join(dir, "missing", "pubcredit.db")
+	other := newSigner(t, "pubcredit.local/ledger")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"a database that does not exist", []string{"verify", "--db", "sqlite:" + missing, "--key", other.VerifierKey()}, "database sqlite:" + missing},
+		{"a file that is not a database", []string{"verify", "--db", "sqlite:" + notDB, "--key", other.VerifierKey()}, "database sqlite:" + notDB},
+		{"no keyring and no --key", []string{"verify", "--db", "sqlite:" + notDB, "--keys", filepath.Join(dir, "keys.json")}, "keys:"},
+		{"an unknown flag", []string{"verify", "--nope"}, "not defined: -nope"},
+		{"an argument", []string{"verify", "extra"}, "unexpected arguments"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := RunEnv(context.Background(), tc.args, Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Getenv: getenv(nil), Clock: clock.NewFixed(e2eNow)})
+			if code != 2 || !strings.Contains(stderr.String(), tc.want) {
+				t.Errorf("exit %d, want 2 saying %q\nstdout:\n%s\nstderr:\n%s", code, tc.want, stdout.String(), stderr.String())
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Dir(missing)); err == nil {
+		t.Errorf("verify created %s", filepath.Dir(missing))
+	}
+	if _, err := os.Stat(filepath.Join(dir, "keys.json")); err == nil {
+		t.Errorf("verify created a keyring")
+	}
+}
+
+// keyName is the "name+hash" of a verifier key.
+func keyName(t *testing.T, vkey string) string {
+	t.Helper()
+	name, rest, _ := strings.Cut(vkey, "+")
+	hash, _, _ := strings.Cut(rest, "+")
+	return name + "+" + hash
 }
 
 // integrateLedger signs a checkpoint over every leaf, as a running server
@@ -151,6 +227,24 @@ func (d rawDB) exec(t *testing.T, query string, args ...any) {
 	if n != 1 {
 		t.Fatalf("%s: %d rows changed, want 1", query, n)
 	}
+}
+
+// newestCheckpoint returns the newest stored checkpoint and its size.
+func (d rawDB) newestCheckpoint(t *testing.T) (int64, []byte) {
+	t.Helper()
+	const q = `SELECT size, signed FROM ledger_checkpoints ORDER BY size DESC LIMIT 1`
+	var size int64
+	var signed []byte
+	var err error
+	if d.sqlite != nil {
+		err = d.sqlite.QueryRow(q).Scan(&size, &signed)
+	} else {
+		err = d.pg.QueryRow(context.Background(), q).Scan(&size, &signed)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return size, signed
 }
 
 func (d rawDB) firstRecord(t *testing.T) string {
@@ -230,6 +324,10 @@ func newLogServer(t *testing.T, signer *ledger.Signer) *logServer {
 	mux.HandleFunc("GET /api/v1/ledger/checkpoint", func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
+		if s.log == nil {
+			http.Error(w, "no checkpoint yet", http.StatusServiceUnavailable)
+			return
+		}
 		root, err := tlog.TreeHash(s.log.n, s.log)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -297,17 +395,18 @@ func TestWitness(t *testing.T) {
 			t.Fatalf("exit %d, want 0 and %q\nstdout:\n%s\nstderr:\n%s", r.Code, want, r.Stdout, r.Stderr)
 		}
 	}
-	// fails checks that the witness fails saying every part of want, and
-	// leaves the state file as it was.
-	fails := func(t *testing.T, key string, want ...string) {
+	// fails checks that the witness fails with exit code (1 for a finding,
+	// 2 for a failure to check) saying every part of want, and leaves the
+	// state file as it was.
+	fails := func(t *testing.T, code int, key string, want ...string) {
 		t.Helper()
 		before, err := os.ReadFile(state)
 		if err != nil {
 			t.Fatal(err)
 		}
 		r := witness(t, key)
-		if r.Code == 0 {
-			t.Fatalf("exit 0, want a failure\nstdout:\n%s", r.Stdout)
+		if r.Code != code {
+			t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", r.Code, code, r.Stdout, r.Stderr)
 		}
 		for _, w := range want {
 			if !strings.Contains(r.Stderr, w) {
@@ -347,26 +446,30 @@ func TestWitness(t *testing.T) {
 	t.Run("a rewritten history of the same size fails naming both roots", func(t *testing.T) {
 		forged := newTestLog(t, "forged", 25)
 		srv.serve(forged)
-		fails(t, signer.VerifierKey(), "the log was rewritten", "size 25", rootOf(log25), rootOf(forged), "evidence")
+		fails(t, 1, signer.VerifierKey(), "the log was rewritten", "size 25", rootOf(log25), rootOf(forged), "evidence")
 	})
 	t.Run("a rewritten history that grew fails: the proof does not verify", func(t *testing.T) {
 		forged := newTestLog(t, "forged", 40)
 		srv.serve(forged)
-		fails(t, signer.VerifierKey(), "the log was rewritten", "size 25", "size 40", rootOf(log25), rootOf(forged), "not a prefix")
+		fails(t, 1, signer.VerifierKey(), "the log was rewritten", "size 25", "size 40", rootOf(log25), rootOf(forged), "not a prefix")
 	})
 	t.Run("a rollback fails naming both sizes", func(t *testing.T) {
 		srv.serve(log10)
-		fails(t, signer.VerifierKey(), "rolled back to size 10", rootOf(log10), "size 25", rootOf(log25))
+		fails(t, 1, signer.VerifierKey(), "rolled back to size 10", rootOf(log10), "size 25", rootOf(log25))
 	})
 	t.Run("a state recorded under another key fails", func(t *testing.T) {
 		srv.serve(log25)
 		other := newSigner(t, "witness.example/ledger")
-		fails(t, other.VerifierKey(), "its checkpoint does not verify with the key")
+		fails(t, 2, other.VerifierKey(), "its checkpoint does not verify with the key")
 	})
 	t.Run("a checkpoint signed by another key fails", func(t *testing.T) {
 		srv.sign(newSigner(t, "witness.example/ledger"))
-		fails(t, signer.VerifierKey(), "serves does not verify with the key")
+		fails(t, 1, signer.VerifierKey(), "serves does not verify with the key")
 		srv.sign(signer)
+	})
+	t.Run("a server answering an error is a failure to check (exit 2)", func(t *testing.T) {
+		srv.serve(nil) // no checkpoint: 503
+		fails(t, 2, signer.VerifierKey(), "503")
 	})
 	t.Run("the log still verifies after the failures", func(t *testing.T) {
 		srv.serve(newTestLog(t, "leaf", 30))
@@ -386,5 +489,85 @@ func TestWitnessRefusesBadFlags(t *testing.T) {
 		if code != 2 {
 			t.Errorf("%q: exit %d, want 2 (usage)\n%s", args, code, stderr.String())
 		}
+	}
+}
+
+// signedReceipt builds a receipt of leaf 2 of a five-leaf log signed by a
+// new key, as GET /api/v1/records/{id}/receipt serves it, and returns it
+// with the verifier key.
+func signedReceipt(t *testing.T) ([]byte, string) {
+	t.Helper()
+	signer := newSigner(t, "receipt.example/ledger")
+	l := &testLog{}
+	var leaves [][]byte
+	for i := range 5 {
+		data := ledger.Leaf{Kind: "record.version", ID: fmt.Sprintf("r%d:1", i), At: e2eNow,
+			Commitment: ledger.Commit(bytes.Repeat([]byte{byte(i)}, ledger.SaltSize), []byte("content"))}.Encode()
+		hs, err := tlog.StoredHashes(int64(i), data, l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.hashes, l.n, leaves = append(l.hashes, hs...), l.n+1, append(leaves, data)
+	}
+	root, err := tlog.TreeHash(l.n, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := signer.SignCheckpoint(ledger.Checkpoint{Origin: signer.Name(), Size: l.n, Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	proof, err := ledger.ProveInclusion(2, l.n, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(ledger.Receipt{Format: ledger.ReceiptVersion, Leaf: string(leaves[2]), Index: 2, Checkpoint: string(signed), Proof: proof})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, signer.VerifierKey()
+}
+
+func TestVerifyReceiptArguments(t *testing.T) {
+	t.Parallel()
+	receipt, key := signedReceipt(t)
+	file := writeFile(t, "receipt.json", receipt)
+	forged := writeFile(t, "forged.json", bytes.Replace(receipt, []byte(`"index":2`), []byte(`"index":3`), 1))
+	other := newSigner(t, "receipt.example/ledger").VerifierKey()
+	run := func(stdin []byte, args ...string) cliResult {
+		var stdout, stderr bytes.Buffer
+		code := RunEnv(context.Background(), append([]string{"verify-receipt"}, args...), Env{Stdin: bytes.NewReader(stdin), Stdout: &stdout, Stderr: &stderr,
+			Getenv: getenv(nil), Clock: clock.NewFixed(e2eNow)})
+		return cliResult{Stdout: stdout.String(), Stderr: stderr.String(), Code: code}
+	}
+	for _, tc := range []struct {
+		name  string
+		stdin []byte
+		args  []string
+		code  int
+		want  string // in the output
+	}{
+		{"accepts FILE before --key", nil, []string{file, "--key", key}, 0, "ok: record.version r2:1"},
+		{"accepts FILE after --key", nil, []string{"--key", key, file}, 0, "ok: record.version r2:1"},
+		{"accepts - before --key, reading standard input", receipt, []string{"-", "--key", key}, 0, "ok: record.version r2:1"},
+		{"accepts - after --key, reading standard input", receipt, []string{"--key", key, "-"}, 0, "ok: record.version r2:1"},
+		{"accepts --key=KEY with -", receipt, []string{"-", "--key=" + key}, 0, "ok: record.version r2:1"},
+		{"refuses a changed receipt (exit 1)", nil, []string{forged, "--key", key}, 1, "verify-receipt: "},
+		{"refuses a changed receipt on standard input (exit 1)", bytes.Replace(receipt, []byte(`"index":2`), []byte(`"index":3`), 1), []string{"-", "--key", key}, 1, "verify-receipt: "},
+		{"refuses another key (exit 1)", nil, []string{file, "--key", other}, 1, "not signed by key"},
+		{"refuses an empty standard input (exit 1)", nil, []string{"-", "--key", key}, 1, "malformed receipt"},
+		{"cannot run without the file (exit 2)", nil, []string{filepath.Join(t.TempDir(), "none.json"), "--key", key}, 2, "none.json"},
+		{"cannot run with a malformed key (exit 2)", nil, []string{file, "--key", "nonsense"}, 2, "--key"},
+		{"cannot run without --key (exit 2)", nil, []string{"-"}, 2, "FILE --key KEY"},
+		{"cannot run with two files (exit 2)", nil, []string{file, "--key", key, file}, 2, "unexpected arguments"},
+		{"cannot run with - and a file (exit 2)", nil, []string{"-", "--key", key, file}, 2, "unexpected arguments"},
+		{"prints its help with the exit codes", nil, []string{"--help"}, 0, "Exit codes:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := run(tc.stdin, tc.args...)
+			if r.Code != tc.code || !strings.Contains(r.Stdout+r.Stderr, tc.want) {
+				t.Errorf("exit %d, want %d saying %q\nstdout:\n%s\nstderr:\n%s", r.Code, tc.code, tc.want, r.Stdout, r.Stderr)
+			}
+		})
 	}
 }

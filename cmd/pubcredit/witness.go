@@ -48,12 +48,28 @@ type witnessState struct {
 	SeenAt     time.Time `json:"seen_at"`
 }
 
+// witnessUsage is the witness command's help, with its exit codes.
+const witnessUsage = `Usage: pubcredit witness --url BASE --key KEY --state FILE [--timeout DURATION]
+
+Fetches the log's newest checkpoint, verifies its signature and its
+consistency with the last checkpoint seen, and records it in FILE.
+
+Exit codes:
+  0  the log is consistent with the last checkpoint seen (or this is the first)
+  1  problems found: the checkpoint served does not verify with KEY, or the
+     log was rewritten or rolled back (both signed checkpoints are printed)
+  2  the check could not run: a usage error, the server could not be reached
+     or answered an error, or the state file cannot be read or written
+
+Flags:
+`
+
 // cmdWitness fetches the log's newest checkpoint from a server, verifies
 // its signature and its consistency with the last one it saw, and records
 // it. Any inconsistency, a rewritten history or a rollback, fails (exit 1)
 // with a message naming both sizes and roots, prints both signed
-// checkpoints as evidence, and leaves the state file as it was. An auditor
-// runs it from cron.
+// checkpoints as evidence, and leaves the state file as it was; a failure
+// to check (network, state file) is exit 2. An auditor runs it from cron.
 func cmdWitness(ctx context.Context, args []string, env Env) error {
 	flags := flag.NewFlagSet("witness", flag.ContinueOnError)
 	flags.SetOutput(env.Stderr)
@@ -61,6 +77,10 @@ func cmdWitness(ctx context.Context, args []string, env Env) error {
 	key := flags.String("key", "", "the ledger's note verifier key (GET /api/v1/ledger/key), obtained out of band")
 	state := flags.String("state", "", "the file keeping the last checkpoint seen (created on the first run)")
 	timeout := flags.Duration("timeout", 30*time.Second, "the time allowed for each request")
+	flags.Usage = func() {
+		fmt.Fprint(flags.Output(), witnessUsage)
+		flags.PrintDefaults()
+	}
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -122,7 +142,7 @@ func (w *witness) run(ctx context.Context, now time.Time) error {
 	}
 	cur, err := ledger.OpenCheckpoint(signed, w.key)
 	if err != nil {
-		return fmt.Errorf("the checkpoint %s serves does not verify with the key: %v", w.base, err)
+		return found(fmt.Errorf("the checkpoint %s serves does not verify with the key: %v", w.base, err))
 	}
 	next := witnessState{Format: WitnessFormat, Origin: cur.Origin, Size: cur.Size, Root: hashB64(cur.Root), Checkpoint: string(signed), SeenAt: now}
 
@@ -183,7 +203,7 @@ func (w *witness) consistent(ctx context.Context, prev, cur ledger.Checkpoint) (
 func (w *witness) inconsistent(prev *seen, signed []byte, err error) error {
 	fmt.Fprintf(w.stderr, "evidence: the checkpoint seen %s:\n%s\nthe checkpoint %s serves now:\n%s\n",
 		prev.SeenAt.Format(time.RFC3339), indent(prev.Checkpoint), w.base, indent(string(signed)))
-	return err
+	return found(err)
 }
 
 func indent(s string) string {
