@@ -13,6 +13,17 @@ import (
 	"pubcredit/internal/identity"
 )
 
+// deptUsage is the dept command's help.
+const deptUsage = `Usage:
+  pubcredit dept add --code CODE --name NAME [--uscc CODE] --submit ITEM,... --read ITEM,... [--lists LIST,...] [--matters MATTER,...] [--expires DURATION]
+  pubcredit dept add --auditor NAME [--expires DURATION]
+  pubcredit dept list
+  pubcredit dept token CODE [--revoke-earlier] [--expires DURATION]
+  pubcredit dept disable CODE
+
+"pubcredit dept SUBCOMMAND --help" lists a subcommand's flags.
+`
+
 // cmdDept administers departments and their tokens from the shell. A new
 // token is printed as the last line of standard output, once.
 func cmdDept(ctx context.Context, args []string, env Env) error {
@@ -20,6 +31,16 @@ func cmdDept(ctx context.Context, args []string, env Env) error {
 		return usageError("dept needs a subcommand: add, list, token, disable")
 	}
 	sub, rest := args[0], args[1:]
+	// Help and usage errors are answered before anything is opened or
+	// created (a keyring, a database).
+	switch sub {
+	case "add", "list", "token", "disable":
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(env.Stderr, deptUsage)
+		return flag.ErrHelp
+	default:
+		return usageError("unknown dept subcommand %q (add, list, token, disable)", sub)
+	}
 	// The department code may come before the flags too (dept token CODE --expires 8760h).
 	var codeArg string
 	if (sub == "token" || sub == "disable") && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
@@ -53,6 +74,8 @@ func cmdDept(ctx context.Context, args []string, env Env) error {
 		if codeArg, ok = oneCode(codeArg, fs); !ok {
 			return usageError("%s", usage)
 		}
+	} else if fs.NArg() > 0 {
+		return usageError("unexpected arguments %q after dept %s", fs.Args(), sub)
 	}
 	app, err := openApp(ctx, cfg, log, env.Clock)
 	if err != nil {
@@ -132,8 +155,6 @@ func cmdDept(ctx context.Context, args []string, env Env) error {
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "department %s disabled; %d token(s) revoked\n", codeArg, n)
-	default:
-		return usageError("unknown dept subcommand %q (add, list, token, disable)", sub)
 	}
 	return nil
 }

@@ -19,12 +19,15 @@ import (
 
 func cmdServe(ctx context.Context, args []string, env Env) error {
 	var demoPeople int
-	cfg, log, _, err := setup("serve", args, env, func(fs *flag.FlagSet, c *config.Config) {
+	cfg, log, fs, err := setup("serve", args, env, func(fs *flag.FlagSet, c *config.Config) {
 		c.ServeFlags(fs)
 		fs.IntVar(&demoPeople, "demo", 0, "on an empty store, fill in N synthetic people with departments and print their tokens")
 	})
 	if err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError("unexpected arguments %q", fs.Args())
 	}
 	app, err := openApp(ctx, cfg, log, env.Clock)
 	if err != nil {
