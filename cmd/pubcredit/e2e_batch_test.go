@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -10,6 +11,11 @@ import (
 
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"pubcredit/internal/config"
+	"pubcredit/internal/ids"
+	"pubcredit/internal/ingest"
+	"pubcredit/internal/store/postgres/pgtest"
 )
 
 const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -21,6 +27,7 @@ type batchJSON struct {
 	Rows       int             `json:"rows"`
 	Accepted   int             `json:"accepted"`
 	Rejected   int             `json:"rejected"`
+	FinishedAt *string         `json:"finished_at"`
 	Rejections []rejectionJSON `json:"rejections"`
 }
 
@@ -489,6 +496,99 @@ func (s *suite) batches(t *testing.T) {
 		}
 		if r := p.run(t, nil, "import", path, "--dept", p.uniq("NODEPT"), "--item", "XZCF"); r.Code == 0 {
 			t.Errorf("import for an unknown department exited 0:\n%s", r.Stdout)
+		}
+	})
+}
+
+func TestInterruptedBatchesSQLite(t *testing.T) {
+	t.Parallel()
+	testInterruptedBatches(t, "")
+}
+
+func TestInterruptedBatchesPostgres(t *testing.T) {
+	t.Parallel()
+	testInterruptedBatches(t, pgtest.URL(t))
+}
+
+// testInterruptedBatches leaves batches "running" in the database, as a
+// process killed in the middle of POST /api/v1/batches does, starts serve,
+// and checks that a batch whose process is gone is marked interrupted with
+// its counts kept. On SQLite one process serves the database, so every
+// running batch is marked at start; on PostgreSQL another serve process
+// may be running a batch, so only a batch older than any batch can run is
+// marked and a recent one is left running.
+func testInterruptedBatches(t *testing.T, dbURL string) {
+	p := newPlatform(t, dbURL, nil)
+	code := p.uniq("BINT")
+	token := p.dept(t, code, "XZCF", "XZCF")
+	ctx := context.Background()
+	cfg := config.Default()
+	cfg.DB, cfg.Keys = p.db, p.keys
+	st, closeStore, err := openStore(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := p.clock.Now().UTC()
+	left := func(id string, age time.Duration, rows, accepted, rejected int) {
+		t.Helper()
+		b := ingest.Batch{ID: id, Dept: code, Item: "XZCF", Format: "ndjson", Status: ingest.StatusRunning, CreatedAt: now.Add(-age)}
+		if err := st.CreateBatch(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		b.Rows, b.Accepted, b.Rejected = rows, accepted, rejected
+		if err := st.UpdateBatch(ctx, b, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	longAgo, justNow, finished := ids.New(now.Add(-2*time.Hour)), ids.New(now.Add(-10*time.Second)), ids.New(now.Add(-3*time.Hour))
+	left(longAgo, 2*time.Hour, 5000, 4990, 10)
+	left(justNow, 10*time.Second, 2500, 2500, 0)
+	done := ingest.Batch{ID: finished, Dept: code, Format: "csv", Status: ingest.StatusDone, CreatedAt: now.Add(-3 * time.Hour), Rows: 3, Accepted: 3,
+		FinishedAt: now.Add(-3 * time.Hour)}
+	if err := st.CreateBatch(ctx, done); err != nil {
+		t.Fatal(err)
+	}
+	closeStore()
+
+	srv := p.serve(t, nil)
+	get := func(id string) batchJSON {
+		t.Helper()
+		var b batchJSON
+		srv.get(t, token, "/api/v1/batches/"+id).want(t, http.StatusOK).decode(t, &b)
+		return b
+	}
+	t.Run("a batch left running long ago is interrupted, its counts kept", func(t *testing.T) {
+		b := get(longAgo)
+		if b.Status != ingest.StatusInterrupted {
+			t.Errorf("status %q, want interrupted", b.Status)
+		}
+		wantCounts(t, b, 5000, 4990, 10)
+		if b.FinishedAt == nil {
+			t.Errorf("an interrupted batch has no finished_at")
+		}
+	})
+	t.Run("a recent running batch is interrupted on SQLite and left to its process on PostgreSQL", func(t *testing.T) {
+		b := get(justNow)
+		want := ingest.StatusInterrupted
+		if dbURL != "" {
+			want = ingest.StatusRunning
+		}
+		if b.Status != want {
+			t.Errorf("status %q, want %s", b.Status, want)
+		}
+		wantCounts(t, b, 2500, 2500, 0)
+	})
+	t.Run("a finished batch is left as it was", func(t *testing.T) {
+		if b := get(finished); b.Status != ingest.StatusDone {
+			t.Errorf("status %q, want done", b.Status)
+		}
+	})
+	t.Run("a batch submitted now runs to done", func(t *testing.T) {
+		var b batchJSON
+		srv.upload(t, token, "?item=XZCF", "application/x-ndjson", ndjson(t, penalty(newPerson(), p.uniq("BINT-R"), "2026-05-01", nil))).
+			want(t, http.StatusCreated).decode(t, &b)
+		if b.Status != ingest.StatusDone {
+			t.Errorf("status %q, want done", b.Status)
 		}
 	})
 }

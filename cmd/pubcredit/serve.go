@@ -5,8 +5,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,6 +42,17 @@ func cmdServe(ctx context.Context, args []string, env Env) error {
 	if err := app.Ledger.CheckSigner(ctx); err != nil {
 		return err
 	}
+	// Batches a stopped process (a crash, a kill) left running are marked
+	// interrupted, their counts kept. One process serves a SQLite database,
+	// so on start every running batch is such a one; on PostgreSQL other
+	// processes may be running batches, and only those older than any batch
+	// can run are taken, now and every minute.
+	stale := staleBatchAge(cfg)
+	startIdle := stale
+	if strings.HasPrefix(cfg.DB, "sqlite:") {
+		startIdle = 0
+	}
+	interruptBatches(ctx, app, log, startIdle)
 	if demoPeople > 0 {
 		if err := seedDemoIfEmpty(ctx, app, demoPeople, env); err != nil {
 			return err
@@ -97,6 +110,18 @@ func cmdServe(ctx context.Context, args []string, env Env) error {
 	// Pushes: the dispatcher turns new ledger leaves into deliveries and the
 	// sender posts them, both from stored state (a restart loses nothing).
 	go app.Deliveries.Run(jobs, 200*time.Millisecond, func(err error) { log.Error("deliveries", "err", err.Error()) })
+	go func() {
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-jobs.Done():
+				return
+			case <-t.C:
+				interruptBatches(jobs, app, log, stale)
+			}
+		}
+	}()
 
 	errc := make(chan error, len(servers))
 	for i, s := range servers {
@@ -116,4 +141,24 @@ func cmdServe(ctx context.Context, args []string, env Env) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// staleBatchAge is the age past which a running batch cannot still be
+// running: an upload ends with the server's read timeout (its last chunks
+// are stored within seconds after), with a wide margin for `pubcredit
+// import` and a server configured otherwise.
+func staleBatchAge(cfg config.Config) time.Duration {
+	return max(30*time.Minute, 2*cfg.ReadTimeout)
+}
+
+// interruptBatches marks the running batches created more than idle ago
+// as interrupted, and logs what it did.
+func interruptBatches(ctx context.Context, app *App, log *slog.Logger, idle time.Duration) {
+	n, err := app.Batches.Interrupt(ctx, idle)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		log.Error("marking interrupted batches", "err", err.Error())
+	case n > 0:
+		log.Warn("batches left running by a stopped process marked interrupted", "batches", n)
+	}
 }

@@ -18,13 +18,24 @@ type Batch struct {
 	Dept       string    `json:"department"`
 	Item       string    `json:"item,omitempty"` // the ?item= given, when rows do not name theirs
 	Format     string    `json:"format"`         // ndjson, csv or xlsx
-	Status     string    `json:"status"`         // running, done, failed
+	Status     string    `json:"status"`         // StatusRunning, StatusDone, StatusFailed or StatusInterrupted
 	Rows       int       `json:"rows"`
 	Accepted   int       `json:"accepted"`
 	Rejected   int       `json:"rejected"`
 	CreatedAt  time.Time `json:"created_at"`
 	FinishedAt time.Time `json:"finished_at,omitzero"`
 }
+
+// The statuses of a batch.
+const (
+	StatusRunning = "running" // its rows are being read and stored
+	StatusDone    = "done"    // every row read: accepted or rejected
+	StatusFailed  = "failed"  // the file failed part-way; the rows before the failure stand
+	// StatusInterrupted: the process running it stopped (a crash, a kill)
+	// before it finished; the rows counted were stored, the rest of the
+	// file was not read. Resubmit the rows after the last one counted.
+	StatusInterrupted = "interrupted"
+)
 
 // Rejection is one rejected row: its line in the file (the header of a CSV
 // or spreadsheet is line 1), its ref when it had one, and every reason.
@@ -44,4 +55,8 @@ type Store interface {
 	Batch(ctx context.Context, id string) (Batch, error)
 	// Rejections returns up to limit rejections with line > afterLine, by line.
 	Rejections(ctx context.Context, batchID string, afterLine, limit int) ([]Rejection, error)
+	// InterruptBatches marks every batch still StatusRunning that was
+	// created before createdBefore as StatusInterrupted, finished at, and
+	// keeps its counts and rejections. It returns how many it marked.
+	InterruptBatches(ctx context.Context, createdBefore, at time.Time) (int, error)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"time"
 
 	"pubcredit/internal/auth"
 	"pubcredit/internal/clock"
@@ -77,7 +78,7 @@ func (s *Service) Run(ctx context.Context, p *auth.Principal, format string, bod
 	}
 	rd = &peeked{Reader: rd, first: &first}
 	now := s.Clock.Now().UTC()
-	b := Batch{ID: ids.New(now), Dept: p.ID, Item: item, Format: format, Status: "running", CreatedAt: now}
+	b := Batch{ID: ids.New(now), Dept: p.ID, Item: item, Format: format, Status: StatusRunning, CreatedAt: now}
 	if err := s.Store.CreateBatch(ctx, b); err != nil {
 		return Result{}, err
 	}
@@ -123,7 +124,7 @@ func (s *Service) Run(ctx context.Context, p *auth.Principal, format string, bod
 		failure = c.err
 	}
 	if failure != nil {
-		b.Status, b.FinishedAt = "failed", s.Clock.Now().UTC()
+		b.Status, b.FinishedAt = StatusFailed, s.Clock.Now().UTC()
 		// Record what was stored before the failure; the batch stays visible.
 		s.Store.UpdateBatch(context.WithoutCancel(ctx), b, nil)
 		res.Batch = b
@@ -133,12 +134,25 @@ func (s *Service) Run(ctx context.Context, p *auth.Principal, format string, bod
 		}
 		return res, failure
 	}
-	b.Status, b.FinishedAt = "done", s.Clock.Now().UTC()
+	b.Status, b.FinishedAt = StatusDone, s.Clock.Now().UTC()
 	if err := s.Store.UpdateBatch(ctx, b, nil); err != nil {
 		return res, err
 	}
 	res.Batch = b
 	return res, nil
+}
+
+// Interrupt marks the batches that a stopped process left running as
+// StatusInterrupted, keeping what they stored: those created more than
+// idle ago. Nothing tells here whether the process running a batch is
+// alive, so idle MUST exceed the longest a batch can run (a batch upload
+// ends with the server's read timeout); 0 marks every running batch, for a
+// process that knows it is the only one using the database. A batch
+// marked while its process is in fact alive is set back to running by its
+// next chunk, and finished as usual.
+func (s *Service) Interrupt(ctx context.Context, idle time.Duration) (int, error) {
+	now := s.Clock.Now().UTC()
+	return s.Store.InterruptBatches(ctx, now.Add(-idle), now)
 }
 
 // read is the first stage of Run: it reads rows into chunks and sends them

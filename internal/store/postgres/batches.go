@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -81,4 +82,15 @@ func (s *Store) Rejections(ctx context.Context, batchID string, afterLine, limit
 		out = append(out, r)
 	}
 	return out, translate(rows.Err())
+}
+
+// InterruptBatches marks the running batches created before createdBefore
+// as interrupted, finished at at, keeping their counts.
+func (s *Store) InterruptBatches(ctx context.Context, createdBefore, at time.Time) (int, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE batches SET status = $1, finished_at = $2 WHERE status = $3 AND created_at < $4`,
+		ingest.StatusInterrupted, at, ingest.StatusRunning, createdBefore)
+	if err != nil {
+		return 0, translate(err)
+	}
+	return int(tag.RowsAffected()), nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"time"
 
 	"pubcredit/internal/errs"
 	"pubcredit/internal/ingest"
@@ -81,4 +82,16 @@ func (s *Store) Rejections(ctx context.Context, batchID string, afterLine, limit
 		out = append(out, r)
 	}
 	return out, translate(rows.Err())
+}
+
+// InterruptBatches marks the running batches created before createdBefore
+// as interrupted, finished at at, keeping their counts.
+func (s *Store) InterruptBatches(ctx context.Context, createdBefore, at time.Time) (int, error) {
+	res, err := s.w.ExecContext(ctx, `UPDATE batches SET status = ?, finished_at = ? WHERE status = ? AND created_at < ?`,
+		ingest.StatusInterrupted, ts(at), ingest.StatusRunning, ts(createdBefore))
+	if err != nil {
+		return 0, translate(err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), translate(err)
 }
