@@ -390,13 +390,14 @@ func (cs *checksSuite) grounds(t *testing.T) {
 			t.Errorf("after the only record was revoked the person should have clean years again: %v (clean_years %d)", c.codes(), c.Facts.CleanYears)
 		}
 	})
-	t.Run("an entry whose record was revoked is never a ground", func(t *testing.T) {
+	t.Run("an entry's record cannot be revoked behind the list (422): the entry stays a ground", func(t *testing.T) {
 		t.Parallel()
 		who, e := cs.debtor(t)
-		srv.postJSON(t, cs.court, "/api/v1/records/"+e.RecordID+"/revoke", map[string]string{"reason": "执行依据被撤销", "basis": "(2026)津01民再3号"}).want(t, http.StatusOK)
+		srv.postJSON(t, cs.court, "/api/v1/records/"+e.RecordID+"/revoke", map[string]string{"reason": "执行依据被撤销", "basis": "(2026)津01民再3号"}).
+			wantError(t, http.StatusUnprocessableEntity, "id")
 		c := srv.checkPerson(t, cs.counter, who, "high_consumption", "购票核查")
-		if m, ok := c.measure("RESTRICT_HIGH_CONSUMPTION"); ok {
-			t.Errorf("the record of entry %s is revoked, yet the check returns %s because of %+v", e.ID, m.Code, m.Because)
+		if _, ok := c.measure("RESTRICT_HIGH_CONSUMPTION"); !ok {
+			t.Errorf("after a refused revocation of its record, entry %s is no longer a ground: %v", e.ID, c.codes())
 		}
 	})
 	t.Run("a revoked penalty is never a ground", func(t *testing.T) {

@@ -574,6 +574,56 @@ func (s *server) ownEntriesOf(t *testing.T, token, list, ref string) []listEntry
 func (ls *listsSuite) removal(t *testing.T) {
 	t.Parallel()
 	p, srv := ls.p, ls.srv
+	t.Run("a removal as expired before the term ends is 422 naming reason", func(t *testing.T) {
+		t.Parallel()
+		e := srv.enter(t, ls.court, "SXBZXR", debtorEntry(newPerson(), p.uniq("R"), "2026-03-01"))
+		res := srv.removeEntry(t, ls.court, "SXBZXR", e.ID, "expired", "")
+		if body := res.wantError(t, http.StatusUnprocessableEntity, "reason"); !strings.Contains(body.Error.Message+fmt.Sprint(body.Error.Details), e.Until) {
+			t.Errorf("the refusal %+v does not say when the term ends (%s)", body.Error, e.Until)
+		}
+		noticed := srv.enter(t, ls.market, "SCJG_YZWF", violationEntry(newPerson(), p.uniq("R"), "2026-11-02"))
+		srv.removeEntry(t, ls.market, "SCJG_YZWF", noticed.ID, "expired", "").wantError(t, http.StatusUnprocessableEntity, "reason")
+		for list, id := range map[string]string{"SXBZXR": e.ID, "SCJG_YZWF": noticed.ID} {
+			owner := map[string]string{"SXBZXR": ls.court, "SCJG_YZWF": ls.market}[list]
+			if got, _ := srv.ownEntry(t, owner, list, id); got.Status == "removed" {
+				t.Errorf("%s entry %s was removed as expired before its term ended", list, id)
+			}
+		}
+	})
+	t.Run("the owner's record of a list's item is an entry, changed only through the list (422)", func(t *testing.T) {
+		t.Parallel()
+		court := lcDept(t, p, p.uniq("COURT"), "--lists", "SXBZXR", "--submit", "SXBZXR")
+		who := newPerson()
+		direct := map[string]any{"ref": p.uniq("D"), "item": "SXBZXR", "subject": subjectOfPerson(who), "decided_on": "2026-03-01",
+			"fields": map[string]any{"decision_no": "(2026)津0101执9号", "circumstances": []string{"refused_with_ability"}}}
+		var rec struct {
+			ID string `json:"id"`
+		}
+		srv.postJSON(t, court, "/api/v1/records", direct).want(t, http.StatusCreated).decode(t, &rec)
+		entries := srv.ownEntriesOf(t, court, "SXBZXR", direct["ref"].(string))
+		if len(entries) != 1 || entries[0].RecordID != rec.ID || entries[0].Status != "active" || entries[0].DocumentNo != "(2026)津0101执9号" {
+			t.Fatalf("entries for the record %s: %+v; want one active entry of it", rec.ID, entries)
+		}
+		e := entries[0]
+		if _, ok := srv.publicEntry(t, "SXBZXR", e.ID); !ok {
+			t.Errorf("the entry made from a record is not on the public list")
+		}
+		noGrounds := map[string]any{"ref": p.uniq("D"), "item": "SXBZXR", "subject": subjectOfPerson(newPerson()), "decided_on": "2026-03-01",
+			"fields": map[string]any{"decision_no": "(2026)津0101执10号"}}
+		srv.postJSON(t, court, "/api/v1/records", noGrounds).wantError(t, http.StatusUnprocessableEntity, "fields.circumstances")
+
+		srv.postJSON(t, court, "/api/v1/records/"+e.RecordID+"/revoke", map[string]any{"reason": "撤销", "basis": "复议决定"}).
+			wantError(t, http.StatusUnprocessableEntity, "id")
+		srv.putJSON(t, court, "/api/v1/records/"+e.RecordID, direct).wantError(t, http.StatusUnprocessableEntity, "id")
+		if got, _ := srv.ownEntry(t, court, "SXBZXR", e.ID); got.Status != "active" {
+			t.Errorf("entry status %q after refused record changes, want active", got.Status)
+		}
+		// Through the list, the record goes with the entry.
+		srv.removeEntry(t, court, "SXBZXR", e.ID, "revoked", "复议撤销").want(t, http.StatusOK)
+		if got := srv.get(t, court, "/api/v1/records/"+e.RecordID).want(t, http.StatusOK).record(t, who); got.Status != "revoked" {
+			t.Errorf("the record of an entry removed as revoked is %q, want revoked", got.Status)
+		}
+	})
 	t.Run("a removal as performed takes the entry off once; a second removal is 409", func(t *testing.T) {
 		t.Parallel()
 		e := srv.enter(t, ls.court, "SXBZXR", debtorEntry(newPerson(), p.uniq("R"), "2026-03-01"))
@@ -582,6 +632,26 @@ func (ls *listsSuite) removal(t *testing.T) {
 			t.Errorf("after removal: %+v", got)
 		}
 		srv.removeEntry(t, ls.court, "SXBZXR", e.ID, "other", "").wantError(t, http.StatusConflict)
+	})
+	t.Run("the record of an entry removed as performed or repaired is no longer a fact at the counter", func(t *testing.T) {
+		t.Parallel()
+		counter := lcDept(t, p, p.uniq("AIR"), "--matters", "high_consumption")
+		who := newPerson()
+		e := srv.enter(t, ls.court, "SXBZXR", debtorEntry(who, p.uniq("R"), "2026-03-01"))
+		items := func() []string {
+			var out []string
+			for _, r := range srv.checkPerson(t, counter, who, "high_consumption", "购买机票前核查").Facts.Records {
+				out = append(out, r.Item)
+			}
+			return out
+		}
+		if got := items(); !slices.Contains(got, "SXBZXR") {
+			t.Fatalf("facts of a listed debtor: records %v, want the SXBZXR record", got)
+		}
+		srv.removeEntry(t, ls.court, "SXBZXR", e.ID, "performed", "已履行").want(t, http.StatusOK)
+		if got := items(); slices.Contains(got, "SXBZXR") {
+			t.Errorf("facts after removal as performed: records %v, want no SXBZXR record", got)
+		}
 	})
 	t.Run("a removal with an unknown reason is 422 naming reason", func(t *testing.T) {
 		t.Parallel()
@@ -754,12 +824,13 @@ func (ls *listsSuite) public(t *testing.T) {
 			}
 		}
 	})
-	t.Run("an entry whose record was revoked disappears from the public list", func(t *testing.T) {
+	t.Run("an entry's record cannot be revoked behind the list: the entry stays published until it is removed", func(t *testing.T) {
 		t.Parallel()
 		e := srv.enter(t, ls.court, "SXBZXR", debtorEntry(newPerson(), p.uniq("PV"), "2026-03-01"))
-		srv.postJSON(t, ls.court, "/api/v1/records/"+e.RecordID+"/revoke", map[string]string{"reason": "执行依据被撤销", "basis": "(2026)津01民再3号"}).want(t, http.StatusOK)
-		if _, ok := srv.publicEntry(t, "SXBZXR", e.ID); ok {
-			t.Errorf("entry %s is on the public list though its record %s is revoked", e.ID, e.RecordID)
+		srv.postJSON(t, ls.court, "/api/v1/records/"+e.RecordID+"/revoke", map[string]string{"reason": "执行依据被撤销", "basis": "(2026)津01民再3号"}).
+			wantError(t, http.StatusUnprocessableEntity, "id")
+		if _, ok := srv.publicEntry(t, "SXBZXR", e.ID); !ok {
+			t.Errorf("entry %s left the public list after a refused revocation of its record", e.ID)
 		}
 	})
 }
@@ -790,10 +861,15 @@ func (ls *listsSuite) notice(t *testing.T) {
 			t.Errorf("the calendar says 5 working days after 2026-09-28 is %s; the entry is active from %s", wd.Date, e.ActiveFrom)
 		}
 	})
-	t.Run("a noticed entry is not a ground at the counter", func(t *testing.T) {
+	t.Run("a noticed entry is not a ground at the counter, nor its record a fact", func(t *testing.T) {
 		c := early.checkPerson(t, counter, who, "civil_service_recruitment", "公务员录用考察")
 		if m, ok := c.measure("RESTRICT_CIVIL_SERVICE"); ok {
 			t.Errorf("a noticed entry restricts recruitment: %+v", m)
+		}
+		for _, r := range c.Facts.Records {
+			if r.Item == "SCJG_YZWF" {
+				t.Errorf("the record of a noticed entry is a fact: %+v (clean_years %d)", r, c.Facts.CleanYears)
+			}
 		}
 	})
 	t.Run("a server on the day before the end of the notice leaves it noticed", func(t *testing.T) {

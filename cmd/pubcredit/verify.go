@@ -119,7 +119,7 @@ func cmdVerify(ctx context.Context, args []string, env Env) error {
 
 	out := bufio.NewWriter(env.Stdout)
 	defer out.Flush()
-	sum, err := verify.Run(ctx, snap, key, func(p verify.Problem) {
+	sum, err := verify.Run(ctx, snap, key, env.Clock.Now(), func(p verify.Problem) {
 		if p.Failure() || listErased {
 			fmt.Fprintln(out, p)
 		}

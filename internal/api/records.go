@@ -2,6 +2,8 @@ package api
 
 import (
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"pubcredit/internal/catalog"
@@ -67,7 +69,15 @@ func (a *API) submitRecord(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, a.MaxBody, &sub); err != nil {
 		return err
 	}
-	res, err := a.Records.Submit(r.Context(), p, sub)
+	var res record.Result
+	if list, listed := a.Lists.Types.OfItem(strings.TrimSpace(sub.Item)); listed && slices.Contains(p.Lists, list) {
+		// From the list's owner, the record of its item is an entry: made
+		// as one. (A department that may only submit the item records it
+		// as any other record.)
+		res.Record, _, res.Created, err = a.Lists.EnterRecord(r.Context(), p, sub)
+	} else {
+		res, err = a.Records.Submit(r.Context(), p, sub)
+	}
 	if err != nil {
 		return err
 	}

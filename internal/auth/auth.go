@@ -36,6 +36,10 @@ type Principal struct {
 	Read    []string // catalog items a department may read
 	Lists   []string // lists a department owns
 	Matters []string // counter matters a department checks
+	// ForList is set only by the listing service, on its own copy of an
+	// owner: the list whose entry it records, corrects or revokes the
+	// record of. Never from a token.
+	ForList string
 }
 
 // CanSubmit reports whether the principal may submit records of item.

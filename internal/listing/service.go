@@ -49,7 +49,8 @@ type EntryRequest struct {
 	Grounds    any            `json:"grounds"` // a code, a name, or a list of them
 	Basis      string         `json:"basis"`
 	Until      string         `json:"until,omitempty"`
-	Fields     map[string]any `json:"fields,omitempty"` // further fields of the list's catalog item
+	Fields     map[string]any `json:"fields,omitempty"`   // further fields of the list's catalog item
+	Severity   string         `json:"severity,omitempty"` // as a record submission states it; the item's rules decide
 }
 
 // Type returns a list type, or NotFound naming the known codes.
@@ -87,6 +88,76 @@ func (s *Service) Enter(ctx context.Context, p *auth.Principal, code string, req
 	if err != nil {
 		return Entry{}, false, err
 	}
+	_, e, created, err := s.enter(ctx, p, t, req)
+	return e, created, err
+}
+
+// ListOf returns the list whose entry a stored record is, if any.
+func (s *Service) ListOf(ctx context.Context, st record.Stored) (string, bool, error) {
+	if _, listed := s.Types.OfItem(st.Item); !listed {
+		return "", false, nil
+	}
+	all, err := s.Store.EntriesBySubject(ctx, st.SubjectKey)
+	if err != nil {
+		return "", false, err
+	}
+	for _, e := range all {
+		if e.RecordID == st.ID {
+			return e.List, true, nil
+		}
+	}
+	return "", false, nil
+}
+
+// EnterRecord puts a person on the list a record submission's item backs
+// (POST /api/v1/records of SXBZXR...): the list's record is its entry, so
+// it is made as Enter makes it, the document number, grounds and basis
+// taken from the item's fields. It returns the record and the entry;
+// problems are named as the submission's fields. Returns NotFound when the
+// item backs no list, otherwise as Enter.
+func (s *Service) EnterRecord(ctx context.Context, p *auth.Principal, sub record.Submission) (record.Record, Entry, bool, error) {
+	code, ok := s.Types.OfItem(strings.TrimSpace(sub.Item))
+	if !ok {
+		return record.Record{}, Entry{}, false, errs.E(errs.NotFound, "item %s backs no list", errs.Clip(sub.Item, 40))
+	}
+	t, err := s.owner(p, code)
+	if err != nil {
+		return record.Record{}, Entry{}, false, err
+	}
+	req := EntryRequest{Ref: sub.Ref, Subject: sub.Subject, DecidedOn: sub.DecidedOn, Severity: sub.Severity, Fields: map[string]any{}}
+	asField := map[string]string{"document_no": t.DocumentField, "grounds": t.GroundsField}
+	if t.BasisField != "" {
+		asField["basis"] = t.BasisField
+	}
+	for k, v := range sub.Fields {
+		switch f, _ := t.CatalogItem().Field(k); {
+		case k == t.DocumentField || (f.National != "" && f.Name == t.DocumentField):
+			req.DocumentNo, _ = v.(string)
+		case k == t.GroundsField || (f.National != "" && f.Name == t.GroundsField):
+			req.Grounds = v
+		case t.BasisField != "" && (k == t.BasisField || (f.National != "" && f.Name == t.BasisField)):
+			req.Basis, _ = v.(string)
+		default:
+			req.Fields[k] = v
+		}
+	}
+	rec, e, created, err := s.enter(ctx, p, t, req)
+	var ee *errs.Error
+	if errors.As(err, &ee) {
+		c := *ee
+		c.Details = slices.Clone(ee.Details)
+		for i, d := range c.Details {
+			if f, ok := asField[d.Field]; ok {
+				c.Details[i].Field = "fields." + f
+			}
+		}
+		err = &c
+	}
+	return rec, e, created, err
+}
+
+// enter makes the record and the entry of a request on t, which p owns.
+func (s *Service) enter(ctx context.Context, p *auth.Principal, t *Type, req EntryRequest) (record.Record, Entry, bool, error) {
 	it := t.CatalogItem()
 	now := s.Clock.Now().UTC().Truncate(time.Microsecond)
 	today := s.Records.Today()
@@ -127,7 +198,7 @@ func (s *Service) Enter(ctx context.Context, p *auth.Principal, code string, req
 		pr.Add("basis", "too_long", "at most 2000 characters")
 	}
 	if err := pr.Err("the list entry is not valid"); err != nil {
-		return Entry{}, false, err
+		return record.Record{}, Entry{}, false, err
 	}
 
 	// The record of the list's item, through the record service.
@@ -147,12 +218,12 @@ func (s *Service) Enter(ctx context.Context, p *auth.Principal, code string, req
 		fields[uf] = until.AddDays(-1).String()
 	}
 	submitter := *p
-	submitter.Submit = []string{it.Code} // owning a list is the right to record its item
+	submitter.Submit, submitter.ForList = []string{it.Code}, t.Code // owning a list is the right to record its item
 	res, err := s.Records.Submit(ctx, &submitter, record.Submission{
-		Ref: req.Ref, Item: it.Code, Subject: req.Subject, DecidedOn: req.DecidedOn, Fields: fields,
+		Ref: req.Ref, Item: it.Code, Subject: req.Subject, DecidedOn: req.DecidedOn, Severity: req.Severity, Fields: fields,
 	})
 	if err != nil {
-		return Entry{}, false, minorError(err, t)
+		return record.Record{}, Entry{}, false, minorError(err, t)
 	}
 	rec := res.Record
 
@@ -164,20 +235,20 @@ func (s *Service) Enter(ctx context.Context, p *auth.Principal, code string, req
 	if t.NoticeDays > 0 {
 		from, err := s.Calendar.AddWorkingDays(today, t.NoticeDays)
 		if err != nil {
-			return Entry{}, false, err
+			return record.Record{}, Entry{}, false, err
 		}
 		e.Status, e.ActiveFrom = Noticed, from
 	}
 	e.seal(now)
 	stored, created, err := s.Store.CreateEntry(ctx, e)
 	if err != nil {
-		return Entry{}, false, err
+		return record.Record{}, Entry{}, false, err
 	}
 	if !created && (stored.RecordID != rec.ID || stored.List != e.List || stored.Until != e.Until || stored.Basis != e.Basis ||
 		stored.DocumentNo != e.DocumentNo || !slices.Equal(stored.Grounds, e.Grounds)) {
-		return Entry{}, false, errs.E(errs.Conflict, "ref %q is already used by entry %s with other content", rec.Ref, stored.ID)
+		return record.Record{}, Entry{}, false, errs.E(errs.Conflict, "ref %q is already used by entry %s with other content", rec.Ref, stored.ID)
 	}
-	return stored, created, nil
+	return rec, stored, created, nil
 }
 
 // minorError names the person's age as the reason a list refused them.
@@ -273,6 +344,14 @@ func (s *Service) Remove(ctx context.Context, p *auth.Principal, code, id, reaso
 		return Entry{}, errs.E(errs.Conflict, "entry %s was already removed (%s)", id, e.Removal.Reason)
 	}
 	today := s.Records.Today()
+	if reason == Expired && (e.Until.IsZero() || today.Before(e.Until)) {
+		term := "has no end"
+		if !e.Until.IsZero() {
+			term = "ends on " + e.Until.String()
+		}
+		return Entry{}, errs.Fields("the removal is not valid", errs.FieldError{Field: "reason", Code: "not_expired",
+			Message: fmt.Sprintf("the entry's term %s: it cannot be removed as expired before then", term)})
+	}
 	if reason == Repaired && t.EarliestRemoval > 0 {
 		if earliest := e.ActiveFrom.AddMonths(t.EarliestRemoval); e.Status == Noticed || today.Before(earliest) {
 			return Entry{}, errs.E(errs.Conflict, "entries of %s can be removed early from %s (%d months on the list)", t.Code, earliest, t.EarliestRemoval)
@@ -287,7 +366,9 @@ func (s *Service) Remove(ctx context.Context, p *auth.Principal, code, id, reaso
 		if basis == "" {
 			basis = "list entry revoked"
 		}
-		if _, err := s.Records.Revoke(ctx, p, e.RecordID, "list entry revoked", basis); err != nil && !errors.Is(err, errs.Conflict) {
+		owner := *p
+		owner.ForList = t.Code
+		if _, err := s.Records.Revoke(ctx, &owner, e.RecordID, "list entry revoked", basis); err != nil && !errors.Is(err, errs.Conflict) {
 			return Entry{}, err
 		}
 	}

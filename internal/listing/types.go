@@ -88,6 +88,16 @@ func (ts *Types) Type(code string) (*Type, bool) {
 	return nil, false
 }
 
+// OfItem returns the code of the list the catalog item backs.
+func (ts *Types) OfItem(item string) (string, bool) {
+	for _, t := range ts.List {
+		if t.Item == item {
+			return t.Code, true
+		}
+	}
+	return "", false
+}
+
 // Codes lists the codes in file order.
 func (ts *Types) Codes() []string {
 	out := make([]string, len(ts.List))

@@ -223,9 +223,22 @@ func (c *Checker) facts(ctx context.Context, key []byte, doc identity.Document, 
 		}
 		f.Lists = append(f.Lists, le)
 	}
+	// The record of an entry is in use while the entry is on its list: not
+	// while it is noticed, nor once it is removed (performed, repaired).
+	entryOf := make(map[string]bool, len(all))
+	for _, e := range all {
+		entryOf[e.RecordID] = true
+	}
+	onList := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		onList[e.RecordID] = true
+	}
 	var lastNegative clock.Date
 	for _, st := range stored {
 		if st.Window.StateOn(st.Status, today) != rec.InDisplay {
+			continue
+		}
+		if entryOf[st.ID] && !onList[st.ID] {
 			continue
 		}
 		it, ok := c.Records.Catalog.Item(st.Item)

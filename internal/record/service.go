@@ -35,6 +35,10 @@ type Service struct {
 	// to measure what the ledger costs.
 	NoLedger bool
 	Ledger   *ledger.Log // for receipts
+	// EntryOf returns the list whose entry a stored record is, if any
+	// (listing.Service.ListOf): such a record is corrected and revoked only
+	// through its list (auth.Principal.ForList). Nil: none is.
+	EntryOf func(ctx context.Context, st Stored) (list string, ok bool, err error)
 }
 
 // Result is the outcome of one submission.
@@ -209,6 +213,20 @@ func (s *Service) item(p *auth.Principal, code string) (*catalog.Item, error) {
 	return it, nil
 }
 
+// viaList refuses a change to a record that is a list entry, unless it
+// comes through its list; field names the request field the refusal is on.
+func (s *Service) viaList(ctx context.Context, p *auth.Principal, st Stored, field string) error {
+	if s.EntryOf == nil {
+		return nil
+	}
+	list, ok, err := s.EntryOf(ctx, st)
+	if err != nil || !ok || p.ForList == list {
+		return err
+	}
+	return errs.Fields("the change is not valid", errs.FieldError{Field: field, Code: "listed",
+		Message: fmt.Sprintf("record %s is an entry of list %s: it changes only through the entry (/api/v1/lists/%s/entries, removal with reason revoked)", st.ID, list, list)})
+}
+
 // recordAAD binds a record's sealed payload to its id and version (notes use
 // the negative version), so that a payload moved to another row or version
 // does not open.
@@ -352,6 +370,9 @@ func (s *Service) Correct(ctx context.Context, p *auth.Principal, id string, sub
 	if sub.Item != st.Item {
 		return Record{}, false, errs.Fields("the correction is not valid", errs.FieldError{Field: "item", Code: "immutable", Message: fmt.Sprintf("a correction cannot change the item (%s); revoke and submit anew", st.Item)})
 	}
+	if err := s.viaList(ctx, p, st, "id"); err != nil {
+		return Record{}, false, err
+	}
 	if sub.Ref == "" {
 		sub.Ref = st.Ref
 	}
@@ -408,6 +429,9 @@ func (s *Service) Revoke(ctx context.Context, p *auth.Principal, id, reason, bas
 		}
 	}
 	if err := pr.Err("the revocation is not valid"); err != nil {
+		return Record{}, err
+	}
+	if err := s.viaList(ctx, p, st, "id"); err != nil {
 		return Record{}, err
 	}
 	if st.Status == Revoked {

@@ -57,7 +57,7 @@ func BenchmarkVerifySQLite(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		sum, err = verify.Run(ctx, snap, vkey, func(p verify.Problem) { b.Errorf("problem in the synthetic log: %s", p) })
+		sum, err = verify.Run(ctx, snap, vkey, time.Now(), func(p verify.Problem) { b.Errorf("problem in the synthetic log: %s", p) })
 		done()
 		if err != nil {
 			b.Fatal(err)

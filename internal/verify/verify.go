@@ -102,17 +102,12 @@ type Summary struct {
 func (s Summary) OK() bool { return s.Problems == 0 }
 
 // Run verifies the database behind st against the ledger's note verifier
-// key vkey ("origin+hash+base64") and calls report, from one goroutine at a
-// time, for every problem found, erasures included. It returns the summary,
+// key vkey ("origin+hash+base64"), erasures as of now, and calls report,
+// from one goroutine at a time, for every problem found, erasures included. It returns the summary,
 // or an error when it could not read the database (the problems reported so
 // far then stand, but the check is incomplete). A malformed vkey is
 // errs.Invalid.
-func Run(ctx context.Context, st Store, vkey string, report func(Problem)) (Summary, error) {
-	return RunAt(ctx, st, vkey, time.Now(), report)
-}
-
-// RunAt is Run with the time erasures are judged at.
-func RunAt(ctx context.Context, st Store, vkey string, now time.Time, report func(Problem)) (Summary, error) {
+func Run(ctx context.Context, st Store, vkey string, now time.Time, report func(Problem)) (Summary, error) {
 	if _, err := note.NewVerifier(vkey); err != nil {
 		return Summary{}, errs.Wrap(errs.Invalid, err, "verify: malformed verifier key")
 	}

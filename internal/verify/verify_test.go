@@ -323,7 +323,7 @@ func (p *platform) run(t *testing.T) (verify.Summary, []verify.Problem) {
 	}
 	defer done()
 	var got []verify.Problem
-	sum, err := verify.RunAt(ctx, snap, p.vkey, p.at, func(pr verify.Problem) { got = append(got, pr) })
+	sum, err := verify.Run(ctx, snap, p.vkey, p.at, func(pr verify.Problem) { got = append(got, pr) })
 	if err != nil {
 		t.Fatal(err)
 	}
