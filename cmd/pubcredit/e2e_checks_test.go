@@ -464,6 +464,12 @@ func (cs *checksSuite) refusals(t *testing.T) {
 		body["subject"].(map[string]any)["id_number"] = wrongCheck(who)
 		srv.postJSON(t, cs.counter, "/api/v1/checks", body).wantError(t, http.StatusUnprocessableEntity, "subject.id_number", "purpose")
 	})
+	t.Run("an empty or null body is 422 naming subject, matter and purpose", func(t *testing.T) {
+		t.Parallel()
+		for _, body := range []any{map[string]any{}, nil} {
+			srv.postJSON(t, cs.counter, "/api/v1/checks", body).wantError(t, http.StatusUnprocessableEntity, "subject.id_number", "matter", "purpose")
+		}
+	})
 }
 
 func (cs *checksSuite) feedbackCases(t *testing.T) {
@@ -484,7 +490,10 @@ func (cs *checksSuite) feedbackCases(t *testing.T) {
 		if got.CheckID != c.CheckID || len(got.Results) != 1 || got.Results[0].Measure != "RESTRICT_HIGH_CONSUMPTION" || !got.Results[0].Applied {
 			t.Errorf("feedback answer %+v", got)
 		}
-		srv.feedback(t, cs.counter, c.CheckID, result("RESTRICT_HIGH_CONSUMPTION", false, "改为未执行")).wantError(t, http.StatusConflict)
+		again := srv.feedback(t, cs.counter, c.CheckID, result("RESTRICT_HIGH_CONSUMPTION", false, "改为未执行")).wantError(t, http.StatusConflict)
+		if !strings.Contains(again.Error.Message, "RESTRICT_HIGH_CONSUMPTION") {
+			t.Errorf("the 409 %q does not name the measure that has feedback", again.Error.Message)
+		}
 	})
 	t.Run("concurrent feedback on one measure: one 201, the others 409", func(t *testing.T) {
 		t.Parallel()
@@ -593,6 +602,24 @@ func (cs *checksSuite) statistics(t *testing.T) {
 		}
 		if def := srv.stats(t, dept, ""); !slices.Contains(def, want) {
 			t.Errorf("the default period (the last 30 days) gives %+v, want %+v among the rows", def, want)
+		}
+	})
+	t.Run("a department's checks are counted when none returned a measure", func(t *testing.T) {
+		t.Parallel()
+		quiet := p.uniq("QUIET")
+		token := lcDept(t, p, quiet, "--matters", "high_consumption")
+		srv.checkPerson(t, token, newPerson(), "high_consumption", "购票核查")
+		srv.checkPerson(t, token, newPerson(), "high_consumption", "购票核查")
+		var out struct {
+			Rows        []statJSON `json:"rows"`
+			Departments []struct {
+				Department string `json:"department"`
+				Checks     int    `json:"checks"`
+			} `json:"departments"`
+		}
+		srv.get(t, token, "/api/v1/stats/measures?from=2026-11-01&to=2026-11-30").want(t, http.StatusOK).decode(t, &out)
+		if len(out.Rows) != 0 || len(out.Departments) != 1 || out.Departments[0].Department != quiet || out.Departments[0].Checks != 2 {
+			t.Errorf("stats of a department whose two checks returned nothing: %+v", out)
 		}
 	})
 	t.Run("checks outside the period are not counted", func(t *testing.T) {

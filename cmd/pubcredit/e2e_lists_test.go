@@ -114,6 +114,12 @@ type listEntryJSON struct {
 		Reason string `json:"reason"`
 		Note   string `json:"note"`
 	} `json:"removal"`
+	LeafIndex *int64 `json:"leaf_index"`
+	Subject   *struct {
+		IDType   string `json:"id_type"`
+		IDNumber string `json:"id_number"`
+		Name     string `json:"name"`
+	} `json:"subject"` // in the owner's listing, masked
 }
 
 // entry decodes a list entry answer.
@@ -376,6 +382,20 @@ func (ls *listsSuite) entries(t *testing.T) {
 			t.Errorf("the entry's record: item %s status %s fields %v", rec.Item, rec.Status, rec.Fields)
 		}
 	})
+	t.Run("the owner's listing shows each person masked", func(t *testing.T) {
+		t.Parallel()
+		who := newPerson()
+		e := srv.enter(t, ls.court, "SXBZXR", debtorEntry(who, p.uniq("SX"), "2026-03-01"))
+		got, ok := srv.ownEntry(t, ls.court, "SXBZXR", e.ID)
+		switch {
+		case !ok:
+			t.Fatalf("entry %s is not in its owner's listing", e.ID)
+		case got.Subject == nil:
+			t.Fatalf("the owner's listing has no subject: %+v", got)
+		case got.Subject.IDNumber != who.MaskedNumber() || got.Subject.Name == who.Name || []rune(got.Subject.Name)[0] != []rune(who.Name)[0] || got.Subject.IDType != "resident_id":
+			t.Errorf("subject %+v, want resident_id %s and the name masked", *got.Subject, who.MaskedNumber())
+		}
+	})
 	t.Run("grounds may be given by their Chinese name or alias", func(t *testing.T) {
 		t.Parallel()
 		who := newPerson()
@@ -630,6 +650,9 @@ func (ls *listsSuite) removal(t *testing.T) {
 		got := srv.removeEntry(t, ls.court, "SXBZXR", e.ID, "performed", "被执行人已全部履行").want(t, http.StatusOK).entry(t)
 		if got.Status != "removed" || got.Version != 2 || got.Removal == nil || got.Removal.Reason != "performed" || got.Removal.Note != "被执行人已全部履行" {
 			t.Errorf("after removal: %+v", got)
+		}
+		if listed, _ := srv.ownEntry(t, ls.court, "SXBZXR", e.ID); got.LeafIndex == nil || listed.LeafIndex == nil || *got.LeafIndex != *listed.LeafIndex || (e.LeafIndex != nil && *got.LeafIndex == *e.LeafIndex) {
+			t.Errorf("the removal answers leaf %v; the listing says %v, the entry's first version %v", got.LeafIndex, listed.LeafIndex, e.LeafIndex)
 		}
 		srv.removeEntry(t, ls.court, "SXBZXR", e.ID, "other", "").wantError(t, http.StatusConflict)
 	})

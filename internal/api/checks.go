@@ -147,7 +147,11 @@ func (a *API) measureStats(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "feedback_working_days": a.Checks.FeedbackDays, "rows": rows})
+	totals, err := a.Checks.CheckTotals(r.Context(), p, from.Time(loc), to.AddDays(1).Time(loc))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "feedback_working_days": a.Checks.FeedbackDays, "rows": rows, "departments": totals})
 }
 
 // matters publishes the counter matters and the measures (no measure can be

@@ -79,7 +79,19 @@ func (a *API) listEntries(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := map[string]any{"list": r.PathValue("code"), "entries": es}
+	who, err := a.Lists.MaskedSubjects(r.Context(), es)
+	if err != nil {
+		return err
+	}
+	type ownedEntry struct {
+		listing.Entry
+		Subject listing.Masked `json:"subject"` // masked: the owner is not the person
+	}
+	owned := make([]ownedEntry, len(es))
+	for i := range es {
+		owned[i] = ownedEntry{es[i], who[i]}
+	}
+	out := map[string]any{"list": r.PathValue("code"), "entries": owned}
 	if len(es) == limit {
 		out["next_after"] = es[len(es)-1].ID
 	}

@@ -124,7 +124,7 @@ func parse(t DocType, number string, today clock.Date) (Document, *Problem) {
 	}
 	s := []rune(normalise(number))
 	if len(s) == 0 {
-		return Document{}, problem("required", "document number is required")
+		return Document{}, problem("required", "the identity document number (id_number) is required")
 	}
 	switch t {
 	case ResidentID, HMTPermit, ForeignPR:

@@ -386,7 +386,8 @@ func (s *Service) transition(ctx context.Context, e Entry, to Status, removal *R
 	if err := s.Store.UpdateEntry(ctx, e); err != nil {
 		return Entry{}, err
 	}
-	return e, nil
+	// The store places the new version's leaf; read it back for its index.
+	return s.Store.Entry(ctx, e.ID)
 }
 
 // Advance moves every due entry on: noticed entries become active when
@@ -522,6 +523,39 @@ func (s *Service) Entries(ctx context.Context, p *auth.Principal, code string, s
 	return s.Store.Entries(ctx, t.Code, p.ID, status, after, limit)
 }
 
+// Masked is a listed person as those who are not the person see them.
+type Masked struct {
+	IDType   string `json:"id_type"`
+	IDNumber string `json:"id_number"`
+	Name     string `json:"name"`
+}
+
+// MaskedSubjects returns the masked person of each entry, from its record.
+func (s *Service) MaskedSubjects(ctx context.Context, entries []Entry) ([]Masked, error) {
+	out := make([]Masked, len(entries))
+	for i, e := range entries {
+		c, _, err := s.content(ctx, e)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = Masked{IDType: c.IDType, IDNumber: identity.MaskNumber(c.IDNumber), Name: identity.MaskName(c.Name)}
+	}
+	return out, nil
+}
+
+// content opens the record of an entry.
+func (s *Service) content(ctx context.Context, e Entry) (record.Content, record.Stored, error) {
+	st, err := s.Records.Store.Record(ctx, e.RecordID)
+	if err != nil {
+		return record.Content{}, st, err
+	}
+	recs, err := s.Records.Open([]record.Stored{st})
+	if err != nil {
+		return record.Content{}, st, err
+	}
+	return recs[0].Content, st, nil
+}
+
 // checkAfter checks a paging cursor: empty or an entry id.
 func checkAfter(after string, pr *errs.Problems) {
 	if after != "" && !ids.Valid(after) {
@@ -633,18 +667,13 @@ func (s *Service) Public(ctx context.Context, code string, after string, limit i
 		if !e.Until.IsZero() && !today.Before(e.Until) {
 			continue // ended today; the job removes it shortly
 		}
-		st, err := s.Records.Store.Record(ctx, e.RecordID)
+		c, st, err := s.content(ctx, e)
 		if err != nil {
 			return nil, err
 		}
 		if st.Status == record.Revoked {
 			continue
 		}
-		recs, err := s.Records.Open([]record.Stored{st})
-		if err != nil {
-			return nil, err
-		}
-		c := recs[0].Content
 		pe := PublicEntry{ID: e.ID, Name: identity.MaskName(c.Name), IDNumber: identity.MaskNumber(c.IDNumber),
 			ActiveFrom: e.ActiveFrom, Until: e.Until, Grounds: e.Grounds, DocumentNo: e.DocumentNo, Fields: map[string]any{}}
 		if doc, err := identity.Parse(identity.DocType(c.IDType), c.IDNumber, clock.Date{}); err == nil {

@@ -3,6 +3,7 @@ package measure
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -119,14 +120,16 @@ func (c *Checker) Check(ctx context.Context, p *auth.Principal, subject rec.Subj
 	if err := p.Require(auth.Department); err != nil {
 		return Result{}, err
 	}
-	if _, ok := c.Measures.Matter(matter); !ok {
+	var pr errs.Problems
+	switch _, known := c.Measures.Matter(matter); {
+	case strings.TrimSpace(matter) == "":
+		pr.Add("matter", "required", "the counter matter is required (known matters: %s)", strings.Join(c.Measures.MatterCodes(), ", "))
+	case !known:
 		return Result{}, errs.E(errs.NotFound, "no matter %q (known matters: %s)", errs.Clip(matter, 40), strings.Join(c.Measures.MatterCodes(), ", "))
-	}
-	if !slices.Contains(p.Matters, matter) {
+	case !slices.Contains(p.Matters, matter):
 		return Result{}, errs.E(errs.Forbidden, "department %s does not check people for %s", p.ID, matter)
 	}
 	purpose = strings.TrimSpace(purpose)
-	var pr errs.Problems
 	switch {
 	case purpose == "":
 		pr.Add("purpose", "required", "state the purpose of this check")
@@ -326,9 +329,31 @@ func (c *Checker) AddFeedback(ctx context.Context, p *auth.Principal, checkID st
 		return nil, err
 	}
 	if err := c.Store.AddFeedback(ctx, out); err != nil {
+		if errors.Is(err, errs.Conflict) {
+			return nil, c.feedbackGiven(ctx, ch.ID, out, err)
+		}
 		return nil, err
 	}
 	return out, nil
+}
+
+// feedbackGiven names the measures of fs that already have feedback, in
+// the Conflict err a store reported.
+func (c *Checker) feedbackGiven(ctx context.Context, checkID string, fs []Feedback, err error) error {
+	had, rerr := c.Store.Feedback(ctx, checkID)
+	if rerr != nil {
+		return err
+	}
+	var given []string
+	for _, f := range fs {
+		if i := slices.IndexFunc(had, func(h Feedback) bool { return h.Measure == f.Measure }); i >= 0 {
+			given = append(given, fmt.Sprintf("%s (applied: %v, on %s)", f.Measure, had[i].Applied, had[i].At.In(c.Records.Location).Format(time.DateOnly)))
+		}
+	}
+	if len(given) == 0 {
+		return err
+	}
+	return errs.E(errs.Conflict, "feedback was already given on %s; it is given once per measure", strings.Join(given, ", "))
 }
 
 // Stat is one row of the measure statistics.
@@ -341,6 +366,33 @@ type Stat struct {
 	Applied     int    `json:"applied"`
 	NotApplied  int    `json:"not_applied"`
 	OverdueOpen int    `json:"overdue"` // without feedback past the deadline
+}
+
+// DeptChecks is how many checks a department made in a period, whatever
+// they returned.
+type DeptChecks struct {
+	Dept   string `json:"department"`
+	Checks int    `json:"checks"`
+}
+
+// CheckTotals counts the checks per department in [from, to), those that
+// returned no measure included. Departments see their own.
+func (c *Checker) CheckTotals(ctx context.Context, p *auth.Principal, from, to time.Time) ([]DeptChecks, error) {
+	if err := p.Require(auth.Department, auth.Auditor, auth.Operator); err != nil {
+		return nil, err
+	}
+	counts, err := c.Store.CheckCounts(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	out := []DeptChecks{}
+	for d, n := range counts {
+		if p.Kind != auth.Department || d == p.ID {
+			out = append(out, DeptChecks{Dept: d, Checks: n})
+		}
+	}
+	slices.SortFunc(out, func(a, b DeptChecks) int { return strings.Compare(a.Dept, b.Dept) })
+	return out, nil
 }
 
 // Stats counts, per department and measure, the checks, the measures
