@@ -21,7 +21,7 @@ func cmdDemo(ctx context.Context, args []string, env Env) error {
 	var people, perPerson int
 	var seed uint64
 	var out string
-	cfg, log, _, err := setup("demo", args, env, func(fs *flag.FlagSet, c *config.Config) {
+	cfg, log, fs, err := setup("demo", args, env, func(fs *flag.FlagSet, c *config.Config) {
 		fs.IntVar(&people, "people", 1000, "number of synthetic people")
 		fs.IntVar(&perPerson, "records", 2, "records per person (on average)")
 		fs.Uint64Var(&seed, "seed", 1, "random seed: the same seed makes the same data")
@@ -29,6 +29,9 @@ func cmdDemo(ctx context.Context, args []string, env Env) error {
 	})
 	if err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError("unexpected arguments %q", fs.Args())
 	}
 	if people < 1 || perPerson < 1 {
 		return usageError("--people and --records must be positive")

@@ -396,6 +396,19 @@ func (ls *listsSuite) entries(t *testing.T) {
 			t.Errorf("subject %+v, want resident_id %s and the name masked", *got.Subject, who.MaskedNumber())
 		}
 	})
+	t.Run("the document number or grounds given among the fields too is 422 naming the field", func(t *testing.T) {
+		t.Parallel()
+		body := debtorEntry(newPerson(), p.uniq("SX"), "2026-03-01")
+		body["fields"] = map[string]any{"decision_no": "DIFFERENT", "circumstances": []string{"breached_settlement"}}
+		srv.postJSON(t, ls.court, "/api/v1/lists/SXBZXR/entries", body).wantError(t, http.StatusUnprocessableEntity, "fields.decision_no", "fields.circumstances")
+	})
+	t.Run("the decision date may take the forms a record's does", func(t *testing.T) {
+		t.Parallel()
+		e := srv.enter(t, ls.court, "SXBZXR", debtorEntry(newPerson(), p.uniq("SX"), "2026/3/1"))
+		if e.DecidedOn != "2026-03-01" {
+			t.Errorf("decided_on %q from 2026/3/1", e.DecidedOn)
+		}
+	})
 	t.Run("grounds may be given by their Chinese name or alias", func(t *testing.T) {
 		t.Parallel()
 		who := newPerson()
@@ -631,6 +644,9 @@ func (ls *listsSuite) removal(t *testing.T) {
 		noGrounds := map[string]any{"ref": p.uniq("D"), "item": "SXBZXR", "subject": subjectOfPerson(newPerson()), "decided_on": "2026-03-01",
 			"fields": map[string]any{"decision_no": "(2026)津0101执10号"}}
 		srv.postJSON(t, court, "/api/v1/records", noGrounds).wantError(t, http.StatusUnprocessableEntity, "fields.circumstances")
+		noGrounds["fields"].(map[string]any)["circumstances"] = "refused_with_ability"
+		noGrounds["fields"].(map[string]any)["no_such_field"] = 1
+		srv.postJSON(t, court, "/api/v1/records", noGrounds).wantError(t, http.StatusUnprocessableEntity, "fields.no_such_field")
 
 		srv.postJSON(t, court, "/api/v1/records/"+e.RecordID+"/revoke", map[string]any{"reason": "撤销", "basis": "复议决定"}).
 			wantError(t, http.StatusUnprocessableEntity, "id")

@@ -28,8 +28,12 @@ func cmdImport(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	if file == "" && fs.NArg() > 0 {
-		file = fs.Arg(0)
+	rest := fs.Args()
+	if file == "" && len(rest) > 0 {
+		file, rest = rest[0], rest[1:]
+	}
+	if len(rest) > 0 {
+		return usageError("unexpected arguments %q", rest)
 	}
 	if file == "" || dept == "" {
 		return usageError("import FILE --dept CODE [--item ITEM] [--format ndjson|csv|xlsx]")

@@ -45,6 +45,8 @@ func TestHelpAndUsageErrorsCreateNothing(t *testing.T) {
 		{[]string{"verify-receipt", "--help"}, 0, "Exit codes:"},
 		{[]string{"import", "--help"}, 0, "-dept"},
 		{[]string{"import"}, 2, "import FILE --dept CODE"},
+		{[]string{"import", "a.ndjson", "b.ndjson", "--dept", "X"}, 2, "unexpected arguments"},
+		{[]string{"demo", "extra"}, 2, "unexpected arguments"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			dir := t.TempDir()

@@ -136,8 +136,10 @@ func decodeJSON(r *http.Request, limit int64, v any) error {
 	switch {
 	case errors.Is(err, io.EOF):
 		return errs.E(errs.Malformed, "the body is empty; a JSON object is required")
-	case errors.As(err, &syn), errors.Is(err, io.ErrUnexpectedEOF):
-		return errs.E(errs.Malformed, "the body is not valid JSON (at byte %d)", dec.InputOffset())
+	case errors.As(err, &syn):
+		return errs.E(errs.Malformed, "the body is not valid JSON (at byte %d)", syn.Offset)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errs.E(errs.Malformed, "the body is not valid JSON: it ends after %d bytes, in the middle of a value", len(body))
 	case errors.As(err, &typ):
 		field := typ.Field
 		if field == "" {

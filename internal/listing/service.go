@@ -130,12 +130,12 @@ func (s *Service) EnterRecord(ctx context.Context, p *auth.Principal, sub record
 		asField["basis"] = t.BasisField
 	}
 	for k, v := range sub.Fields {
-		switch f, _ := t.CatalogItem().Field(k); {
-		case k == t.DocumentField || (f.National != "" && f.Name == t.DocumentField):
+		switch t.entryField(k) {
+		case "document_no":
 			req.DocumentNo, _ = v.(string)
-		case k == t.GroundsField || (f.National != "" && f.Name == t.GroundsField):
+		case "grounds":
 			req.Grounds = v
-		case t.BasisField != "" && (k == t.BasisField || (f.National != "" && f.Name == t.BasisField)):
+		case "basis":
 			req.Basis, _ = v.(string)
 		default:
 			req.Fields[k] = v
@@ -163,8 +163,13 @@ func (s *Service) enter(ctx context.Context, p *auth.Principal, t *Type, req Ent
 	today := s.Records.Today()
 
 	var pr errs.Problems
+	for k := range req.Fields {
+		if as := t.entryField(k); as != "" {
+			pr.Add("fields."+k, "duplicate", "the entry's %s is given as %s, not among the fields", k, as)
+		}
+	}
 	grounds := s.grounds(t, req.Grounds, &pr)
-	decided, derr := clock.ParseDate(strings.TrimSpace(req.DecidedOn))
+	decided, derr := record.ParseDay(req.DecidedOn) // the forms a record's decided_on takes
 	switch {
 	case strings.TrimSpace(req.DecidedOn) == "":
 		pr.Add("decided_on", "required", "the date of the listing decision is required (YYYY-MM-DD)")
@@ -174,7 +179,7 @@ func (s *Service) enter(ctx context.Context, p *auth.Principal, t *Type, req Ent
 	until := clock.Date{}
 	switch {
 	case req.Until != "":
-		u, err := clock.ParseDate(strings.TrimSpace(req.Until))
+		u, err := record.ParseDay(req.Until)
 		if err != nil {
 			pr.Add("until", "format", "until must be a date YYYY-MM-DD")
 			break

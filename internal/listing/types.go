@@ -88,6 +88,25 @@ func (ts *Types) Type(code string) (*Type, bool) {
 	return nil, false
 }
 
+// entryField returns the entry request field ("document_no", "grounds",
+// "basis") an item field (by its name or national code) is filled from;
+// empty for the others.
+func (t *Type) entryField(key string) string {
+	name := key
+	if f, ok := t.item.Field(key); ok {
+		name = f.Name
+	}
+	switch {
+	case name == t.DocumentField:
+		return "document_no"
+	case name == t.GroundsField:
+		return "grounds"
+	case t.BasisField != "" && name == t.BasisField:
+		return "basis"
+	}
+	return ""
+}
+
 // OfItem returns the code of the list the catalog item backs.
 func (ts *Types) OfItem(item string) (string, bool) {
 	for _, t := range ts.List {

@@ -574,6 +574,10 @@ var looseDay = regexp.MustCompile(`^(\d{4})[/.年-](\d{1,2})[/.月-](\d{1,2})日
 
 // parseDay accepts YYYY-MM-DD and the YYYYMMDD, YYYY/M/D, YYYY.MM.DD and
 // YYYY年M月D日 forms, and the date part of a date-time.
+// ParseDay reads a day as records accept it: YYYY-MM-DD, YYYYMMDD,
+// YYYY/M/D, 2026年3月1日, or a date-time whose day counts.
+func ParseDay(s string) (clock.Date, error) { return parseDay(strings.TrimSpace(s)) }
+
 func parseDay(s string) (clock.Date, error) {
 	if d, ok := isoDay(s); ok {
 		return d, nil
