@@ -148,7 +148,13 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, clk clock
 	a.Checks = &measure.Checker{Measures: measures, Store: st, Records: a.Records, Lists: a.Lists, Profiles: a.Profiles,
 		Access: a.Access, Clock: clk, Calendar: a.Calendar, FeedbackDays: 5}
 	a.Deliveries = &delivery.Service{Store: st, Records: a.Records, Access: a.Access, Keys: keys, Clock: clk, Depts: st,
-		Poster: webhook.New(webhook.DefaultTimeout), Items: cat.Codes, Lists: types.Codes}
+		Poster: webhook.New(webhook.DefaultTimeout), Items: cat.Codes, Lists: types.Codes,
+		ListItem: func(list string) (string, bool) {
+			if t, ok := types.Type(list); ok {
+				return t.Item, true
+			}
+			return "", false
+		}}
 	return a, nil
 }
 

@@ -49,6 +49,7 @@ type deliverySuite struct {
 	mkt, court   string // tokens of the departments that make changes
 	mktCode      string
 	reader       string // a department with read rights on XZCF
+	listReader   string // a department with read rights on SXBZXR, the item backing the list
 	blind        string // a department with no read rights
 	restartSub   subscriptionJSON
 	restartRcv   *receiver
@@ -68,6 +69,7 @@ func runDeliverySuite(t *testing.T, dbURL string) {
 	d.mkt = p.dept(t, d.mktCode, "XZCF", "")
 	d.court = listOwner(t, p, p.uniq("DCOURT"), "SXBZXR")
 	d.reader = p.dept(t, p.uniq("DREAD"), "", "XZCF")
+	d.listReader = p.dept(t, p.uniq("DLREAD"), "", "SXBZXR")
 	d.blind = p.dept(t, p.uniq("DBLIND"), "", "")
 	// The receiver of the restart case outlives the first server: it fails
 	// once, then answers 200.
@@ -80,8 +82,10 @@ func runDeliverySuite(t *testing.T, dbURL string) {
 
 	t.Run("serving", func(t *testing.T) {
 		d.srv = p.serve(t, nil)
-		t.Run("a subscriber receives record.created and list.entry.active, signed and masked", d.signedPushes)
+		t.Run("a subscriber receives record.created and list.entry.active, signed, the person in clear only where it may read the item", d.signedPushes)
+		t.Run("a department that may read a list's item is pushed its entries in clear, and that is in the access log once", d.listInClear)
 		t.Run("subscriptions are checked and belong to their department", d.validation)
+		t.Run("an identical subscription is refused naming the existing one; another filter on the same URL is not", d.duplicate)
 		t.Run("without read rights the person is masked and no fields are pushed; rolled-back changes push nothing", d.masked)
 		t.Run("a receiver that answers 500 then 200 is retried and delivered", d.retried)
 		t.Run("a receiver that closes the connection is retried", d.closedConnection)
@@ -215,11 +219,17 @@ type deliveryJSON struct {
 	EventType      string  `json:"event_type"`
 	Status         string  `json:"status"`
 	Attempts       int     `json:"attempts"`
+	Round          int     `json:"round"`
+	RedeliveredAt  *string `json:"redelivered_at"`
 	NextAttemptAt  *string `json:"next_attempt_at"`
+	FirstAttemptAt *string `json:"first_attempt_at"`
+	LastAttemptAt  *string `json:"last_attempt_at"`
+	DeliveredAt    *string `json:"delivered_at"`
 	LastStatusCode *int    `json:"last_status_code"`
 	LastError      string  `json:"last_error"`
 	RecentAttempts []struct {
 		N          int    `json:"n"`
+		Round      int    `json:"round"`
 		StatusCode *int   `json:"status_code"`
 		Error      string `json:"error"`
 	} `json:"recent_attempts"`
@@ -303,14 +313,55 @@ func (d *deliverySuite) checkSignature(t *testing.T, secret string, p pushed) {
 		p.Header.Get("Pubcredit-Delivery") != p.Event.ID || len(p.Event.ID) != 32 {
 		t.Errorf("headers %v for event %s %s", p.Header, p.Event.Type, p.Event.ID)
 	}
+}
+
+// wantMasked checks that a push to a department that may not read its
+// item carries no identity number or name in clear.
+func wantMasked(t *testing.T, p pushed) {
+	t.Helper()
 	for _, n := range knownNumbers() {
 		if bytes.Contains(p.Body, []byte(n)) {
 			t.Errorf("a push carries the identity number %s in clear: %s", n, p.Body)
 		}
 	}
+	for _, n := range knownNames() {
+		if bytes.Contains(p.Body, []byte(`"`+n+`"`)) {
+			t.Errorf("a push carries the name %s in clear: %s", n, p.Body)
+		}
+	}
 }
 
-// subjectOf is the masked person of a push.
+// accessEvent is an access log event as the audit API answers it.
+type accessEvent struct {
+	Principal string   `json:"principal"`
+	Action    string   `json:"action"`
+	Purpose   string   `json:"purpose"`
+	Records   []string `json:"records"`
+	Items     []string `json:"items"`
+}
+
+// accessLog is who read who's data, as an auditor sees it.
+func (d *deliverySuite) accessLog(t *testing.T, who person) []accessEvent {
+	t.Helper()
+	var log struct {
+		Events []accessEvent `json:"events"`
+	}
+	d.srv.get(t, d.p.auditor(t, d.p.uniq("AUD")), "/api/v1/audit/access?id_number="+who.Number).want(t, http.StatusOK).decode(t, &log)
+	return log.Events
+}
+
+// pushReads are the access events of pushes to subscription sub.
+func pushReads(events []accessEvent, sub string) []accessEvent {
+	var out []accessEvent
+	for _, e := range events {
+		if strings.Contains(e.Purpose, sub) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// subjectOf is the person of a push, in clear or masked.
 func subjectOf(p pushed) (number, name string) {
 	s, _ := p.Event.Data["subject"].(map[string]any)
 	number, _ = s["id_number"].(string)
@@ -374,8 +425,9 @@ func (d *deliverySuite) signedPushes(t *testing.T) {
 		created.Event.Data["department"] != d.mktCode {
 		t.Errorf("record.created push: %s", created.Body)
 	}
-	if n, name := subjectOf(created); n != a.MaskedNumber() || name != a.MaskedName() {
-		t.Errorf("record.created subject %q %q, want masked %q %q", n, name, a.MaskedNumber(), a.MaskedName())
+	// The reader may read XZCF: the person in clear.
+	if n, name := subjectOf(created); n != a.Number || name != a.Name {
+		t.Errorf("record.created subject %q %q, want %q %q in clear", n, name, a.Number, a.Name)
 	}
 	fields, _ := created.Event.Data["fields"].(map[string]any)
 	if fields["decision_no"] == nil || created.Event.Data["decided_on"] != "2026-11-20" {
@@ -388,9 +440,11 @@ func (d *deliverySuite) signedPushes(t *testing.T) {
 		active.Event.Data["status"] != "active" || active.Event.Data["record_id"] == nil || active.Event.Data["until"] != "2028-11-02" {
 		t.Errorf("list.entry.active push: %s", active.Body)
 	}
+	// It may not read SXBZXR, the item backing the list: masked.
 	if n, name := subjectOf(active); n != b.MaskedNumber() || name != b.MaskedName() {
 		t.Errorf("list.entry.active subject %q %q, want masked", n, name)
 	}
+	wantMasked(t, active)
 
 	// The receiver has the pushes a moment before the platform has its answers.
 	ds := d.awaitDeliveries(t, d.reader, sub.ID, "?status=delivered", 2)
@@ -400,23 +454,70 @@ func (d *deliverySuite) signedPushes(t *testing.T) {
 			t.Errorf("delivery %+v, want delivered at the first attempt, with the pushed id", x)
 		}
 	}
-	// The push of the record's fields is a read of a's data, in a's access log.
-	auditor := d.p.auditor(t, d.p.uniq("AUD"))
-	var log struct {
-		Events []struct {
-			Principal string `json:"principal"`
-			Purpose   string `json:"purpose"`
-		} `json:"events"`
+	// The push in clear is a read of a's data, in a's access log; the
+	// masked push of b is none.
+	if reads := pushReads(d.accessLog(t, a), sub.ID); len(reads) != 1 || reads[0].Action != "record.read" ||
+		!slices.Equal(reads[0].Records, []string{rec.ID}) || !slices.Equal(reads[0].Items, []string{"XZCF"}) || !strings.Contains(reads[0].Purpose, created.Event.ID) {
+		t.Errorf("a's access log shows %+v, want the push of %s once", reads, created.Event.ID)
 	}
-	d.srv.get(t, auditor, "/api/v1/audit/access?id_number="+a.Number).want(t, http.StatusOK).decode(t, &log)
-	if !slices.ContainsFunc(log.Events, func(e struct {
-		Principal string `json:"principal"`
-		Purpose   string `json:"purpose"`
-	}) bool {
-		return strings.Contains(e.Purpose, sub.ID)
-	}) {
-		t.Errorf("a's access log does not show the push: %+v", log.Events)
+	if reads := pushReads(d.accessLog(t, b), sub.ID); len(reads) != 0 {
+		t.Errorf("b's access log shows the masked push: %+v", reads)
 	}
+}
+
+func (d *deliverySuite) listInClear(t *testing.T) {
+	// The first attempt fails: the retry is the same read, not logged again.
+	rcv := newReceiver(t, func(n int) int {
+		if n == 1 {
+			return http.StatusInternalServerError
+		}
+		return http.StatusOK
+	})
+	sub := d.subscribe(t, d.listReader, rcv, map[string]any{"events": []string{"list.entry.active"}, "lists": []string{"SXBZXR"}})
+	who := newPerson()
+	entry := d.enter(t, who)
+	d.awaitDelivery(t, d.listReader, sub.ID, func(x deliveryJSON) bool { return x.Attempts == 1 })
+	d.p.clock.Advance(11 * time.Second)
+	ok := d.awaitDelivery(t, d.listReader, sub.ID, func(x deliveryJSON) bool { return x.Status == "delivered" })
+	got := rcv.pushes()
+	if len(got) != 2 || ok.Attempts != 2 {
+		t.Fatalf("%d pushes, delivery %+v; want the entry twice", len(got), ok)
+	}
+	for _, p := range got {
+		d.checkSignature(t, sub.Secret, p)
+		if p.Event.Data["entry_id"] != entry {
+			t.Errorf("push %s, want entry %s", p.Body, entry)
+		}
+		s, _ := p.Event.Data["subject"].(map[string]any)
+		if s["id_type"] != "resident_id" || s["id_number"] != who.Number || s["name"] != who.Name {
+			t.Errorf("list.entry.active subject %v, want %s %s in clear", s, who.Number, who.Name)
+		}
+	}
+	reads := pushReads(d.accessLog(t, who), sub.ID)
+	if len(reads) != 1 || reads[0].Action != "record.read" || !slices.Equal(reads[0].Items, []string{"SXBZXR"}) ||
+		len(reads[0].Records) != 1 || reads[0].Records[0] != got[0].Event.Data["record_id"] || !strings.Contains(reads[0].Purpose, ok.ID) {
+		t.Errorf("the access log shows %+v, want the push of delivery %s once, naming SXBZXR and the entry's record", reads, ok.ID)
+	}
+}
+
+func (d *deliverySuite) duplicate(t *testing.T) {
+	hook := "https://receiver.example.gov.cn/hook"
+	body := map[string]any{"url": hook, "events": []string{"list.entry.active", "record.created"}, "items": []string{"XZCF"}}
+	var first subscriptionJSON
+	d.srv.postJSON(t, d.reader, "/api/v1/subscriptions", body).want(t, http.StatusCreated).decode(t, &first)
+	t.Cleanup(func() {
+		d.srv.send(t, request{method: http.MethodDelete, path: "/api/v1/subscriptions/" + first.ID, token: d.reader}).want(t, http.StatusOK)
+	})
+	e := d.srv.postJSON(t, d.reader, "/api/v1/subscriptions", map[string]any{"url": "HTTPS://Receiver.Example.GOV.CN/hook",
+		"events": []string{"record.created", "list.entry.active"}, "items": []string{"XZCF"}}).wantError(t, http.StatusConflict, "url")
+	if s := string(mustJSON(t, e)); !strings.Contains(s, first.ID) {
+		t.Errorf("the refusal of a duplicate does not name %s: %s", first.ID, s)
+	}
+	// Another filter on the same URL is another subscription.
+	var other subscriptionJSON
+	d.srv.postJSON(t, d.reader, "/api/v1/subscriptions", map[string]any{"url": hook, "events": []string{"record.created"}}).
+		want(t, http.StatusCreated).decode(t, &other)
+	d.srv.send(t, request{method: http.MethodDelete, path: "/api/v1/subscriptions/" + other.ID, token: d.reader}).want(t, http.StatusOK)
 }
 
 func (d *deliverySuite) validation(t *testing.T) {
@@ -493,6 +594,7 @@ func (d *deliverySuite) masked(t *testing.T) {
 	for i, who := range []person{a, b} {
 		p := got[i]
 		d.checkSignature(t, sub.Secret, p)
+		wantMasked(t, p)
 		if n, name := subjectOf(p); n != who.MaskedNumber() || name != who.MaskedName() {
 			t.Errorf("push %d subject %q %q, want masked %q %q", i, n, name, who.MaskedNumber(), who.MaskedName())
 		}
@@ -590,10 +692,19 @@ func (d *deliverySuite) deadAfterADay(t *testing.T) {
 	if again.ID != dead.ID || again.Status != "pending" && again.Status != "delivered" {
 		t.Errorf("redeliver answered %+v", again)
 	}
+	// The answer is the new round, the earlier one's attempts kept.
+	if again.Status == "pending" && (again.Round != 2 || again.RedeliveredAt == nil || again.FirstAttemptAt != nil || again.DeliveredAt != nil ||
+		again.Attempts != 2 || len(again.RecentAttempts) != 2 || again.RecentAttempts[0].Round != 1 || again.LastAttemptAt == nil) {
+		t.Errorf("redeliver answered %+v, want pending in round 2, asked for now, nothing of round 2 yet, round 1's attempts", again)
+	}
 	ok := d.awaitDelivery(t, d.reader, sub.ID, func(x deliveryJSON) bool { return x.Status == "delivered" })
 	got := rcv.pushes()
 	if ok.Attempts != 3 || len(got) != 3 || got[2].Event.ID != dead.ID {
 		t.Errorf("after the redelivery %+v, %d requests; want the same delivery a third time", ok, len(got))
+	}
+	if ok.Round != 2 || ok.DeliveredAt == nil || ok.FirstAttemptAt == nil || len(ok.RecentAttempts) != 3 ||
+		ok.RecentAttempts[0].Round != 2 || ok.RecentAttempts[1].Round != 1 || ok.RecentAttempts[2].Round != 1 {
+		t.Errorf("after the redelivery %+v, want round 2 delivered, the attempts of both rounds", ok)
 	}
 	d.checkSignature(t, sub.Secret, got[2])
 }
@@ -634,8 +745,9 @@ func (d *deliverySuite) afterRestart(t *testing.T) {
 			imported = p
 		}
 	}
-	if n, _ := subjectOf(imported); n != d.importWho.MaskedNumber() {
-		t.Errorf("the imported record's push names %q, want %q", n, d.importWho.MaskedNumber())
+	// The subscriber may read XZCF: the person in clear.
+	if n, _ := subjectOf(imported); n != d.importWho.Number {
+		t.Errorf("the imported record's push names %q, want %q", n, d.importWho.Number)
 	}
 	d.awaitDeliveries(t, d.reader, d.restartSub.ID, "?status=delivered", 2)
 	d.srv.send(t, request{method: http.MethodDelete, path: "/api/v1/subscriptions/" + d.restartSub.ID, token: d.reader}).want(t, http.StatusOK)

@@ -47,8 +47,25 @@
 // in ledger order among those due together; a retried delivery may arrive
 // after later ones, so receivers order by the data's version.
 //
-// Identity in pushes is always masked (110105********002X, 张*). A record
-// event carries the record's fields only when the subscribing department has
-// read rights on the item when the event is sent; such a push is a read of
-// the person's data and is written to the access log.
+// # Identity
+//
+// A push names the person in clear (id_type, id_number, name, opened with
+// the keyring) only when the subscribing department may read the event's
+// item when the event is sent: the record's item for a record event, the
+// list's backing item for a list event; a record event then carries the
+// record's fields too. Otherwise the person is masked (110105********002X,
+// 张*) and no fields are sent. A push in clear is a read of the person's
+// data: it is written to the access log (record.read, the purpose naming
+// the subscription and the delivery) before the request leaves, in one
+// transaction with a mark on the delivery, so that it is logged once for
+// the delivery's round and not once per retry; a redelivery the department
+// asks for is logged again. Bodies are built when they are sent and never
+// stored, so no identity is at rest in the deliveries.
+//
+// # Redelivery
+//
+// A redelivery starts a new round of the same delivery (same id): round is
+// one more, redelivered_at says when it was asked for, and first_attempt_at
+// and delivered_at (of this round) are empty until this round gets there;
+// the attempts of earlier rounds stay listed, each with its round.
 package delivery

@@ -26,16 +26,24 @@ type Event struct {
 	Data         any       `json:"data"` // RecordData or EntryData
 }
 
-// Person is the person an event is about, always masked.
+// Person is the person an event is about: in clear for a department that
+// may read the event's item, masked (110105********002X, 张*) otherwise.
 type Person struct {
 	IDType   string `json:"id_type"`
 	IDNumber string `json:"id_number"`
 	Name     string `json:"name"`
 }
 
-func masked(idType, number, name string) Person {
+// person is the person as department dept may see it: in clear when it
+// may read item.
+func person(dept auth.Dept, item, idType, number, name string) Person {
+	if mayRead(dept, item) {
+		return Person{IDType: idType, IDNumber: number, Name: name}
+	}
 	return Person{IDType: idType, IDNumber: identity.MaskNumber(number), Name: identity.MaskName(name)}
 }
+
+func mayRead(dept auth.Dept, item string) bool { return item != "" && slices.Contains(dept.Read, item) }
 
 // Display is a record's display window at the version of the event.
 type Display struct {
@@ -84,9 +92,14 @@ type Removal struct {
 	At     time.Time `json:"at"`
 }
 
-// body builds the request body of delivery d for department dept. A push
-// of a record's fields is a read of the person's data: it is written to the
-// access log before it leaves, and body fails when that cannot be done.
+// body builds the request body of delivery d for department dept, when it
+// is sent: nothing of it is stored, so the person in clear is never at rest
+// in the deliveries, and the department's rights are those of the moment
+// it leaves. A push that carries the person in clear (and, for a record,
+// its fields) is a read of the person's data: it is written to the access
+// log before it leaves, once for the delivery's round (retries resend the
+// same read; a redelivery the department asks for is a new one), and body
+// fails when that cannot be done.
 func (s *Service) body(ctx context.Context, d Delivery, dept auth.Dept) ([]byte, error) {
 	id, version, ok := splitEventID(d.EventID)
 	if !ok {
@@ -97,7 +110,7 @@ func (s *Service) body(ctx context.Context, d Delivery, dept auth.Dept) ([]byte,
 	if isRecordEvent(d.Type) {
 		ev.OccurredAt, ev.Data, err = s.recordData(ctx, d, dept, id, version)
 	} else {
-		ev.OccurredAt, ev.Data, err = s.entryData(ctx, id, version)
+		ev.OccurredAt, ev.Data, err = s.entryData(ctx, d, dept, id, version)
 	}
 	if err != nil {
 		return nil, err
@@ -158,9 +171,9 @@ func (s *Service) recordData(ctx context.Context, d Delivery, dept auth.Dept, id
 	data := RecordData{
 		RecordID: id, Item: st.Item, Department: st.Dept, Version: v.Version, Change: v.Change, Status: state.Status,
 		Display: Display{From: state.From, EarliestEnd: orNil(state.EarliestEnd), End: orNil(state.End), Public: state.Public},
-		Subject: masked(c.IDType, c.IDNumber, c.Name),
+		Subject: person(dept, st.Item, c.IDType, c.IDNumber, c.Name),
 	}
-	if !slices.Contains(dept.Read, st.Item) {
+	if !mayRead(dept, st.Item) {
 		return v.At, data, nil
 	}
 	data.DecidedOn, data.Severity, data.Fields = c.DecidedOn.String(), c.Severity, c.Fields
@@ -170,16 +183,26 @@ func (s *Service) recordData(ctx context.Context, d Delivery, dept auth.Dept, id
 	if v.Change == record.Revoke {
 		data.Revocation = st.Revocation
 	}
-	err = s.Access.Record(ctx, access.Event{
-		Principal: auth.Department, Actor: dept.Code, SubjectKey: st.SubjectKey, Action: access.RecordRead,
-		Purpose:   fmt.Sprintf("pushed to the department's subscription %s (%s)", d.Subscription, d.Type),
-		Authority: "read rights on " + st.Item, Records: []string{id}, Items: []string{st.Item},
-	})
-	return v.At, data, err
+	return v.At, data, s.logRead(ctx, d, dept, st.SubjectKey, id, st.Item)
 }
 
-// entryData is a list entry as it was at a version.
-func (s *Service) entryData(ctx context.Context, id string, version int) (time.Time, EntryData, error) {
+// logRead writes the read that pushing delivery d in clear to dept is, once
+// for the delivery's round. The action is record.read, the one the access
+// log publishes for a department reading a record's data: the record of a
+// record event, the record an entry was made from for a list event.
+func (s *Service) logRead(ctx context.Context, d Delivery, dept auth.Dept, subjectKey []byte, recordID, item string) error {
+	e := s.Access.Prepare(access.Event{
+		Principal: auth.Department, Actor: dept.Code, SubjectKey: subjectKey, Action: access.RecordRead,
+		Purpose:   fmt.Sprintf("pushed to the department's subscription %s (%s, delivery %s, round %d)", d.Subscription, d.Type, d.ID, max(d.Round, 1)),
+		Authority: "read rights on " + item, Records: []string{recordID}, Items: []string{item},
+	})
+	_, err := s.Store.LogPushRead(ctx, d.ID, e)
+	return err
+}
+
+// entryData is a list entry as it was at a version, the person in clear
+// when dept may read the list's backing item.
+func (s *Service) entryData(ctx context.Context, d Delivery, dept auth.Dept, id string, version int) (time.Time, EntryData, error) {
 	e, err := s.Store.EntryVersion(ctx, id, version)
 	if err != nil {
 		return time.Time{}, EntryData{}, err
@@ -191,13 +214,21 @@ func (s *Service) entryData(ctx context.Context, id string, version int) (time.T
 	data := EntryData{
 		EntryID: e.ID, List: e.List, Department: e.Dept, Version: e.Version, Status: string(e.Status),
 		DecidedOn: e.DecidedOn, ActiveFrom: e.ActiveFrom, Until: e.Until.StringOrNil(), Grounds: e.Grounds,
-		RecordID: e.RecordID, Subject: masked(idType, number, name),
+		RecordID: e.RecordID,
 	}
+	item := ""
+	if s.ListItem != nil {
+		item, _ = s.ListItem(e.List)
+	}
+	data.Subject = person(dept, item, idType, number, name)
 	if data.Grounds == nil {
 		data.Grounds = []string{}
 	}
 	if e.Removal != nil {
 		data.Removal = &Removal{Reason: e.Removal.Reason, At: e.Removal.At.UTC()}
 	}
-	return e.UpdatedAt, data, nil
+	if !mayRead(dept, item) {
+		return e.UpdatedAt, data, nil
+	}
+	return e.UpdatedAt, data, s.logRead(ctx, d, dept, e.SubjectKey, e.RecordID, item)
 }

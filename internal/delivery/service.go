@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"net/url"
@@ -38,14 +39,18 @@ type Depts interface {
 type Service struct {
 	Store   Store
 	Records *record.Service // opens record versions and people
-	Access  *access.Log     // pushes of a record's fields are reads of the person's data
-	Keys    *vault.Keyring  // seals the subscriptions' secrets
+	Access  *access.Log     // pushes of a person's data in clear are reads of it
+	Keys    *vault.Keyring  // seals the subscriptions' secrets, opens the people pushed
 	Clock   clock.Clock
 	Depts   Depts
 	Poster  Poster
 	// Items and Lists return the known catalog item and list codes.
 	Items func() []string
 	Lists func() []string
+	// ListItem returns the catalog item backing a list: a department that
+	// may read it is pushed the list's entries with the person in clear.
+	// When nil, or for an unknown list, list pushes are masked.
+	ListItem func(list string) (string, bool)
 
 	Concurrency int            // deliveries in flight at once; default 4
 	Batch       int            // ledger leaves per dispatch transaction; default 500
@@ -91,7 +96,10 @@ const maxURL = 2000
 // Returns Forbidden for a principal that is not a department, Invalid
 // listing every problem (a URL that is not absolute http(s), plain http to
 // a host that is not loopback, unknown event types, lists or items), and
-// Conflict when the department has PerDept subscriptions already.
+// Conflict when the department has PerDept subscriptions already or a live
+// one identical to this (the same URL, events, lists and items: every
+// change would be pushed twice), naming it. The same URL with another
+// filter is another subscription.
 func (s *Service) Subscribe(ctx context.Context, p *auth.Principal, req Request) (Subscription, string, error) {
 	if err := p.Require(auth.Department); err != nil {
 		return Subscription{}, "", err
@@ -108,6 +116,13 @@ func (s *Service) Subscribe(ctx context.Context, p *auth.Principal, req Request)
 	if err != nil {
 		return Subscription{}, "", err
 	}
+	// The store refuses a duplicate atomically; this finds it before a
+	// full department is told to delete one.
+	for _, l := range live {
+		if l.URL == u && slices.Equal(l.Events, events) && slices.Equal(l.Lists, lists) && slices.Equal(l.Items, items) {
+			return Subscription{}, "", Duplicate(l.ID)
+		}
+	}
 	if limit := orDefault(s.PerDept, 20); len(live) >= limit {
 		return Subscription{}, "", errs.E(errs.Conflict, "department %s has %d subscriptions, the most it may have; delete one first", p.ID, len(live))
 	}
@@ -120,6 +135,16 @@ func (s *Service) Subscribe(ctx context.Context, p *auth.Principal, req Request)
 		return Subscription{}, "", err
 	}
 	return sub, secret, nil
+}
+
+// Duplicate is the refusal of a subscription identical to the department's
+// live subscription id (stores return it too).
+func Duplicate(id string) error {
+	return &errs.Error{Kind: errs.Conflict,
+		Message: fmt.Sprintf("the department already has subscription %s with the same url, events, lists and items; every change would be pushed twice", id),
+		Details: []errs.FieldError{{Field: "url", Code: "duplicate",
+			Message: fmt.Sprintf("subscription %s already pushes these events to this URL; use it, delete it first, or subscribe with other events, lists or items", id)}},
+	}
 }
 
 func codes(f func() []string) []string {
@@ -158,7 +183,9 @@ func checkURL(raw string, pr *errs.Problems) string {
 	case scheme == "http" && !loopback(u.Hostname()):
 		return bad("https_required", "must be https: plain http is accepted only to a loopback host (127.0.0.1, ::1, localhost)")
 	}
-	u.Scheme = scheme
+	// Scheme and host are case-insensitive: one spelling, so that the same
+	// receiver is recognised as the same.
+	u.Scheme, u.Host = scheme, strings.ToLower(u.Host)
 	return u.String()
 }
 

@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -126,7 +128,7 @@ func (p *platform) round(t *testing.T) int {
 
 const number, name = "11010519491231002X", "张三"
 
-func TestSenderMasksAndSharesFieldsByReadRights(t *testing.T) {
+func TestSenderShowsThePersonAndFieldsOnlyToReaders(t *testing.T) {
 	p := newPlatform(t, func(context.Context, int) (int, error) { return 200, nil })
 	reader, readerSecret := p.subscribe(t, "READER", []string{"XZCF"}, delivery.Request{URL: "http://127.0.0.1:1/r", Events: []string{"record.created"}})
 	blind, _ := p.subscribe(t, "BLIND", nil, delivery.Request{URL: "http://127.0.0.1:1/b", Events: []string{"record.created"}, Items: []string{"XZCF"}})
@@ -135,9 +137,6 @@ func TestSenderMasksAndSharesFieldsByReadRights(t *testing.T) {
 		t.Fatalf("sent %d, want one to each subscriber", n)
 	}
 	for _, s := range p.poster.all() {
-		if strings.Contains(string(s.body), number) || strings.Contains(string(s.body), name) {
-			t.Errorf("a push carries the person in clear: %s", s.body)
-		}
 		var ev struct {
 			ID, Type, Subscription string
 			Data                   map[string]any
@@ -146,7 +145,7 @@ func TestSenderMasksAndSharesFieldsByReadRights(t *testing.T) {
 			t.Fatal(err)
 		}
 		subject := ev.Data["subject"].(map[string]any)
-		if subject["id_number"] != "110105********002X" || subject["name"] != "张*" || ev.Data["record_id"] != rec.ID {
+		if subject["id_type"] != "resident_id" || ev.Data["record_id"] != rec.ID {
 			t.Errorf("push %s", s.body)
 		}
 		_, hasFields := ev.Data["fields"]
@@ -155,12 +154,19 @@ func TestSenderMasksAndSharesFieldsByReadRights(t *testing.T) {
 			if !hasFields || s.url != "http://127.0.0.1:1/r" {
 				t.Errorf("the reader's push has no fields: %s", s.body)
 			}
+			if subject["id_number"] != number || subject["name"] != name {
+				t.Errorf("the reader's push names %v, want the person in clear", subject)
+			}
 			if err := delivery.Verify(s.header[delivery.HeaderSignature], []byte(readerSecret), s.body, p.clock.Now(), time.Minute); err != nil {
 				t.Errorf("the reader's push does not verify: %v", err)
 			}
 		case blind.ID:
 			if hasFields || ev.Data["decided_on"] != nil {
 				t.Errorf("the blind department's push has the record's fields: %s", s.body)
+			}
+			if strings.Contains(string(s.body), number) || strings.Contains(string(s.body), name) ||
+				subject["id_number"] != "110105********002X" || subject["name"] != "张*" {
+				t.Errorf("the blind department's push carries the person in clear: %s", s.body)
 			}
 		default:
 			t.Errorf("a push for subscription %q", ev.Subscription)
@@ -169,13 +175,129 @@ func TestSenderMasksAndSharesFieldsByReadRights(t *testing.T) {
 			t.Errorf("headers %v", s.header)
 		}
 	}
-	// Only the push with the fields is a read of the person's data.
+	// Only the push in clear is a read of the person's data.
 	events, err := p.st.AccessBySubject(t.Context(), rec.SubjectKey, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(events) != 1 || events[0].Actor != "READER" || events[0].Action != access.RecordRead || !strings.Contains(events[0].Purpose, reader.ID) {
-		t.Errorf("access events %+v, want the reader's push", events)
+	if len(events) != 1 || events[0].Actor != "READER" || events[0].Action != access.RecordRead || !strings.Contains(events[0].Purpose, reader.ID) ||
+		events[0].Principal != auth.Department || !slices.Equal(events[0].Records, []string{rec.ID}) || !slices.Equal(events[0].Items, []string{"XZCF"}) ||
+		events[0].LeafIndex < 0 {
+		t.Errorf("access events %+v, want the reader's push, ledgered", events)
+	}
+}
+
+func TestAPushInClearIsLoggedOnceARound(t *testing.T) {
+	fail := 1 // the first attempt fails
+	p := newPlatform(t, func(_ context.Context, n int) (int, error) {
+		if n <= fail {
+			return 500, nil
+		}
+		return 200, nil
+	})
+	owner := &auth.Principal{Kind: auth.Department, ID: "READER", Read: []string{"XZCF"}}
+	sub, _ := p.subscribe(t, "READER", []string{"XZCF"}, delivery.Request{URL: "http://127.0.0.1:1/r", Events: []string{"record.created"}})
+	rec := p.submit(t, number, name)
+	p.round(t)
+	p.clock.Advance(delivery.FirstRetry)
+	if n := p.round(t); n != 1 {
+		t.Fatalf("retried %d, want 1", n)
+	}
+	reads := func() []access.Event {
+		t.Helper()
+		events, err := p.st.AccessBySubject(t.Context(), rec.SubjectKey, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []access.Event
+		for _, e := range events {
+			if e.Actor == "READER" {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	ds, err := p.svc.Deliveries(t.Context(), owner, sub.ID, "", "", 10)
+	if err != nil || len(ds) != 1 || ds[0].Status != delivery.Delivered || ds[0].Attempts != 2 {
+		t.Fatalf("deliveries %+v, %v; want one delivered at the second attempt", ds, err)
+	}
+	d := ds[0]
+	if got := reads(); len(got) != 1 || !strings.Contains(got[0].Purpose, d.ID) || !strings.Contains(got[0].Purpose, sub.ID) {
+		t.Errorf("after an attempt and its retry, reads %+v; want one naming the delivery and the subscription", got)
+	}
+	// A redelivery the department asks for is a read again, logged once too.
+	if _, err := p.svc.Redeliver(t.Context(), owner, sub.ID, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	fail = 3
+	p.round(t)
+	p.clock.Advance(delivery.FirstRetry)
+	p.round(t)
+	if got := reads(); len(got) != 2 || !strings.Contains(got[0].Purpose, "round 2") {
+		t.Errorf("after a redelivery sent twice, reads %+v; want a second one, for round 2", got)
+	}
+	if sent := p.poster.all(); len(sent) != 4 || !strings.Contains(string(sent[3].body), number) {
+		t.Errorf("%d requests, want 4 with the person in clear", len(sent))
+	}
+	// A department whose read rights were withdrawn gets the person masked,
+	// and that is no read.
+	p.svc.Depts = withoutReadRights{p.st}
+	if _, err := p.svc.Redeliver(t.Context(), owner, sub.ID, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	p.round(t)
+	sent := p.poster.all()
+	if last := string(sent[len(sent)-1].body); strings.Contains(last, number) || strings.Contains(last, name) || strings.Contains(last, "fields") {
+		t.Errorf("a push after the rights were withdrawn: %s", last)
+	}
+	if got := reads(); len(got) != 2 {
+		t.Errorf("reads %+v, want no more for a masked push", got)
+	}
+}
+
+// withoutReadRights is a department store in which the departments have
+// lost their read rights.
+type withoutReadRights struct{ delivery.Depts }
+
+func (w withoutReadRights) Dept(ctx context.Context, code string) (auth.Dept, error) {
+	d, err := w.Depts.Dept(ctx, code)
+	d.Read = nil
+	return d, err
+}
+
+func TestRedeliveryStartsARoundAndKeepsTheHistory(t *testing.T) {
+	p := newPlatform(t, func(context.Context, int) (int, error) { return 204, nil })
+	owner := &auth.Principal{Kind: auth.Department, ID: "BLIND"}
+	sub, _ := p.subscribe(t, "BLIND", nil, delivery.Request{URL: "http://127.0.0.1:1/b", Events: []string{"record.created"}, Items: []string{"XZCF"}})
+	p.submit(t, number, name)
+	p.round(t)
+	ds, _ := p.svc.Deliveries(t.Context(), owner, sub.ID, "", "", 10)
+	first := ds[0]
+	if first.Round != 1 || first.RedeliveredAt != nil || first.DeliveredAt == nil || first.FirstAttemptAt == nil || len(first.Recent) != 1 || first.Recent[0].Round != 1 {
+		t.Fatalf("delivered %+v, want round 1 delivered at its first attempt", first)
+	}
+	p.clock.Advance(time.Hour)
+	again, err := p.svc.Redeliver(t.Context(), owner, sub.ID, first.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := p.clock.Now()
+	if again.Status != delivery.Pending || again.Round != 2 || again.RedeliveredAt == nil || !again.RedeliveredAt.Equal(now) ||
+		again.DeliveredAt != nil || again.FirstAttemptAt != nil || again.NextAt == nil || !again.NextAt.Equal(now) {
+		t.Errorf("redelivered %+v, want pending in round 2, due and asked for now, nothing of round 2 yet", again)
+	}
+	if again.Attempts != 1 || len(again.Recent) != 1 || again.Recent[0].Round != 1 || again.Recent[0].StatusCode == nil ||
+		*again.Recent[0].StatusCode != 204 || again.LastAttemptAt == nil || !again.LastAttemptAt.Equal(*first.LastAttemptAt) {
+		t.Errorf("redelivered %+v, want round 1's attempt kept", again)
+	}
+	p.round(t)
+	d, err := p.svc.Deliveries(t.Context(), owner, sub.ID, "", "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := d[0]; got.Status != delivery.Delivered || got.Round != 2 || got.DeliveredAt == nil || !got.DeliveredAt.Equal(now) ||
+		len(got.Recent) != 2 || got.Recent[0].Round != 2 || got.Recent[1].Round != 1 || got.Attempts != 2 {
+		t.Errorf("after round 2: %+v, want delivered now, the attempts of both rounds", got)
 	}
 }
 
@@ -275,9 +397,61 @@ func TestSubscribeChecksTheRequest(t *testing.T) {
 	}
 	p.svc.PerDept = 2
 	for i := range 3 {
-		_, _, err := p.svc.Subscribe(t.Context(), dept, delivery.Request{URL: "https://receiver.example/x", Events: []string{"record.created"}})
+		_, _, err := p.svc.Subscribe(t.Context(), dept, delivery.Request{URL: fmt.Sprintf("https://receiver.example/%d", i), Events: []string{"record.created"}})
 		if (err == nil) != (i < 2) || (err != nil && !errors.Is(err, errs.Conflict)) {
 			t.Errorf("subscription %d: %v", i+1, err)
 		}
+	}
+}
+
+func TestSubscribeRefusesAnIdenticalSubscription(t *testing.T) {
+	p := newPlatform(t, nil)
+	reader := &auth.Principal{Kind: auth.Department, ID: "READER", Read: []string{"XZCF"}}
+	req := delivery.Request{URL: "https://receiver.example/hook", Events: []string{"list.entry.active", "record.created"}, Items: []string{"XZCF"}}
+	first, _, err := p.svc.Subscribe(t.Context(), reader, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		req  delivery.Request
+	}{
+		{"the same request", req},
+		{"the same events in another order, repeated", delivery.Request{URL: req.URL, Events: []string{"record.created", "list.entry.active", "record.created"}, Items: []string{"XZCF"}}},
+		{"the same URL with the scheme and host in capitals", delivery.Request{URL: "HTTPS://Receiver.EXAMPLE/hook", Events: req.Events, Items: req.Items}},
+	} {
+		t.Run("refuses "+tc.name, func(t *testing.T) {
+			_, _, err := p.svc.Subscribe(t.Context(), reader, tc.req)
+			var e *errs.Error
+			if !errors.As(err, &e) || e.Kind != errs.Conflict || !strings.Contains(e.Message, first.ID) ||
+				len(e.Details) != 1 || e.Details[0].Field != "url" || e.Details[0].Code != "duplicate" || !strings.Contains(e.Details[0].Message, first.ID) {
+				t.Errorf("Subscribe = %#v, want a conflict on url naming %s", err, first.ID)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		name string
+		req  delivery.Request
+		dept string
+	}{
+		{"other events", delivery.Request{URL: req.URL, Events: []string{"record.created"}, Items: []string{"XZCF"}}, "READER"},
+		{"other items", delivery.Request{URL: req.URL, Events: req.Events}, "READER"},
+		{"a list filter", delivery.Request{URL: req.URL, Events: req.Events, Items: req.Items, Lists: []string{"SXBZXR"}}, "READER"},
+		{"another path", delivery.Request{URL: req.URL + "2", Events: req.Events, Items: req.Items}, "READER"},
+		{"another department", req, "BLIND"},
+	} {
+		t.Run("accepts "+tc.name, func(t *testing.T) {
+			if _, _, err := p.svc.Subscribe(t.Context(), &auth.Principal{Kind: auth.Department, ID: tc.dept}, tc.req); err != nil {
+				t.Errorf("Subscribe: %v", err)
+			}
+		})
+	}
+	// Once the first is deleted, the same request makes a new subscription.
+	if _, err := p.svc.Unsubscribe(t.Context(), reader, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	again, _, err := p.svc.Subscribe(t.Context(), reader, req)
+	if err != nil || again.ID == first.ID {
+		t.Errorf("Subscribe after the delete = %+v, %v; want a new subscription", again, err)
 	}
 }

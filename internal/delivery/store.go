@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"pubcredit/internal/access"
 	"pubcredit/internal/listing"
 )
 
@@ -34,6 +35,11 @@ const (
 )
 
 // Delivery is one event for one subscription, with where its attempts stand.
+//
+// Its attempts come in rounds: the dispatcher's, then one for each
+// redelivery the department asks for. What is "of this round" starts empty
+// again with a redelivery; the attempts of earlier rounds stay counted in
+// Attempts and listed in Recent, each with its round.
 type Delivery struct {
 	ID             string     `json:"id"`
 	Subscription   string     `json:"subscription"`
@@ -41,16 +47,18 @@ type Delivery struct {
 	Type           string     `json:"event_type"`
 	LeafIndex      int64      `json:"leaf_index"`
 	Status         Status     `json:"status"`
-	Attempts       int        `json:"attempts"`         // every attempt ever made
+	Attempts       int        `json:"attempts"`         // every attempt ever made, in every round
 	Retries        int        `json:"-"`                // failures in a row since the first attempt of this round
 	CreatedAt      time.Time  `json:"created_at"`       // when the dispatcher made it
+	Round          int        `json:"round"`            // 1, and one more for each redelivery
+	RedeliveredAt  *time.Time `json:"redelivered_at"`   // when the last redelivery was asked for; nil before any
 	NextAt         *time.Time `json:"next_attempt_at"`  // nil unless pending
-	FirstAttemptAt *time.Time `json:"first_attempt_at"` // of this round (a redelivery starts a new one)
-	LastAttemptAt  *time.Time `json:"last_attempt_at"`  // nil before the first attempt
+	FirstAttemptAt *time.Time `json:"first_attempt_at"` // of this round; nil before this round's first attempt
+	LastAttemptAt  *time.Time `json:"last_attempt_at"`  // of any round; nil before the first attempt
 	LastStatus     *int       `json:"last_status_code"` // HTTP status of the last answer; nil when there was none
 	LastError      string     `json:"last_error"`       // why the last attempt failed; "" when it did not
-	DeliveredAt    *time.Time `json:"delivered_at"`     // of the last successful attempt
-	Recent         []Attempt  `json:"recent_attempts"`  // the newest attempts, newest first (at most RecentAttempts)
+	DeliveredAt    *time.Time `json:"delivered_at"`     // when this round was delivered; nil while pending or dead
+	Recent         []Attempt  `json:"recent_attempts"`  // the newest attempts of every round, newest first (at most RecentAttempts)
 	LeaseUntil     time.Time  `json:"-"`                // a sender holds it until then
 	URL            string     `json:"-"`                // the subscription's, for the sender
 	Secret         []byte     `json:"-"`                // the subscription's sealed secret, for the sender
@@ -62,7 +70,8 @@ const RecentAttempts = 10
 
 // Attempt is one try at sending a delivery. Response bodies are never kept.
 type Attempt struct {
-	N          int       `json:"n"` // 1 for the first attempt
+	N          int       `json:"n"`     // 1 for the first attempt
+	Round      int       `json:"round"` // the delivery's round it was made in (set by the store)
 	At         time.Time `json:"at"`
 	StatusCode *int      `json:"status_code"` // nil when no HTTP answer came (refused, reset, timed out)
 	Error      string    `json:"error"`       // "" for a 2xx answer
@@ -130,7 +139,11 @@ type Store interface {
 	// CreateSubscription stores sub and returns it with FromLeaf set to the
 	// number of leaves in the ledger. It waits for a dispatch batch in
 	// progress, so that every leaf from FromLeaf on is dispatched with sub
-	// among the targets.
+	// among the targets. Returns the Conflict of Duplicate, naming the
+	// existing subscription, when the department has a live one with the
+	// same URL, events, lists and items (compared as stored: callers
+	// normalize them); the check and the insert MUST be atomic, so that two
+	// identical requests at once make one subscription.
 	CreateSubscription(ctx context.Context, sub Subscription) (Subscription, error)
 	// Subscription returns a live subscription. Returns NotFound (also
 	// for a deleted one).
@@ -161,9 +174,16 @@ type Store interface {
 	ClaimDue(ctx context.Context, now, leaseUntil time.Time, limit int) ([]Delivery, error)
 	// Release gives up the lease of a delivery without recording an attempt.
 	Release(ctx context.Context, id string) error
-	// RecordAttempt stores an attempt (numbered by the store) and the
-	// delivery's new state, and ends its lease. Returns NotFound.
+	// RecordAttempt stores an attempt (numbered by the store, in the
+	// delivery's current round) and the delivery's new state, and ends its
+	// lease. Returns NotFound.
 	RecordAttempt(ctx context.Context, o Outcome) error
+	// LogPushRead stores e, an access event made by access.Log.Prepare, as
+	// the read that pushing the person's data in clear with delivery id
+	// is, unless one was stored for the delivery's current round already:
+	// the event and the mark on the delivery MUST be written in one
+	// transaction. It returns whether it stored e. Returns NotFound.
+	LogPushRead(ctx context.Context, id string, e access.Event) (bool, error)
 
 	// Delivery returns a delivery with its recent attempts. Returns NotFound.
 	Delivery(ctx context.Context, id string) (Delivery, error)
@@ -171,8 +191,10 @@ type Store interface {
 	// most limit, with their recent attempts; status filters when not empty.
 	Deliveries(ctx context.Context, subscription string, status Status, afterID string, limit int) ([]Delivery, error)
 	// Redeliver puts a delivered or dead delivery back to pending, due at
-	// now, starting a new round of retries. Returns NotFound, or Conflict
-	// when it is pending.
+	// now, starting a new round: Round one more, RedeliveredAt now, and
+	// FirstAttemptAt, DeliveredAt, the retries and the mark of a logged
+	// read cleared; the attempts made so far are kept. Returns NotFound,
+	// or Conflict when it is pending.
 	Redeliver(ctx context.Context, id string, now time.Time) (Delivery, error)
 
 	// EntryVersion returns a list entry as it was at a version. Returns NotFound.

@@ -15,10 +15,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"pubcredit/internal/access"
 	"pubcredit/internal/auth"
 	"pubcredit/internal/clock"
 	"pubcredit/internal/delivery"
@@ -32,6 +34,7 @@ import (
 // stores whose changes append the leaves it dispatches.
 type Store interface {
 	delivery.Store
+	access.Store
 	auth.Store
 	record.Store
 	listing.Store
@@ -44,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		fn   func(t *testing.T, s Store)
 	}{
 		{"a subscription is kept, listed, deleted, and sees the ledger from its end on", testSubscriptions},
+		{"CreateSubscription refuses an identical live subscription, naming it", testDuplicateSubscription},
 		{"Dispatch hands each leaf to the planner once, in order, with its change", testDispatch},
 		{"Dispatch keeps one delivery per subscription and event", testDispatchOnce},
 		{"Dispatch without subscriptions skips to the end of the ledger", testDispatchNobody},
@@ -54,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"concurrent senders never claim a delivery twice", testClaimConcurrent},
 		{"RecordAttempt keeps every attempt and the delivery's state", testAttempts},
 		{"Redeliver starts a new round for a delivered or dead delivery only", testRedeliver},
+		{"LogPushRead stores the access event once a round, with its leaf", testLogPushRead},
 		{"deleting a subscription ends its pending deliveries", testDeleteEndsPending},
 		{"Deliveries filters by status and pages by id", testDeliveriesPaging},
 		{"EntryVersion returns an entry as it was at each version", testEntryVersion},
@@ -659,16 +664,135 @@ func testRedeliver(t *testing.T, s Store) {
 	_, err = s.Redeliver(t.Context(), "no-such", at(20))
 	wantKind(t, err, errs.NotFound)
 	must(t, s.RecordAttempt(t.Context(), delivery.Outcome{Delivery: ds[0].ID, Status: delivery.Dead, Retries: 30, Attempt: delivery.Attempt{At: at(15), Error: "x"}}))
+	if d, _ := s.Delivery(t.Context(), ds[0].ID); d.Round != 1 || d.RedeliveredAt != nil || d.Recent[0].Round != 1 {
+		t.Errorf("before a redelivery %+v, want round 1, never redelivered", d)
+	}
 	d, err := s.Redeliver(t.Context(), ds[0].ID, at(40))
 	must(t, err)
-	if d.Status != delivery.Pending || d.Retries != 0 || d.Attempts != 1 || len(d.Recent) != 1 {
-		t.Errorf("redelivered %+v, want pending with a new round and its history", d)
+	if d.Status != delivery.Pending || d.Retries != 0 || d.Attempts != 1 || len(d.Recent) != 1 || d.Round != 2 || d.Recent[0].Round != 1 {
+		t.Errorf("redelivered %+v, want pending in round 2 with round 1's attempt", d)
 	}
 	wantTime(t, "next_at", d.NextAt, at(40))
+	wantTime(t, "redelivered_at", d.RedeliveredAt, at(40))
 	wantTime(t, "first_attempt_at", d.FirstAttemptAt, time.Time{})
+	wantTime(t, "last_attempt_at", d.LastAttemptAt, at(15))
+	// A delivered one loses its delivered_at with the new round, and the
+	// attempts of the next round are numbered on, in that round.
+	code := 200
+	must(t, s.RecordAttempt(t.Context(), delivery.Outcome{Delivery: ds[1].ID, Status: delivery.Delivered, Attempt: delivery.Attempt{At: at(41), StatusCode: &code}}))
+	again, err := s.Redeliver(t.Context(), ds[1].ID, at(50))
+	must(t, err)
+	wantTime(t, "delivered_at of a redelivery", again.DeliveredAt, time.Time{})
+	if again.Round != 2 || again.LastStatus == nil || *again.LastStatus != 200 {
+		t.Errorf("redelivered %+v, want round 2 with the last answer kept", again)
+	}
+	must(t, s.RecordAttempt(t.Context(), delivery.Outcome{Delivery: ds[1].ID, Status: delivery.Delivered, Attempt: delivery.Attempt{At: at(51), StatusCode: &code}}))
+	got, err := s.Delivery(t.Context(), ds[1].ID)
+	must(t, err)
+	wantTime(t, "delivered_at of round 2", got.DeliveredAt, at(51))
+	wantTime(t, "first_attempt_at of round 2", got.FirstAttemptAt, at(51))
+	if len(got.Recent) != 2 || got.Recent[0].N != 2 || got.Recent[0].Round != 2 || got.Recent[1].N != 1 || got.Recent[1].Round != 1 {
+		t.Errorf("attempts %+v, want 2 in round 2 and 1 in round 1", got.Recent)
+	}
 	if got, _ := s.ClaimDue(t.Context(), at(40), at(100), 10); len(got) != 1 || got[0].ID != d.ID && got[0].ID != ds[1].ID {
 		t.Errorf("ClaimDue after a redelivery = %+v", got)
 	}
+}
+
+func testDuplicateSubscription(t *testing.T, s Store) {
+	f := newFixture(t, s)
+	f.dept("D1")
+	f.dept("D2")
+	sub := func(id, dept, url string, events, lists, items []string) delivery.Subscription {
+		return delivery.Subscription{ID: id, Dept: dept, URL: url, Events: events, Lists: lists, Items: items, Secret: []byte("sealed"), CreatedAt: at(1)}
+	}
+	url, ev, lists, items := "https://receiver.example/hook", []string{"record.created", "list.entry.active"}, []string{"SXBZXR"}, []string{"XZCF"}
+	first, err := s.CreateSubscription(t.Context(), sub("sub-first", "D1", url, ev, lists, items))
+	must(t, err)
+	_, err = s.CreateSubscription(t.Context(), sub("sub-again", "D1", url, ev, lists, items))
+	var e *errs.Error
+	if !errors.As(err, &e) || e.Kind != errs.Conflict || !strings.Contains(e.Message, first.ID) || len(e.Details) != 1 || e.Details[0].Field != "url" {
+		t.Errorf("an identical subscription: %v, want a conflict on url naming %s", err, first.ID)
+	}
+	for _, other := range []delivery.Subscription{
+		sub("sub-events", "D1", url, ev[:1], lists, items),
+		sub("sub-lists", "D1", url, ev, []string{}, items),
+		sub("sub-items", "D1", url, ev, lists, []string{"XZCF", "XZXK"}),
+		sub("sub-url", "D1", url+"/2", ev, lists, items),
+		sub("sub-dept", "D2", url, ev, lists, items),
+	} {
+		if _, err := s.CreateSubscription(t.Context(), other); err != nil {
+			t.Errorf("%s differs from %s: %v", other.ID, first.ID, err)
+		}
+	}
+	must(t, s.DeleteSubscription(t.Context(), first.ID, at(2), "deleted"))
+	if _, err := s.CreateSubscription(t.Context(), sub("sub-after", "D1", url, ev, lists, items)); err != nil {
+		t.Errorf("after the delete: %v", err)
+	}
+	// Identical requests at once make one subscription.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	made := 0
+	for i := range 4 {
+		wg.Go(func() {
+			_, err := s.CreateSubscription(t.Context(), sub(fmt.Sprintf("sub-race-%d", i), "D2", url+"/race", ev, lists, items))
+			if err != nil && !errors.Is(err, errs.Conflict) && !errors.Is(err, errs.Unavailable) {
+				t.Errorf("concurrent subscribe: %v", err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if err == nil {
+				made++
+			}
+		})
+	}
+	wg.Wait()
+	if made != 1 {
+		t.Errorf("%d identical subscriptions made at once, want 1", made)
+	}
+}
+
+func testLogPushRead(t *testing.T, s Store) {
+	f := newFixture(t, s)
+	f.dept("D1", "XZCF")
+	sub := f.subscribe("D1")
+	r := f.record("D1", "XZCF")
+	dispatchAll(t, s, everything(at(10), nil))
+	d := deliveries(t, s, sub.ID, "")[0]
+	log := &access.Log{Store: s, Clock: clock.NewFixed(at(20))}
+	read := func(purpose string) access.Event {
+		return log.Prepare(access.Event{Principal: auth.Department, Actor: "D1", SubjectKey: r.SubjectKey, Action: access.RecordRead,
+			Purpose: purpose, Authority: "read rights on XZCF", Records: []string{r.ID}, Items: []string{"XZCF"}})
+	}
+	logged, err := s.LogPushRead(t.Context(), d.ID, read("round 1"))
+	must(t, err)
+	if !logged {
+		t.Errorf("the first read of a round was not logged")
+	}
+	if logged, err := s.LogPushRead(t.Context(), d.ID, read("round 1 again")); err != nil || logged {
+		t.Errorf("a second read in the same round: logged %v, %v; want not logged", logged, err)
+	}
+	must(t, s.RecordAttempt(t.Context(), delivery.Outcome{Delivery: d.ID, Status: delivery.Dead, Attempt: delivery.Attempt{At: at(21), Error: "x"}}))
+	_, err = s.Redeliver(t.Context(), d.ID, at(30))
+	must(t, err)
+	if logged, err := s.LogPushRead(t.Context(), d.ID, read("round 2")); err != nil || !logged {
+		t.Errorf("the first read of round 2: logged %v, %v; want logged", logged, err)
+	}
+	events, err := s.AccessBySubject(t.Context(), r.SubjectKey, 10)
+	must(t, err)
+	var purposes []string
+	for _, e := range events {
+		purposes = append(purposes, e.Purpose)
+		if e.LeafIndex < 0 || e.Actor != "D1" || !slices.Equal(e.Records, []string{r.ID}) {
+			t.Errorf("access event %+v, want it ledgered, of D1, naming the record", e)
+		}
+	}
+	slices.Sort(purposes)
+	if !slices.Equal(purposes, []string{"round 1", "round 2"}) {
+		t.Errorf("access events %v, want one a round", purposes)
+	}
+	_, err = s.LogPushRead(t.Context(), "no-such", read("x"))
+	wantKind(t, err, errs.NotFound)
 }
 
 func testDeleteEndsPending(t *testing.T, s Store) {

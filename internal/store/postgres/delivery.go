@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"pubcredit/internal/access"
 	"pubcredit/internal/delivery"
 	"pubcredit/internal/errs"
 	"pubcredit/internal/listing"
@@ -32,18 +33,29 @@ func scanSubscription(row pgx.Row) (delivery.Subscription, error) {
 }
 
 // CreateSubscription stores a subscription that sees the leaves from the
-// end of the ledger on, after any dispatch batch in progress.
+// end of the ledger on, after any dispatch batch in progress, unless the
+// department has an identical live one. The cursor row it locks first
+// serializes subscribing too, so the check and the insert are atomic.
 func (s *Store) CreateSubscription(ctx context.Context, sub delivery.Subscription) (delivery.Subscription, error) {
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		var cursor int64
 		if err := tx.QueryRow(ctx, `SELECT next_leaf FROM delivery_cursor WHERE id = 1 FOR UPDATE`).Scan(&cursor); err != nil {
 			return err
 		}
+		var same string
+		err := tx.QueryRow(ctx, `SELECT id FROM subscriptions WHERE dept = $1 AND url = $2 AND events = $3 AND lists = $4 AND items = $5
+			AND deleted_at IS NULL ORDER BY id LIMIT 1`, sub.Dept, sub.URL, nonNil(sub.Events), nonNil(sub.Lists), nonNil(sub.Items)).Scan(&same)
+		switch {
+		case err == nil:
+			return delivery.Duplicate(same)
+		case !errors.Is(err, pgx.ErrNoRows):
+			return err
+		}
 		if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_leaves`).Scan(&sub.FromLeaf); err != nil {
 			return err
 		}
 		sub.FromLeaf = max(sub.FromLeaf, cursor)
-		_, err := tx.Exec(ctx, `INSERT INTO subscriptions (`+subscriptionCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		_, err = tx.Exec(ctx, `INSERT INTO subscriptions (`+subscriptionCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 			sub.ID, sub.Dept, sub.URL, nonNil(sub.Events), nonNil(sub.Lists), nonNil(sub.Items), sub.Secret, sub.FromLeaf, sub.CreatedAt)
 		return err
 	})
@@ -194,19 +206,20 @@ func dispatchLeaves(ctx context.Context, tx pgx.Tx, from int64, limit int) ([]de
 }
 
 const deliveryCols = `d.id, d.subscription_id, d.event_id, d.event_type, d.leaf_index, d.status, d.attempts, d.retries, d.created_at,
-	d.next_at, d.first_attempt_at, d.last_attempt_at, d.last_status, d.last_error, d.delivered_at, d.lease_until`
+	d.next_at, d.first_attempt_at, d.last_attempt_at, d.last_status, d.last_error, d.delivered_at, d.lease_until, d.round, d.redelivered_at`
 
 func scanDelivery(row pgx.Row, extra ...any) (delivery.Delivery, error) {
 	var d delivery.Delivery
 	var status string
 	var lease *time.Time
 	dest := append([]any{&d.ID, &d.Subscription, &d.EventID, &d.Type, &d.LeafIndex, &status, &d.Attempts, &d.Retries, &d.CreatedAt,
-		&d.NextAt, &d.FirstAttemptAt, &d.LastAttemptAt, &d.LastStatus, &d.LastError, &d.DeliveredAt, &lease}, extra...)
+		&d.NextAt, &d.FirstAttemptAt, &d.LastAttemptAt, &d.LastStatus, &d.LastError, &d.DeliveredAt, &lease, &d.Round, &d.RedeliveredAt}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return d, err
 	}
 	d.Status, d.CreatedAt = delivery.Status(status), utc(d.CreatedAt)
 	d.NextAt, d.FirstAttemptAt, d.LastAttemptAt, d.DeliveredAt = utcPtr(d.NextAt), utcPtr(d.FirstAttemptAt), utcPtr(d.LastAttemptAt), utcPtr(d.DeliveredAt)
+	d.RedeliveredAt = utcPtr(d.RedeliveredAt)
 	if lease != nil {
 		d.LeaseUntil = utc(*lease)
 	}
@@ -282,10 +295,10 @@ func (s *Store) Release(ctx context.Context, id string) error {
 func (s *Store) RecordAttempt(ctx context.Context, o delivery.Outcome) error {
 	a := o.Attempt
 	return s.tx(ctx, func(tx pgx.Tx) error {
-		var n int
+		var n, round int
 		var status string
 		err := tx.QueryRow(ctx, `UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = $1, last_status = $2, last_error = $3, lease_until = NULL
-			WHERE id = $4 RETURNING attempts, status`, a.At, a.StatusCode, a.Error, o.Delivery).Scan(&n, &status)
+			WHERE id = $4 RETURNING attempts, status, round`, a.At, a.StatusCode, a.Error, o.Delivery).Scan(&n, &status, &round)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return errs.E(errs.NotFound, "no delivery %q", o.Delivery)
 		}
@@ -306,8 +319,8 @@ func (s *Store) RecordAttempt(ctx context.Context, o delivery.Outcome) error {
 				return err
 			}
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO delivery_attempts (delivery_id, n, at, status_code, error, duration_ms) VALUES ($1, $2, $3, $4, $5, $6)`,
-			o.Delivery, n, a.At, a.StatusCode, a.Error, a.DurationMS)
+		_, err = tx.Exec(ctx, `INSERT INTO delivery_attempts (delivery_id, n, round, at, status_code, error, duration_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			o.Delivery, n, round, a.At, a.StatusCode, a.Error, a.DurationMS)
 		return err
 	})
 }
@@ -359,7 +372,7 @@ func (s *Store) recentAttempts(ctx context.Context, ds []delivery.Delivery) erro
 	for i, d := range ds {
 		at[d.ID], ids[i] = i, d.ID
 	}
-	rows, err := s.pool.Query(ctx, `SELECT delivery_id, n, at, status_code, error, duration_ms FROM (
+	rows, err := s.pool.Query(ctx, `SELECT delivery_id, n, round, at, status_code, error, duration_ms FROM (
 			SELECT *, ROW_NUMBER() OVER (PARTITION BY delivery_id ORDER BY n DESC) AS rank FROM delivery_attempts WHERE delivery_id = ANY($1)) a
 		WHERE rank <= $2 ORDER BY delivery_id, n DESC`, ids, delivery.RecentAttempts)
 	if err != nil {
@@ -369,7 +382,7 @@ func (s *Store) recentAttempts(ctx context.Context, ds []delivery.Delivery) erro
 	for rows.Next() {
 		var id string
 		var a delivery.Attempt
-		if err := rows.Scan(&id, &a.N, &a.At, &a.StatusCode, &a.Error, &a.DurationMS); err != nil {
+		if err := rows.Scan(&id, &a.N, &a.Round, &a.At, &a.StatusCode, &a.Error, &a.DurationMS); err != nil {
 			return translate(err)
 		}
 		a.At = utc(a.At)
@@ -379,10 +392,11 @@ func (s *Store) recentAttempts(ctx context.Context, ds []delivery.Delivery) erro
 	return translate(rows.Err())
 }
 
-// Redeliver puts a delivered or dead delivery back to pending.
+// Redeliver puts a delivered or dead delivery back to pending, in a new round.
 func (s *Store) Redeliver(ctx context.Context, id string, now time.Time) (delivery.Delivery, error) {
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE deliveries SET status = 'pending', next_at = $1, retries = 0, first_attempt_at = NULL, lease_until = NULL
+		tag, err := tx.Exec(ctx, `UPDATE deliveries SET status = 'pending', next_at = $1, retries = 0, first_attempt_at = NULL, lease_until = NULL,
+				round = round + 1, redelivered_at = $1, delivered_at = NULL, read_logged = false
 			WHERE id = $2 AND status IN ('delivered', 'dead')`, now, id)
 		if err != nil {
 			return err
@@ -400,6 +414,29 @@ func (s *Store) Redeliver(ctx context.Context, id string, now time.Time) (delive
 		return delivery.Delivery{}, err
 	}
 	return s.Delivery(ctx, id)
+}
+
+// LogPushRead stores the access event of a push in clear, once a round, in
+// a transaction that takes the ledger lock first (it appends a leaf).
+func (s *Store) LogPushRead(ctx context.Context, id string, e access.Event) (bool, error) {
+	logged := false
+	err := s.ledgerTx(ctx, func(tx pgx.Tx) error {
+		logged = false
+		tag, err := tx.Exec(ctx, `UPDATE deliveries SET read_logged = true WHERE id = $1 AND NOT read_logged`, id)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			var exists bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM deliveries WHERE id = $1)`, id).Scan(&exists); err != nil || exists {
+				return err
+			}
+			return errs.E(errs.NotFound, "no delivery %q", id)
+		}
+		logged = true
+		return insertAccess(ctx, tx, e)
+	})
+	return logged, err
 }
 
 // EntryVersion returns a list entry as it was at a version. Returns NotFound.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"pubcredit/internal/access"
 	"pubcredit/internal/delivery"
 	"pubcredit/internal/errs"
 	"pubcredit/internal/listing"
@@ -40,10 +41,20 @@ func jsonList(s []string) string {
 }
 
 // CreateSubscription stores a subscription that sees the leaves from the
-// end of the ledger on.
+// end of the ledger on, unless the department has an identical live one
+// (the one writer makes the check and the insert atomic).
 func (s *Store) CreateSubscription(ctx context.Context, sub delivery.Subscription) (delivery.Subscription, error) {
 	err := s.tx(ctx, func(ctx context.Context, tx *txn) error {
-		err := tx.QueryRowContext(ctx, `SELECT MAX((SELECT next_leaf FROM delivery_cursor), (SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_leaves))`).Scan(&sub.FromLeaf)
+		var same string
+		err := tx.QueryRowContext(ctx, `SELECT id FROM subscriptions WHERE dept = ? AND url = ? AND events = ? AND lists = ? AND items = ?
+			AND deleted_at IS NULL ORDER BY id LIMIT 1`, sub.Dept, sub.URL, jsonList(sub.Events), jsonList(sub.Lists), jsonList(sub.Items)).Scan(&same)
+		switch {
+		case err == nil:
+			return delivery.Duplicate(same)
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		err = tx.QueryRowContext(ctx, `SELECT MAX((SELECT next_leaf FROM delivery_cursor), (SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_leaves))`).Scan(&sub.FromLeaf)
 		if err != nil {
 			return err
 		}
@@ -197,20 +208,21 @@ func dispatchLeaves(ctx context.Context, tx *txn, from int64, limit int) ([]deli
 }
 
 const deliveryCols = `d.id, d.subscription_id, d.event_id, d.event_type, d.leaf_index, d.status, d.attempts, d.retries, d.created_at,
-	d.next_at, d.first_attempt_at, d.last_attempt_at, d.last_status, d.last_error, d.delivered_at, d.lease_until`
+	d.next_at, d.first_attempt_at, d.last_attempt_at, d.last_status, d.last_error, d.delivered_at, d.lease_until, d.round, d.redelivered_at`
 
 func scanDelivery(row interface{ Scan(...any) error }, extra ...any) (delivery.Delivery, error) {
 	var d delivery.Delivery
 	var status, created string
-	var next, first, last, delivered, lease sql.NullString
+	var next, first, last, delivered, lease, redelivered sql.NullString
 	var lastStatus sql.NullInt64
 	dest := append([]any{&d.ID, &d.Subscription, &d.EventID, &d.Type, &d.LeafIndex, &status, &d.Attempts, &d.Retries, &created,
-		&next, &first, &last, &lastStatus, &d.LastError, &delivered, &lease}, extra...)
+		&next, &first, &last, &lastStatus, &d.LastError, &delivered, &lease, &d.Round, &redelivered}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return d, err
 	}
 	d.Status, d.CreatedAt = delivery.Status(status), parseTS(created)
 	d.NextAt, d.FirstAttemptAt, d.LastAttemptAt, d.DeliveredAt = tsPtr(next), tsPtr(first), tsPtr(last), tsPtr(delivered)
+	d.RedeliveredAt = tsPtr(redelivered)
 	if lease.Valid {
 		d.LeaseUntil = parseTS(lease.String)
 	}
@@ -314,10 +326,10 @@ func (s *Store) RecordAttempt(ctx context.Context, o delivery.Outcome) error {
 		code = *a.StatusCode
 	}
 	return s.tx(ctx, func(ctx context.Context, tx *txn) error {
-		var n int
+		var n, round int
 		var status string
 		err := tx.QueryRowContext(ctx, `UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = ?, last_status = ?, last_error = ?, lease_until = NULL
-			WHERE id = ? RETURNING attempts, status`, ts(a.At), code, a.Error, o.Delivery).Scan(&n, &status)
+			WHERE id = ? RETURNING attempts, status, round`, ts(a.At), code, a.Error, o.Delivery).Scan(&n, &status, &round)
 		if errors.Is(err, sql.ErrNoRows) {
 			return errs.E(errs.NotFound, "no delivery %q", o.Delivery)
 		}
@@ -338,8 +350,8 @@ func (s *Store) RecordAttempt(ctx context.Context, o delivery.Outcome) error {
 				return err
 			}
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO delivery_attempts (delivery_id, n, at, status_code, error, duration_ms) VALUES (?, ?, ?, ?, ?, ?)`,
-			o.Delivery, n, ts(a.At), code, a.Error, a.DurationMS)
+		_, err = tx.ExecContext(ctx, `INSERT INTO delivery_attempts (delivery_id, n, round, at, status_code, error, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			o.Delivery, n, round, ts(a.At), code, a.Error, a.DurationMS)
 		return err
 	})
 }
@@ -393,7 +405,7 @@ func (s *Store) recentAttempts(ctx context.Context, ds []delivery.Delivery) erro
 		args = append(args, d.ID)
 	}
 	args = append(args, delivery.RecentAttempts)
-	rows, err := s.r.QueryContext(ctx, `SELECT delivery_id, n, at, status_code, error, duration_ms FROM (
+	rows, err := s.r.QueryContext(ctx, `SELECT delivery_id, n, round, at, status_code, error, duration_ms FROM (
 			SELECT *, ROW_NUMBER() OVER (PARTITION BY delivery_id ORDER BY n DESC) AS rank FROM delivery_attempts WHERE delivery_id IN (`+placeholders(len(ds))+`))
 		WHERE rank <= ? ORDER BY delivery_id, n DESC`, args...)
 	if err != nil {
@@ -404,7 +416,7 @@ func (s *Store) recentAttempts(ctx context.Context, ds []delivery.Delivery) erro
 		var id, when string
 		var a delivery.Attempt
 		var code sql.NullInt64
-		if err := rows.Scan(&id, &a.N, &when, &code, &a.Error, &a.DurationMS); err != nil {
+		if err := rows.Scan(&id, &a.N, &a.Round, &when, &code, &a.Error, &a.DurationMS); err != nil {
 			return translate(err)
 		}
 		a.At = parseTS(when)
@@ -418,11 +430,12 @@ func (s *Store) recentAttempts(ctx context.Context, ds []delivery.Delivery) erro
 	return translate(rows.Err())
 }
 
-// Redeliver puts a delivered or dead delivery back to pending.
+// Redeliver puts a delivered or dead delivery back to pending, in a new round.
 func (s *Store) Redeliver(ctx context.Context, id string, now time.Time) (delivery.Delivery, error) {
 	err := s.tx(ctx, func(ctx context.Context, tx *txn) error {
-		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', next_at = ?, retries = 0, first_attempt_at = NULL, lease_until = NULL
-			WHERE id = ? AND status IN ('delivered', 'dead')`, ts(now), id)
+		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', next_at = ?, retries = 0, first_attempt_at = NULL, lease_until = NULL,
+				round = round + 1, redelivered_at = ?, delivered_at = NULL, read_logged = 0
+			WHERE id = ? AND status IN ('delivered', 'dead')`, ts(now), ts(now), id)
 		if err != nil {
 			return err
 		}
@@ -439,6 +452,28 @@ func (s *Store) Redeliver(ctx context.Context, id string, now time.Time) (delive
 		return delivery.Delivery{}, err
 	}
 	return s.Delivery(ctx, id)
+}
+
+// LogPushRead stores the access event of a push in clear, once a round.
+func (s *Store) LogPushRead(ctx context.Context, id string, e access.Event) (bool, error) {
+	logged := false
+	err := s.tx(ctx, func(ctx context.Context, tx *txn) error {
+		logged = false
+		var done bool
+		err := tx.QueryRowContext(ctx, `SELECT read_logged FROM deliveries WHERE id = ?`, id).Scan(&done)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errs.E(errs.NotFound, "no delivery %q", id)
+		}
+		if err != nil || done {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET read_logged = 1 WHERE id = ?`, id); err != nil {
+			return err
+		}
+		logged = true
+		return tx.insertAccess(ctx, e)
+	})
+	return logged, err
 }
 
 // EntryVersion returns a list entry as it was at a version. Returns NotFound.
