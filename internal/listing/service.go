@@ -34,6 +34,24 @@ type Service struct {
 
 	sweepMu   sync.Mutex
 	lastSweep time.Time // of the red lists, by endRedEntries
+
+	nudgeOnce sync.Once
+	nudges    chan []byte // subjects with a new serious negative record
+}
+
+// Nudge tells the background job (Run) that a person has a new serious
+// negative record: their red-list entries end at once, not at the next
+// sweep. It never blocks: when too many are pending, the sweep catches up.
+func (s *Service) Nudge(subjectKey []byte) {
+	select {
+	case s.nudgeChan() <- subjectKey:
+	default:
+	}
+}
+
+func (s *Service) nudgeChan() chan []byte {
+	s.nudgeOnce.Do(func() { s.nudges = make(chan []byte, 1024) })
+	return s.nudges
 }
 
 // redSweepEvery spaces the sweeps of the red lists: each reads the records
@@ -440,19 +458,10 @@ func (s *Service) sweepRedLists(ctx context.Context) (int, error) {
 					return ended, err
 				}
 				for _, e := range page {
-					recs, err := s.Records.Store.RecordsBySubject(ctx, e.SubjectKey)
-					if err != nil {
+					n, err := s.endIfDisqualified(ctx, []Entry{e})
+					if ended += n; err != nil {
 						return ended, err
 					}
-					r, ok := s.disqualifier(e, recs)
-					if !ok {
-						continue
-					}
-					_, err = s.transition(ctx, e, Removed, &Removal{Reason: NegativeRecord, Note: "serious negative record " + r.ID})
-					if err != nil && !errors.Is(err, errs.Conflict) { // Conflict: another process moved it
-						return ended, err
-					}
-					ended++
 				}
 				if len(page) < 500 {
 					break
@@ -460,6 +469,45 @@ func (s *Service) sweepRedLists(ctx context.Context) (int, error) {
 				after = page[len(page)-1].ID
 			}
 		}
+	}
+	return ended, nil
+}
+
+// endRedEntriesOf ends the red-list entries of one person that a serious
+// negative record disqualifies.
+func (s *Service) endRedEntriesOf(ctx context.Context, subjectKey []byte) (int, error) {
+	all, err := s.Store.EntriesBySubject(ctx, subjectKey)
+	if err != nil {
+		return 0, err
+	}
+	return s.endIfDisqualified(ctx, all)
+}
+
+// endIfDisqualified removes, with reason negative_record, those of one
+// person's entries es that are on a red list and that a serious negative
+// record of theirs disqualifies.
+func (s *Service) endIfDisqualified(ctx context.Context, es []Entry) (int, error) {
+	var recs []record.Stored
+	ended := 0
+	for _, e := range es {
+		if t, ok := s.Types.Type(e.List); !ok || t.Kind != Red || e.Status == Removed {
+			continue
+		}
+		if recs == nil {
+			var err error
+			if recs, err = s.Records.Store.RecordsBySubject(ctx, e.SubjectKey); err != nil {
+				return ended, err
+			}
+		}
+		r, ok := s.disqualifier(e, recs)
+		if !ok {
+			continue
+		}
+		_, err := s.transition(ctx, e, Removed, &Removal{Reason: NegativeRecord, Note: "serious negative record " + r.ID})
+		if err != nil && !errors.Is(err, errs.Conflict) { // Conflict: another process moved it
+			return ended, err
+		}
+		ended++
 	}
 	return ended, nil
 }
@@ -503,10 +551,17 @@ func (s *Service) Run(ctx context.Context, interval time.Duration, report func(e
 		if _, err := s.Advance(ctx); err != nil && ctx.Err() == nil {
 			report(err)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+		for waiting := true; waiting; {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				waiting = false
+			case key := <-s.nudgeChan():
+				if _, err := s.endRedEntriesOf(ctx, key); err != nil && ctx.Err() == nil {
+					report(err)
+				}
+			}
 		}
 	}
 }

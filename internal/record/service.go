@@ -39,6 +39,21 @@ type Service struct {
 	// (listing.Service.ListOf): such a record is corrected and revoked only
 	// through its list (auth.Principal.ForList). Nil: none is.
 	EntryOf func(ctx context.Context, st Stored) (list string, ok bool, err error)
+	// SeriousNegative, when set, is told the subject of every serious
+	// negative record stored, created or corrected (it ends red-list
+	// entries: listing.Service.Nudge). It must not block.
+	SeriousNegative func(subjectKey []byte)
+}
+
+// tellSerious calls SeriousNegative for st when it is a serious negative
+// record.
+func (s *Service) tellSerious(st Stored) {
+	if s.SeriousNegative == nil || st.Severity != catalog.Serious {
+		return
+	}
+	if it, ok := s.Catalog.Item(st.Item); ok && it.Polarity == catalog.Negative {
+		s.SeriousNegative(st.SubjectKey)
+	}
 }
 
 // Result is the outcome of one submission.
@@ -140,6 +155,7 @@ func (s *Service) Commit(ctx context.Context, b *Batch) ([]Result, error) {
 		i := b.pending[j]
 		if o.Created {
 			results[i].Created = true
+			s.tellSerious(b.stored[j])
 			continue
 		}
 		if !bytes.Equal(o.ExistingHash, b.stored[j].ContentHash) {
@@ -407,6 +423,7 @@ func (s *Service) Correct(ctx context.Context, p *auth.Principal, id string, sub
 	if err := s.Store.UpdateRecord(ctx, newSubj, nst, v); err != nil {
 		return Record{}, false, err
 	}
+	s.tellSerious(nst)
 	return next, true, nil
 }
 
