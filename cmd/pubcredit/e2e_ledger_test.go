@@ -737,9 +737,11 @@ func (l *ledgerSuite) portalData(t *testing.T) {
 	reader := p.dept(t, p.uniq("PREAD"), "", "XZCF")
 	who := newPerson()
 	rec := l.submit(t, srv, token, who)
-	srv.putJSON(t, token, "/api/v1/records/"+rec.ID, penalty(who, rec.Ref, "2026-05-01", map[string]any{"fine_amount": 1800})).want(t, http.StatusOK)
-	srv.postJSON(t, token, "/api/v1/records/"+rec.ID+"/revoke", map[string]string{"reason": "撤销", "basis": "依据"}).want(t, http.StatusOK)
-	srv.get(t, token, "/api/v1/records/"+rec.ID).want(t, http.StatusOK)
+	var answers []recordJSON // each change answers with its version's leaf index
+	answers = append(answers, rec)
+	answers = append(answers, srv.putJSON(t, token, "/api/v1/records/"+rec.ID, penalty(who, rec.Ref, "2026-05-01", map[string]any{"fine_amount": 1800})).want(t, http.StatusOK).record(t, who))
+	answers = append(answers, srv.postJSON(t, token, "/api/v1/records/"+rec.ID+"/revoke", map[string]string{"reason": "撤销", "basis": "依据"}).want(t, http.StatusOK).record(t, who))
+	answers = append(answers, srv.get(t, token, "/api/v1/records/"+rec.ID).want(t, http.StatusOK).record(t, who))
 	srv.file(t, reader, who, "门户核对")
 	srv.accessEvents(t, l.auditor, who)
 	events := srv.accessEvents(t, l.auditor, who) // lists the first audit read too
@@ -758,6 +760,12 @@ func (l *ledgerSuite) portalData(t *testing.T) {
 			t.Errorf("leaf index %d is given twice", *v.LeafIndex)
 		}
 		want[*v.LeafIndex] = fmt.Sprintf("record.version %s:%d", rec.ID, v.Version)
+	}
+	for i, a := range answers {
+		v := vs[min(i, 2)]
+		if a.LeafIndex == nil || v.LeafIndex == nil || *a.LeafIndex != *v.LeafIndex || a.Version != v.Version {
+			t.Errorf("answer %d (version %d) has leaf index %v; version %d's is %v", i, a.Version, a.LeafIndex, v.Version, v.LeafIndex)
+		}
 	}
 	actions := map[string]bool{}
 	for _, e := range events {

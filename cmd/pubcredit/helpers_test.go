@@ -551,6 +551,7 @@ func wrongCheck(p person) string {
 
 // recordJSON is a record as the API answers it.
 type recordJSON struct {
+	LeafIndex  *int64 `json:"leaf_index"`
 	ID         string `json:"id"`
 	Ref        string `json:"ref"`
 	Item       string `json:"item"`

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strings"
@@ -45,6 +46,22 @@ type recordJSON struct {
 	Revocation *record.Revocation `json:"revocation,omitempty"`
 	CreatedAt  time.Time          `json:"created_at"`
 	UpdatedAt  time.Time          `json:"updated_at"`
+	LeafIndex  *int64             `json:"leaf_index"` // the ledger leaf of this version; null when not ledgered
+}
+
+// recordAnswer is the view of rec with the ledger leaf of its version.
+func (a *API) recordAnswer(ctx context.Context, rec record.Record) (recordJSON, error) {
+	out := a.recordView(rec)
+	vs, err := a.Records.Store.Versions(ctx, rec.ID)
+	if err != nil {
+		return out, err
+	}
+	for _, v := range vs {
+		if v.Version == rec.Version && v.LeafIndex >= 0 {
+			out.LeafIndex = &v.LeafIndex
+		}
+	}
+	return out, nil
 }
 
 func (a *API) recordView(rec record.Record) recordJSON {
@@ -86,7 +103,11 @@ func (a *API) submitRecord(w http.ResponseWriter, r *http.Request) error {
 		status = http.StatusCreated
 		w.Header().Set("Location", "/api/v1/records/"+res.Record.ID)
 	}
-	return writeJSON(w, status, a.recordView(res.Record))
+	view, err := a.recordAnswer(r.Context(), res.Record)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, status, view)
 }
 
 func (a *API) getRecord(w http.ResponseWriter, r *http.Request) error {
@@ -98,7 +119,11 @@ func (a *API) getRecord(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, a.recordView(rec))
+	view, err := a.recordAnswer(r.Context(), rec)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, view)
 }
 
 // correctionJSON is a PUT body: a full submission plus an optional note.
@@ -120,7 +145,11 @@ func (a *API) correctRecord(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, a.recordView(rec))
+	view, err := a.recordAnswer(r.Context(), rec)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, view)
 }
 
 type revokeJSON struct {
@@ -141,7 +170,11 @@ func (a *API) revokeRecord(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, a.recordView(rec))
+	view, err := a.recordAnswer(r.Context(), rec)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, view)
 }
 
 type versionJSON struct {
