@@ -107,7 +107,7 @@ func fillSQLite(b *testing.B, st *sqlite.Store, path string, n int) string {
 	// Rows arrive 50µs apart, as from an ingest of 20,000 rows a second:
 	// their ids, which begin with the millisecond, then sort nearly as
 	// they were inserted, as they do on a real platform.
-	at := time.Date(2026, 11, 30, 2, 0, 0, 123456789, time.UTC)
+	at := time.Date(2026, 11, 30, 2, 0, 0, 123456000, time.UTC) // the platform stamps microseconds
 	payload := func() []byte { // a sealed XZCF content is about 700 bytes
 		p := make([]byte, 692)
 		rand.Read(p)
