@@ -137,7 +137,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, clk clock
 		return nil, fmt.Errorf("list types: %w", err)
 	}
 	a.Lists = &listing.Service{Types: types, Store: st, Records: a.Records, Calendar: a.Calendar, Clock: clk}
-	a.Records.EntryOf, a.Records.SeriousNegative = a.Lists.ListOf, a.Lists.Nudge
+	a.Records.EntryOf, a.Records.ListOf, a.Records.SeriousNegative = a.Lists.ListOf, types.OfItem, a.Lists.Nudge
 	a.Auth.Lists = types.Codes
 	measures, err := measure.Load(catalogfs.Measures())
 	if err != nil {

@@ -369,6 +369,11 @@ func (cs *checksSuite) grounds(t *testing.T) {
 		if still, _ := srv.ownEntry(t, league, "YXZYZ", kept.ID); still.Status != "active" {
 			t.Errorf("the entry of a person with a general penalty is %q, want active", still.Status)
 		}
+		// Nor can the person be put back on it: 422 naming subject.
+		srv.postJSON(t, league, "/api/v1/lists/YXZYZ/entries", map[string]any{
+			"ref": p.uniq("V"), "subject": subjectOfPerson(who), "decided_on": "2026-06-01",
+			"document_no": "津志认〔2026〕" + p.uniq("") + "号", "grounds": []string{"star_volunteer"}, "basis": "《志愿服务条例》第三十六条",
+		}).wantError(t, http.StatusUnprocessableEntity, "subject")
 	})
 	t.Run("a removed entry is never a ground", func(t *testing.T) {
 		t.Parallel()

@@ -651,6 +651,18 @@ func (ls *listsSuite) removal(t *testing.T) {
 		srv.postJSON(t, court, "/api/v1/records/"+e.RecordID+"/revoke", map[string]any{"reason": "撤销", "basis": "复议决定"}).
 			wantError(t, http.StatusUnprocessableEntity, "id")
 		srv.putJSON(t, court, "/api/v1/records/"+e.RecordID, direct).wantError(t, http.StatusUnprocessableEntity, "id")
+
+		// In a batch, the owner's rows of the item are refused, naming item.
+		row := map[string]any{"ref": p.uniq("B"), "item": "SXBZXR", "subject": subjectOfPerson(newPerson()), "decided_on": "2026-03-01",
+			"fields": map[string]any{"decision_no": "(2026)津0101执11号", "circumstances": []string{"refused_with_ability"}}}
+		var bt batchJSON
+		srv.upload(t, court, "", "application/x-ndjson", ndjson(t, row)).want(t, http.StatusCreated).decode(t, &bt)
+		if bt.Accepted != 0 || bt.Rejected != 1 || !rejected(t, bt.Rejections, 1).names("item", "listed") {
+			t.Errorf("an owner's batch row of its list's item: %+v, want it refused naming item (listed)", bt)
+		}
+		if got := srv.ownEntriesOf(t, court, "SXBZXR", row["ref"].(string)); len(got) != 0 {
+			t.Errorf("a refused batch row made entries %+v", got)
+		}
 		if got, _ := srv.ownEntry(t, court, "SXBZXR", e.ID); got.Status != "active" {
 			t.Errorf("entry status %q after refused record changes, want active", got.Status)
 		}
@@ -690,6 +702,14 @@ func (ls *listsSuite) removal(t *testing.T) {
 		srv.removeEntry(t, ls.court, "SXBZXR", e.ID, "performed", "已履行").want(t, http.StatusOK)
 		if got := items(); slices.Contains(got, "SXBZXR") {
 			t.Errorf("facts after removal as performed: records %v, want no SXBZXR record", got)
+		}
+		// Display and sharing stop that day: a new version of the record.
+		rec := srv.get(t, ls.court, "/api/v1/records/"+e.RecordID).want(t, http.StatusOK).record(t, who)
+		if rec.State != "display_ended" || rec.Display.End == nil || *rec.Display.End != "2026-11-30" || rec.Version != 2 {
+			t.Errorf("the record of an entry removed as performed: state %s, display %+v, version %d; want display_ended today in version 2", rec.State, rec.Display, rec.Version)
+		}
+		if vs := srv.versions(t, ls.court, e.RecordID); len(vs) != 2 || vs[1].Change != "display_ended" || vs[1].LeafIndex == nil {
+			t.Errorf("versions %+v, want a second, ledgered, display_ended", vs)
 		}
 	})
 	t.Run("a removal with an unknown reason is 422 naming reason", func(t *testing.T) {

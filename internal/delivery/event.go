@@ -36,7 +36,7 @@ func TypeOf(l Leaf) string {
 		switch record.Change(l.Change) {
 		case record.Created:
 			t = RecordCreated
-		case record.Corrected:
+		case record.Corrected, record.EndedDisplay:
 			t = RecordCorrected
 		case record.Revoke:
 			t = RecordRevoked

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"pubcredit/internal/errs"
@@ -74,6 +75,14 @@ func checkInputs(in map[string]any, l Leaf) error {
 	for _, f := range []struct{ key, want string }{{"kind", l.Kind}, {"event_id", l.ID}} {
 		if v, ok := in[f.key]; ok && v != f.want {
 			return errs.E(errs.Invalid, "ledger: receipt inputs give %s %q, the leaf %q", f.key, short(fmt.Sprint(v)), f.want)
+		}
+	}
+	// A record version's event id is "record_id:version".
+	if rid, ok := in["record_id"]; ok {
+		if id, ver, _ := strings.Cut(l.ID, ":"); id != fmt.Sprint(rid) {
+			return errs.E(errs.Invalid, "ledger: receipt inputs give record_id %q, the leaf commits to %q", short(fmt.Sprint(rid)), id)
+		} else if v, ok := in["version"]; ok && fmt.Sprint(v) != ver {
+			return errs.E(errs.Invalid, "ledger: receipt inputs give version %s, the leaf commits to version %s", short(fmt.Sprint(v)), ver)
 		}
 	}
 	if v, ok := in["at"]; ok {

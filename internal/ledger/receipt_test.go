@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -139,7 +140,10 @@ func TestVerifyReceiptChecksInputsAgainstTheLeaf(t *testing.T) {
 	leaves, _, _ := testLog(t)
 	r := testReceipt(t)
 	l := leaves[3]
-	r.Inputs = map[string]any{"kind": l.Kind, "event_id": l.ID, "at": l.At.In(time.FixedZone("CST", 8*3600)).Format(time.RFC3339Nano), "item": "XZCF"}
+	id, ver, _ := strings.Cut(l.ID, ":")
+	v, _ := strconv.Atoi(ver)
+	r.Inputs = map[string]any{"kind": l.Kind, "event_id": l.ID, "at": l.At.In(time.FixedZone("CST", 8*3600)).Format(time.RFC3339Nano), "item": "XZCF",
+		"record_id": id, "version": float64(v)}
 	if _, _, err := VerifyReceipt(r, testSigner(t).VerifierKey()); err != nil {
 		t.Fatalf("inputs that agree with the leaf (the time in another zone): %v", err)
 	}
@@ -213,6 +217,11 @@ func TestVerifyReceiptRejects(t *testing.T) {
 			r.Inputs = map[string]any{"at": leaves[3].At.Add(time.Microsecond).Format(time.RFC3339Nano)}
 		}, ""},
 		{"rejects inputs with a time that does not parse", func(r *Receipt) { r.Inputs = map[string]any{"at": "yesterday"} }, ""},
+		{"rejects inputs naming another record", func(r *Receipt) { r.Inputs = map[string]any{"record_id": "01a22bffffffffffffffffffffffffff"} }, ""},
+		{"rejects inputs naming another version of the record", func(r *Receipt) {
+			id, _, _ := strings.Cut(leaves[3].ID, ":")
+			r.Inputs = map[string]any{"record_id": id, "version": 99.0}
+		}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := testReceipt(t)

@@ -220,6 +220,19 @@ func (s *Service) enter(ctx context.Context, p *auth.Principal, t *Type, req Ent
 	if utf8.RuneCountInString(req.Basis) > 2000 {
 		pr.Add("basis", "too_long", "at most 2000 characters")
 	}
+	if t.Kind == Red && derr == nil {
+		// A red list is left on any new serious negative record: one the
+		// person already has keeps them off it.
+		if key, _, err := s.Records.SubjectKeyOf(req.Subject.IDType, req.Subject.IDNumber); err == nil {
+			recs, err := s.Records.Store.RecordsBySubject(ctx, key)
+			if err != nil {
+				return record.Record{}, Entry{}, false, err
+			}
+			if r, ok := s.disqualifier(Entry{List: t.Code, DecidedOn: decided}, recs); ok {
+				pr.Add("subject", "disqualified", "the person has a serious negative record (%s, decided on %s) on or after the listing decision: %s is left on any new serious negative record", r.Item, r.Window.From, t.Code)
+			}
+		}
+	}
 	if err := pr.Err("the list entry is not valid"); err != nil {
 		return record.Record{}, Entry{}, false, err
 	}
@@ -245,6 +258,11 @@ func (s *Service) enter(ctx context.Context, p *auth.Principal, t *Type, req Ent
 	res, err := s.Records.Submit(ctx, &submitter, record.Submission{
 		Ref: req.Ref, Item: it.Code, Subject: req.Subject, DecidedOn: req.DecidedOn, Severity: req.Severity, Fields: fields,
 	})
+	if errors.Is(err, errs.Conflict) {
+		// Not "correct it with PUT": the record of an entry changes only
+		// through the entry.
+		return record.Record{}, Entry{}, false, errs.E(errs.Conflict, "ref %q is already used on list %s with other content: to change an entry, remove it (reason revoked) and enter it anew under another ref", errs.Clip(req.Ref, 60), t.Code)
+	}
 	if err != nil {
 		return record.Record{}, Entry{}, false, minorError(err, t)
 	}
@@ -384,14 +402,19 @@ func (s *Service) Remove(ctx context.Context, p *auth.Principal, code, id, reaso
 	if err != nil {
 		return Entry{}, err
 	}
-	if reason == Revoked { // the decision was overturned: its record goes too
+	owner := *p
+	owner.ForList = t.Code
+	switch reason {
+	case Revoked: // the decision was overturned: its record goes too
 		basis := strings.TrimSpace(note)
 		if basis == "" {
 			basis = "list entry revoked"
 		}
-		owner := *p
-		owner.ForList = t.Code
 		if _, err := s.Records.Revoke(ctx, &owner, e.RecordID, "list entry revoked", basis); err != nil && !errors.Is(err, errs.Conflict) {
+			return Entry{}, err
+		}
+	case Performed, Repaired: // display and sharing stop (DOMAIN.md sections 5 and 7)
+		if _, err := s.Records.EndDisplay(ctx, &owner, e.RecordID, "list entry removed: "+reason); err != nil {
 			return Entry{}, err
 		}
 	}

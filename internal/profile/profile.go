@@ -7,7 +7,6 @@ package profile
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"unicode/utf8"
 
@@ -55,19 +54,7 @@ type Service struct {
 // Subject resolves an identity number to its lookup key, validating it.
 // Returns Invalid with the reason when the number is not valid.
 func (s *Service) Subject(idType, number string) ([]byte, identity.Document, error) {
-	t, ok := identity.ParseType(idType)
-	if !ok {
-		return nil, identity.Document{}, errs.Fields("the identity is not valid", errs.FieldError{Field: "id_type", Code: "unknown", Message: "unknown document type"})
-	}
-	doc, err := identity.Parse(t, number, s.Records.Today())
-	var prob *identity.Problem
-	if errors.As(err, &prob) {
-		return nil, doc, errs.Fields("the identity number is not valid", errs.FieldError{Field: "id_number", Code: prob.Code, Message: prob.Message})
-	}
-	if err != nil {
-		return nil, doc, err
-	}
-	return s.Keys.SubjectKey(string(doc.Type), doc.Number), doc, nil
+	return s.Records.SubjectKeyOf(idType, number)
 }
 
 // ForDepartment returns the file of the person as department p may see it:

@@ -140,6 +140,9 @@ const (
 	Created   Change = "created"
 	Corrected Change = "corrected"
 	Revoke    Change = "revoked"
+	// EndedDisplay: display and sharing ended early, the person having
+	// performed or repaired (its list entry was removed for that).
+	EndedDisplay Change = "display_ended"
 )
 
 // Version is one entry in a record's history. Each version is committed to

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"pubcredit/internal/catalog"
 	"pubcredit/internal/clock"
 	"pubcredit/internal/errs"
+	"pubcredit/internal/identity"
 	"pubcredit/internal/ids"
 	"pubcredit/internal/ledger"
 	"pubcredit/internal/vault"
@@ -39,6 +41,10 @@ type Service struct {
 	// (listing.Service.ListOf): such a record is corrected and revoked only
 	// through its list (auth.Principal.ForList). Nil: none is.
 	EntryOf func(ctx context.Context, st Stored) (list string, ok bool, err error)
+	// ListOf returns the list a catalog item backs (listing.Types.OfItem).
+	// Its owners record the item only through the list (one entry at a
+	// time); departments that may only submit it, as any item. Nil: none.
+	ListOf func(item string) (list string, ok bool)
 	// SeriousNegative, when set, is told the subject of every serious
 	// negative record stored, created or corrected (it ends red-list
 	// entries: listing.Service.Nudge). It must not block.
@@ -212,6 +218,24 @@ func (s *Service) prepare(p *auth.Principal, sub Submission, today clock.Date, n
 	return rec, st, s.sealSubject(rec.SubjectKey, c), nil
 }
 
+// SubjectKeyOf resolves an identity number to its lookup key, validating
+// it. Returns Invalid naming id_type or id_number with the reason.
+func (s *Service) SubjectKeyOf(idType, number string) ([]byte, identity.Document, error) {
+	t, ok := identity.ParseType(idType)
+	if !ok {
+		return nil, identity.Document{}, errs.Fields("the identity is not valid", errs.FieldError{Field: "id_type", Code: "unknown", Message: "unknown document type"})
+	}
+	doc, err := identity.Parse(t, number, s.Today())
+	var prob *identity.Problem
+	if errors.As(err, &prob) {
+		return nil, doc, errs.Fields("the identity number is not valid", errs.FieldError{Field: "id_number", Code: prob.Code, Message: prob.Message})
+	}
+	if err != nil {
+		return nil, doc, err
+	}
+	return s.Keys.SubjectKey(string(doc.Type), doc.Number), doc, nil
+}
+
 // item returns the catalog item of a submission that p may submit.
 func (s *Service) item(p *auth.Principal, code string) (*catalog.Item, error) {
 	code = strings.TrimSpace(code)
@@ -225,6 +249,13 @@ func (s *Service) item(p *auth.Principal, code string) (*catalog.Item, error) {
 	}
 	if !p.CanSubmit(it.Code) {
 		return nil, errs.E(errs.Forbidden, "department %s may not submit records of item %s", p.ID, it.Code)
+	}
+	if s.ListOf != nil {
+		// A list's owner records its item as entries, one at a time.
+		if list, ok := s.ListOf(it.Code); ok && slices.Contains(p.Lists, list) && p.ForList != list {
+			return nil, errs.Fields("the record is not valid", errs.FieldError{Field: "item", Code: "listed",
+				Message: fmt.Sprintf("department %s owns list %s: its %s records are entries, made one at a time with POST /api/v1/lists/%s/entries or POST /api/v1/records, not in a batch", p.ID, list, it.Code, list)})
+		}
 	}
 	return it, nil
 }
@@ -469,6 +500,45 @@ func (s *Service) Revoke(ctx context.Context, p *auth.Principal, id, reason, bas
 	}
 	v := Version{RecordID: id, Version: rec.Version, Change: Revoke, At: now, Payload: nst.Payload,
 		Note: s.Keys.Encrypt([]byte(reason+"\n"+basis), recordAAD(id, -rec.Version))}
+	v.seal(nst, !s.NoLedger)
+	if err := s.Store.UpdateRecord(ctx, nil, nst, v); err != nil {
+		return Record{}, err
+	}
+	return rec, nil
+}
+
+// EndDisplay ends a record's display and sharing today with a new version
+// (change display_ended, why in its note): its list entry was removed
+// because the person performed or repaired (DOMAIN.md sections 5 and 7).
+// A record already out of display, or revoked, is returned unchanged.
+// Returns NotFound, and Invalid for a list entry's record not changed
+// through its list.
+func (s *Service) EndDisplay(ctx context.Context, p *auth.Principal, id, why string) (Record, error) {
+	st, err := s.own(ctx, p, id)
+	if err != nil {
+		return Record{}, err
+	}
+	if err := s.viaList(ctx, p, st, "id"); err != nil {
+		return Record{}, err
+	}
+	rec, err := s.open(st)
+	if err != nil || s.State(rec) != InDisplay {
+		return rec, err
+	}
+	now := s.Clock.Now().UTC().Truncate(time.Microsecond)
+	today := s.Today()
+	rec.Version++
+	rec.UpdatedAt = now
+	rec.Window.End = today
+	if rec.Window.EarliestEnd.After(today) {
+		rec.Window.EarliestEnd = today
+	}
+	nst, err := s.seal(rec)
+	if err != nil {
+		return Record{}, err
+	}
+	v := Version{RecordID: id, Version: rec.Version, Change: EndedDisplay, At: now, Payload: nst.Payload,
+		Note: s.Keys.Encrypt([]byte(why), recordAAD(id, -rec.Version))}
 	v.seal(nst, !s.NoLedger)
 	if err := s.Store.UpdateRecord(ctx, nil, nst, v); err != nil {
 		return Record{}, err

@@ -108,7 +108,7 @@ func fillSQLite(b *testing.B, st *sqlite.Store, path string, n int) string {
 	// their ids, which begin with the millisecond, then sort nearly as
 	// they were inserted, as they do on a real platform.
 	at := time.Date(2026, 11, 30, 2, 0, 0, 123456000, time.UTC) // the platform stamps microseconds
-	payload := func() []byte { // a sealed XZCF content is about 700 bytes
+	payload := func() []byte {                                  // a sealed XZCF content is about 700 bytes
 		p := make([]byte, 692)
 		rand.Read(p)
 		return p
