@@ -47,14 +47,6 @@ func collect[T any](rows pgx.Rows, err error, scan func(pgx.Row) (T, error)) ([]
 	if err != nil {
 		return nil, translate(err)
 	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		t, err := scan(rows)
-		if err != nil {
-			return nil, translate(err)
-		}
-		out = append(out, t)
-	}
-	return out, translate(rows.Err())
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (T, error) { return scan(r) })
+	return out, translate(err)
 }
