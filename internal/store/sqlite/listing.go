@@ -86,6 +86,12 @@ func scanEntry(row interface{ Scan(...any) error }) (listing.Entry, error) {
 	if err := row.Scan(&state, &key, &leaf); err != nil {
 		return e, err
 	}
+	return entryOf(state, key, leaf)
+}
+
+// entryOf is an entry from its canonical state, subject key and leaf index.
+func entryOf(state, key []byte, leaf int64) (listing.Entry, error) {
+	var e listing.Entry
 	if err := json.Unmarshal(state, &e); err != nil {
 		return e, err
 	}

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"slices"
 	"strings"
 
@@ -10,47 +9,63 @@ import (
 	"pubcredit/internal/record"
 )
 
-var (
-	// standingRecords reads a person's records without their payloads: a
-	// check never opens them. The rows are sorted in Go: ORDER BY id would
-	// sort them in a temporary b-tree.
-	standingRecords = `SELECT ` + strings.Replace(recordCols, "payload, content_hash", "NULL, NULL", 1) + ` FROM records WHERE subject_key = ?`
-	standingEntries = entrySelect + ` WHERE subject_key = ?`
-)
+// standing reads a person's records, without their payloads (a check never
+// opens them), and list entries in one statement: one implicit read
+// transaction (one snapshot, one round of locks) where a transaction of two
+// queries runs four statements, which is most of what a lookup this small
+// costs. The first column tells the rows apart; each kind fills the other's
+// columns with empty values of their types. Rows are sorted in Go: ORDER BY
+// would sort them in a temporary b-tree.
+var standing = `SELECT 0, ` + strings.Replace(recordCols, "payload, content_hash", "NULL, NULL", 1) + `, NULL, -1
+	FROM records WHERE subject_key = ?1
+	UNION ALL
+	SELECT 1, '', '', '', '', subject_key, 0, '', '', '', '', '', 0, NULL, NULL, '', '', '', '', '', state,
+		(SELECT COALESCE(v.leaf_index, -1) FROM list_entry_versions v WHERE v.entry_id = list_entries.id AND v.version = list_entries.version)
+	FROM list_entries WHERE subject_key = ?1`
 
-// Standing reads a person's records, payloads left out, and list entries in
-// one read transaction: one snapshot, and one round of locks.
+// standingRow scans a row of standing: its kind, then the record columns
+// scanRecord reads, then an entry's state and leaf index.
+type standingRow struct {
+	rows  interface{ Scan(...any) error }
+	kind  int
+	state []byte
+	leaf  int64
+}
+
+func (r *standingRow) Scan(dest ...any) error {
+	return r.rows.Scan(append(append([]any{&r.kind}, dest...), &r.state, &r.leaf)...)
+}
+
+// Standing reads a person's records, payloads left out, and list entries
+// together, each in id order.
 func (s *Store) Standing(ctx context.Context, key []byte) ([]record.Stored, []listing.Entry, error) {
-	// Prepared before the transaction takes a reader connection: preparing
-	// a new statement takes a connection of its own.
-	qr, qe := s.r.cache.get(ctx, standingRecords), s.r.cache.get(ctx, standingEntries)
-	tx, err := s.r.BeginTx(ctx, nil)
+	rows, err := s.r.QueryContext(ctx, standing, key)
 	if err != nil {
 		return nil, nil, translate(err)
 	}
-	defer tx.Rollback()
-	rows, err := queryTx(ctx, tx, qr, standingRecords, key)
-	recs, err := collect(rows, err, scanRecord)
-	if err != nil {
-		return nil, nil, err
+	defer rows.Close()
+	var recs []record.Stored
+	entries := []listing.Entry{}
+	row := &standingRow{rows: rows}
+	for rows.Next() {
+		rec, err := scanRecord(row)
+		if err != nil {
+			return nil, nil, translate(err)
+		}
+		if row.kind == 0 {
+			recs = append(recs, rec)
+			continue
+		}
+		e, err := entryOf(row.state, rec.SubjectKey, row.leaf)
+		if err != nil {
+			return nil, nil, translate(err)
+		}
+		entries = append(entries, e)
 	}
-	rows, err = queryTx(ctx, tx, qe, standingEntries, key)
-	entries, err := collect(rows, err, scanEntry)
-	if err != nil {
-		return nil, nil, err
-	}
-	if entries == nil {
-		entries = []listing.Entry{}
+	if err := rows.Err(); err != nil {
+		return nil, nil, translate(err)
 	}
 	slices.SortFunc(recs, func(a, b record.Stored) int { return strings.Compare(a.ID, b.ID) })
 	slices.SortFunc(entries, func(a, b listing.Entry) int { return strings.Compare(a.ID, b.ID) })
 	return recs, entries, nil
-}
-
-// queryTx runs q in tx, as the prepared st when there is one.
-func queryTx(ctx context.Context, tx *sql.Tx, st *sql.Stmt, q string, args ...any) (*sql.Rows, error) {
-	if st != nil {
-		return tx.StmtContext(ctx, st).QueryContext(ctx, args...)
-	}
-	return tx.QueryContext(ctx, q, args...)
 }
