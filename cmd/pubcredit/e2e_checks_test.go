@@ -496,7 +496,7 @@ func (cs *checksSuite) feedbackCases(t *testing.T) {
 		if got.CheckID != c.CheckID || len(got.Results) != 1 || got.Results[0].Measure != "RESTRICT_HIGH_CONSUMPTION" || !got.Results[0].Applied {
 			t.Errorf("feedback answer %+v", got)
 		}
-		again := srv.feedback(t, cs.counter, c.CheckID, result("RESTRICT_HIGH_CONSUMPTION", false, "改为未执行")).wantError(t, http.StatusConflict)
+		again := srv.feedback(t, cs.counter, c.CheckID, result("RESTRICT_HIGH_CONSUMPTION", false, "改为未执行")).wantError(t, http.StatusConflict, "results[0].measure")
 		if !strings.Contains(again.Error.Message, "RESTRICT_HIGH_CONSUMPTION") {
 			t.Errorf("the 409 %q does not name the measure that has feedback", again.Error.Message)
 		}

@@ -741,7 +741,7 @@ func (ls *listsSuite) removal(t *testing.T) {
 		t.Parallel()
 		e := srv.enter(t, ls.market, "SCJG_YZWF", violationEntry(newPerson(), p.uniq("RP"), "2026-11-02"))
 		res := srv.removeEntry(t, ls.market, "SCJG_YZWF", e.ID, "repaired", "已履行处罚义务并纠正违法行为")
-		e2 := res.wantError(t, http.StatusConflict)
+		e2 := res.wantError(t, http.StatusConflict, "reason")
 		if !strings.Contains(e2.Error.Message, "12") && !strings.Contains(e2.Error.Message, "2027") {
 			t.Errorf("the 409 %q does not say from when early removal is possible", e2.Error.Message)
 		}

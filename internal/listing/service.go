@@ -395,7 +395,8 @@ func (s *Service) Remove(ctx context.Context, p *auth.Principal, code, id, reaso
 	}
 	if reason == Repaired && t.EarliestRemoval > 0 {
 		if earliest := e.ActiveFrom.AddMonths(t.EarliestRemoval); e.Status == Noticed || today.Before(earliest) {
-			return Entry{}, errs.E(errs.Conflict, "entries of %s can be removed early from %s (%d months on the list)", t.Code, earliest, t.EarliestRemoval)
+			msg := fmt.Sprintf("entries of %s can be removed early from %s (%d months on the list)", t.Code, earliest, t.EarliestRemoval)
+			return Entry{}, &errs.Error{Kind: errs.Conflict, Message: msg, Details: []errs.FieldError{{Field: "reason", Code: "too_early", Message: msg}}}
 		}
 	}
 	removed, err := s.transition(ctx, e, Removed, &Removal{Reason: reason, Note: strings.TrimSpace(note)})

@@ -344,16 +344,20 @@ func (c *Checker) feedbackGiven(ctx context.Context, checkID string, fs []Feedba
 	if rerr != nil {
 		return err
 	}
+	// fs holds every result, in order: they all passed validation.
 	var given []string
-	for _, f := range fs {
+	var details []errs.FieldError
+	for j, f := range fs {
 		if i := slices.IndexFunc(had, func(h Feedback) bool { return h.Measure == f.Measure }); i >= 0 {
-			given = append(given, fmt.Sprintf("%s (applied: %v, on %s)", f.Measure, had[i].Applied, had[i].At.In(c.Records.Location).Format(time.DateOnly)))
+			g := fmt.Sprintf("%s (applied: %v, on %s)", f.Measure, had[i].Applied, had[i].At.In(c.Records.Location).Format(time.DateOnly))
+			given = append(given, g)
+			details = append(details, errs.FieldError{Field: "results[" + strconv.Itoa(j) + "].measure", Code: "already_given", Message: "feedback was already given on " + g})
 		}
 	}
 	if len(given) == 0 {
 		return err
 	}
-	return errs.E(errs.Conflict, "feedback was already given on %s; it is given once per measure", strings.Join(given, ", "))
+	return &errs.Error{Kind: errs.Conflict, Message: fmt.Sprintf("feedback was already given on %s; it is given once per measure", strings.Join(given, ", ")), Details: details}
 }
 
 // Stat is one row of the measure statistics.
