@@ -396,6 +396,11 @@ func (ls *listsSuite) entries(t *testing.T) {
 			t.Errorf("subject %+v, want resident_id %s and the name masked", *got.Subject, who.MaskedNumber())
 		}
 	})
+	t.Run("an empty entry is 422 naming every missing field at once, the person's included", func(t *testing.T) {
+		t.Parallel()
+		srv.postJSON(t, ls.court, "/api/v1/lists/SXBZXR/entries", map[string]any{}).
+			wantError(t, http.StatusUnprocessableEntity, "grounds", "decided_on", "document_no", "subject.id_number")
+	})
 	t.Run("the document number or grounds given among the fields too is 422 naming the field", func(t *testing.T) {
 		t.Parallel()
 		body := debtorEntry(newPerson(), p.uniq("SX"), "2026-03-01")

@@ -220,17 +220,24 @@ func (s *Service) enter(ctx context.Context, p *auth.Principal, t *Type, req Ent
 	if utf8.RuneCountInString(req.Basis) > 2000 {
 		pr.Add("basis", "too_long", "at most 2000 characters")
 	}
-	if t.Kind == Red && derr == nil {
+	// The person, named with the other problems (the record service
+	// checks them again, with the rest of the record).
+	key, _, kerr := s.Records.SubjectKeyOf(req.Subject.IDType, req.Subject.IDNumber)
+	var ke *errs.Error
+	if errors.As(kerr, &ke) {
+		for _, d := range ke.Details {
+			pr.Add("subject."+d.Field, d.Code, "%s", d.Message)
+		}
+	}
+	if t.Kind == Red && derr == nil && kerr == nil {
 		// A red list is left on any new serious negative record: one the
 		// person already has keeps them off it.
-		if key, _, err := s.Records.SubjectKeyOf(req.Subject.IDType, req.Subject.IDNumber); err == nil {
-			recs, err := s.Records.Store.RecordsBySubject(ctx, key)
-			if err != nil {
-				return record.Record{}, Entry{}, false, err
-			}
-			if r, ok := s.disqualifier(Entry{List: t.Code, DecidedOn: decided}, recs); ok {
-				pr.Add("subject", "disqualified", "the person has a serious negative record (%s, decided on %s) on or after the listing decision: %s is left on any new serious negative record", r.Item, r.Window.From, t.Code)
-			}
+		recs, err := s.Records.Store.RecordsBySubject(ctx, key)
+		if err != nil {
+			return record.Record{}, Entry{}, false, err
+		}
+		if r, ok := s.disqualifier(Entry{List: t.Code, DecidedOn: decided}, recs); ok {
+			pr.Add("subject", "disqualified", "the person has a serious negative record (%s, decided on %s) on or after the listing decision: %s is left on any new serious negative record", r.Item, r.Window.From, t.Code)
 		}
 	}
 	if err := pr.Err("the list entry is not valid"); err != nil {
