@@ -55,7 +55,7 @@ func (s *Service) nudgeChan() chan []byte {
 }
 
 // redSweepEvery spaces the sweeps of the red lists: each reads the records
-// of every person on one, and checks do not wait for it (ActiveFor).
+// of every person on one, and checks do not wait for it (ActiveAmong).
 const redSweepEvery = 15 * time.Minute
 
 // EntryRequest is what an owning department sends to put a person on a list.
@@ -448,7 +448,7 @@ func (s *Service) transition(ctx context.Context, e Entry, to Status, removal *R
 // their notice period is over, active entries with an until leave their
 // list when it comes, and red-list entries of people with a new serious
 // negative record leave theirs (checks stop using them at once, see
-// ActiveFor). It is what the background job runs; it is driven by the
+// ActiveAmong). It is what the background job runs; it is driven by the
 // stored state, so a restart loses nothing. Returns how many moved.
 func (s *Service) Advance(ctx context.Context) (int, error) {
 	moved, err := s.advanceDue(ctx)
@@ -654,20 +654,11 @@ func checkAfter(after string, pr *errs.Problems) {
 	}
 }
 
-// ActiveFor returns a person's entries that are on their list today.
-// records are the person's records as the caller read them
-// (RecordsBySubject): an entry whose record was revoked directly has no
-// effect, and the record is looked up there before the store.
-func (s *Service) ActiveFor(ctx context.Context, key []byte, records []record.Stored) ([]Entry, error) {
-	all, err := s.Store.EntriesBySubject(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	return s.ActiveAmong(ctx, all, records)
-}
-
 // ActiveAmong returns those of a person's entries all (EntriesBySubject)
-// that are on their list today, as ActiveFor does.
+// that are on their list today. records are the person's records as the
+// caller read them (RecordsBySubject): an entry whose record was revoked
+// has no effect, and the record is looked up there before the store; a
+// red-list entry a serious negative record ends has none either.
 func (s *Service) ActiveAmong(ctx context.Context, all []Entry, records []record.Stored) ([]Entry, error) {
 	today := s.Records.Today()
 	var out []Entry
