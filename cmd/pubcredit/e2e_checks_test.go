@@ -375,6 +375,20 @@ func (cs *checksSuite) grounds(t *testing.T) {
 			"document_no": "津志认〔2026〕" + p.uniq("") + "号", "grounds": []string{"star_volunteer"}, "basis": "《志愿服务条例》第三十六条",
 		}).wantError(t, http.StatusUnprocessableEntity, "subject")
 	})
+	t.Run("the record of a noticed black-list entry neither ends nor bars a red-list entry", func(t *testing.T) {
+		t.Parallel()
+		league := lcDept(t, p, p.uniq("VOL"), "--lists", "YXZYZ")
+		who := newPerson()
+		srv.enter(t, cs.market, "SCJG_YZWF", violationEntry(who, p.uniq("N"), "2026-11-02")) // noticed for 5 working days
+		e := srv.enter(t, league, "YXZYZ", map[string]any{
+			"ref": p.uniq("V"), "subject": subjectOfPerson(who), "decided_on": "2026-06-01",
+			"document_no": "津志认〔2026〕" + p.uniq("") + "号", "grounds": []string{"star_volunteer"}, "basis": "《志愿服务条例》第三十六条",
+		})
+		time.Sleep(2 * time.Second) // time for a nudge, had there been one
+		if got, _ := srv.ownEntry(t, league, "YXZYZ", e.ID); got.Status != "active" {
+			t.Errorf("the red-list entry is %q beside a noticed black-list entry, want active", got.Status)
+		}
+	})
 	t.Run("a removed entry is never a ground", func(t *testing.T) {
 		t.Parallel()
 		who, e := cs.debtor(t)

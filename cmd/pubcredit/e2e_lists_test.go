@@ -657,6 +657,10 @@ func (ls *listsSuite) removal(t *testing.T) {
 			wantError(t, http.StatusUnprocessableEntity, "id")
 		srv.putJSON(t, court, "/api/v1/records/"+e.RecordID, direct).wantError(t, http.StatusUnprocessableEntity, "id")
 
+		// The same ref with other content is 409 naming ref.
+		other := direct
+		other["decided_on"] = "2026-03-02"
+		srv.postJSON(t, court, "/api/v1/records", other).wantError(t, http.StatusConflict, "ref")
 		// In a batch, the owner's rows of the item are refused, naming item.
 		row := map[string]any{"ref": p.uniq("B"), "item": "SXBZXR", "subject": subjectOfPerson(newPerson()), "decided_on": "2026-03-01",
 			"fields": map[string]any{"decision_no": "(2026)津0101执11号", "circumstances": []string{"refused_with_ability"}}}
@@ -667,6 +671,12 @@ func (ls *listsSuite) removal(t *testing.T) {
 		}
 		if got := srv.ownEntriesOf(t, court, "SXBZXR", row["ref"].(string)); len(got) != 0 {
 			t.Errorf("a refused batch row made entries %+v", got)
+		}
+		// So are those of an owner that may not submit the item otherwise.
+		row["ref"] = p.uniq("B")
+		srv.upload(t, ls.court, "", "application/x-ndjson", ndjson(t, row)).want(t, http.StatusCreated).decode(t, &bt)
+		if bt.Rejected != 1 || !rejected(t, bt.Rejections, 1).names("item", "listed") {
+			t.Errorf("a batch row of a list's item by its owner without submit rights: %+v, want it refused naming item (listed)", bt)
 		}
 		if got, _ := srv.ownEntry(t, court, "SXBZXR", e.ID); got.Status != "active" {
 			t.Errorf("entry status %q after refused record changes, want active", got.Status)
@@ -708,6 +718,11 @@ func (ls *listsSuite) removal(t *testing.T) {
 		if got := items(); slices.Contains(got, "SXBZXR") {
 			t.Errorf("facts after removal as performed: records %v, want no SXBZXR record", got)
 		}
+		// Off its list, the record is a record like any other: a decision
+		// quashed later is still revoked (DOMAIN.md section 4).
+		defer func() {
+			srv.postJSON(t, ls.court, "/api/v1/records/"+e.RecordID+"/revoke", map[string]any{"reason": "执行依据被撤销", "basis": "(2026)津01民再9号"}).want(t, http.StatusOK)
+		}()
 		// Display and sharing stop that day: a new version of the record.
 		rec := srv.get(t, ls.court, "/api/v1/records/"+e.RecordID).want(t, http.StatusOK).record(t, who)
 		if rec.State != "display_ended" || rec.Display.End == nil || *rec.Display.End != "2026-11-30" || rec.Version != 2 {

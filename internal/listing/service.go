@@ -110,7 +110,10 @@ func (s *Service) Enter(ctx context.Context, p *auth.Principal, code string, req
 	return e, created, err
 }
 
-// ListOf returns the list whose entry a stored record is, if any.
+// ListOf returns the list whose entry a stored record is, if any, while the
+// entry is noticed or active: once it is removed, its record is a record
+// like any other (a decision quashed after the person performed is still
+// revoked).
 func (s *Service) ListOf(ctx context.Context, st record.Stored) (string, bool, error) {
 	if _, listed := s.Types.OfItem(st.Item); !listed {
 		return "", false, nil
@@ -120,11 +123,17 @@ func (s *Service) ListOf(ctx context.Context, st record.Stored) (string, bool, e
 		return "", false, err
 	}
 	for _, e := range all {
-		if e.RecordID == st.ID {
+		if e.RecordID == st.ID && e.Status != Removed {
 			return e.List, true, nil
 		}
 	}
 	return "", false, nil
+}
+
+// refConflict is a Conflict on an entry request's ref, naming it.
+func refConflict(format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	return &errs.Error{Kind: errs.Conflict, Message: msg, Details: []errs.FieldError{{Field: "ref", Code: "conflict", Message: msg}}}
 }
 
 // EnterRecord puts a person on the list a record submission's item backs
@@ -236,7 +245,11 @@ func (s *Service) enter(ctx context.Context, p *auth.Principal, t *Type, req Ent
 		if err != nil {
 			return record.Record{}, Entry{}, false, err
 		}
-		if r, ok := s.disqualifier(Entry{List: t.Code, DecidedOn: decided}, recs); ok {
+		entries, err := s.Store.EntriesBySubject(ctx, key)
+		if err != nil {
+			return record.Record{}, Entry{}, false, err
+		}
+		if r, ok := s.disqualifier(Entry{List: t.Code, DecidedOn: decided}, recs, entries); ok {
 			pr.Add("subject", "disqualified", "the person has a serious negative record (%s, decided on %s) on or after the listing decision: %s is left on any new serious negative record", r.Item, r.Window.From, t.Code)
 		}
 	}
@@ -268,7 +281,7 @@ func (s *Service) enter(ctx context.Context, p *auth.Principal, t *Type, req Ent
 	if errors.Is(err, errs.Conflict) {
 		// Not "correct it with PUT": the record of an entry changes only
 		// through the entry.
-		return record.Record{}, Entry{}, false, errs.E(errs.Conflict, "ref %q is already used on list %s with other content: to change an entry, remove it (reason revoked) and enter it anew under another ref", errs.Clip(req.Ref, 60), t.Code)
+		return record.Record{}, Entry{}, false, refConflict("ref %q is already used on list %s with other content: to change an entry, remove it (reason revoked) and enter it anew under another ref", errs.Clip(req.Ref, 60), t.Code)
 	}
 	if err != nil {
 		return record.Record{}, Entry{}, false, minorError(err, t)
@@ -294,7 +307,7 @@ func (s *Service) enter(ctx context.Context, p *auth.Principal, t *Type, req Ent
 	}
 	if !created && (stored.RecordID != rec.ID || stored.List != e.List || stored.Until != e.Until || stored.Basis != e.Basis ||
 		stored.DocumentNo != e.DocumentNo || !slices.Equal(stored.Grounds, e.Grounds)) {
-		return record.Record{}, Entry{}, false, errs.E(errs.Conflict, "ref %q is already used by entry %s with other content", rec.Ref, stored.ID)
+		return record.Record{}, Entry{}, false, refConflict("ref %q is already used by entry %s with other content", rec.Ref, stored.ID)
 	}
 	return rec, stored, created, nil
 }
@@ -489,7 +502,7 @@ func (s *Service) sweepRedLists(ctx context.Context) (int, error) {
 					return ended, err
 				}
 				for _, e := range page {
-					n, err := s.endIfDisqualified(ctx, []Entry{e})
+					n, err := s.endRedEntriesOf(ctx, e.SubjectKey)
 					if ended += n; err != nil {
 						return ended, err
 					}
@@ -515,8 +528,8 @@ func (s *Service) endRedEntriesOf(ctx context.Context, subjectKey []byte) (int, 
 }
 
 // endIfDisqualified removes, with reason negative_record, those of one
-// person's entries es that are on a red list and that a serious negative
-// record of theirs disqualifies.
+// person's entries es (all of them) that are on a red list and that a
+// serious negative record of theirs disqualifies.
 func (s *Service) endIfDisqualified(ctx context.Context, es []Entry) (int, error) {
 	var recs []record.Stored
 	ended := 0
@@ -530,15 +543,18 @@ func (s *Service) endIfDisqualified(ctx context.Context, es []Entry) (int, error
 				return ended, err
 			}
 		}
-		r, ok := s.disqualifier(e, recs)
+		r, ok := s.disqualifier(e, recs, es)
 		if !ok {
 			continue
 		}
 		_, err := s.transition(ctx, e, Removed, &Removal{Reason: NegativeRecord, Note: "serious negative record " + r.ID})
-		if err != nil && !errors.Is(err, errs.Conflict) { // Conflict: another process moved it
+		switch {
+		case errors.Is(err, errs.Conflict): // another process moved it
+		case err != nil:
 			return ended, err
+		default:
+			ended++
 		}
-		ended++
 	}
 	return ended, nil
 }
@@ -672,7 +688,7 @@ func (s *Service) ActiveAmong(ctx context.Context, all []Entry, records []record
 			}
 			continue
 		}
-		if _, ended := s.disqualifier(e, records); ended {
+		if _, ended := s.disqualifier(e, records, all); ended {
 			continue // Advance takes it off its list
 		}
 		out = append(out, e)
@@ -681,18 +697,26 @@ func (s *Service) ActiveAmong(ctx context.Context, all []Entry, records []record
 }
 
 // disqualifier returns the record that ends a red-list entry: a serious
-// negative record of the person, decided on or after the listing decision
-// and not revoked (DOMAIN.md section 7: a red list is left on any new
-// serious negative record). Black-list entries have none.
-func (s *Service) disqualifier(e Entry, records []record.Stored) (record.Stored, bool) {
+// negative record of the person in display, decided on or after the
+// listing decision (DOMAIN.md section 7: a red list is left on any new
+// serious negative record). The record of one of the person's entries
+// (entries) counts only while that entry is active, as at the counter.
+// Black-list entries have none.
+func (s *Service) disqualifier(e Entry, records []record.Stored, entries []Entry) (record.Stored, bool) {
 	if t, ok := s.Types.Type(e.List); !ok || t.Kind != Red {
 		return record.Stored{}, false
 	}
+	today := s.Records.Today()
 	for _, r := range records {
 		it, ok := s.Records.Catalog.Item(r.Item)
-		if ok && it.Polarity == catalog.Negative && r.Severity == catalog.Serious && r.Status != record.Revoked && !r.Window.From.Before(e.DecidedOn) {
-			return r, true
+		if !ok || it.Polarity != catalog.Negative || r.Severity != catalog.Serious || r.Window.From.Before(e.DecidedOn) ||
+			r.Window.StateOn(r.Status, today) != record.InDisplay {
+			continue
 		}
+		if slices.ContainsFunc(entries, func(o Entry) bool { return o.RecordID == r.ID && o.Status != Active }) {
+			continue // the record of a noticed or removed entry
+		}
+		return r, true
 	}
 	return record.Stored{}, false
 }

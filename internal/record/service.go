@@ -253,15 +253,15 @@ func (s *Service) item(p *auth.Principal, code string) (*catalog.Item, error) {
 		return nil, errs.Fields("the record is not valid", errs.FieldError{Field: "item", Code: "unknown",
 			Message: fmt.Sprintf("%s is not in the catalog (known: %s)", echo(code), strings.Join(s.Catalog.Codes(), ", "))})
 	}
-	if !p.CanSubmit(it.Code) {
-		return nil, errs.E(errs.Forbidden, "department %s may not submit records of item %s", p.ID, it.Code)
-	}
 	if s.ListOf != nil {
 		// A list's owner records its item as entries, one at a time.
 		if list, ok := s.ListOf(it.Code); ok && slices.Contains(p.Lists, list) && p.ForList != list {
 			return nil, errs.Fields("the record is not valid", errs.FieldError{Field: "item", Code: "listed",
-				Message: fmt.Sprintf("department %s owns list %s: its %s records are entries, made one at a time with POST /api/v1/lists/%s/entries or POST /api/v1/records, not in a batch", p.ID, list, it.Code, list)})
+				Message: fmt.Sprintf("department %s owns list %s: its %s records are the list's entries, made one at a time (POST /api/v1/lists/%s/entries or POST /api/v1/records) and changed through the entry", p.ID, list, it.Code, list)})
 		}
+	}
+	if !p.CanSubmit(it.Code) {
+		return nil, errs.E(errs.Forbidden, "department %s may not submit records of item %s", p.ID, it.Code)
 	}
 	return it, nil
 }
