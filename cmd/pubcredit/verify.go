@@ -87,9 +87,14 @@ func cmdVerify(ctx context.Context, args []string, env Env) error {
 		keyFrom = "the keyring " + cfg.KeysPath() + " under --ledger-origin"
 	}
 	if path, ok := strings.CutPrefix(cfg.DB, "sqlite:"); ok {
-		// Opening a SQLite path that does not exist would create it.
-		if _, err := os.Stat(path); err != nil {
+		// Opening a SQLite path that does not exist, or an empty file,
+		// would make a database of it: verify writes nothing.
+		fi, err := os.Stat(path)
+		if err != nil {
 			return fmt.Errorf("database %s: %w", cfg.Redacted(), err)
+		}
+		if fi.Size() == 0 {
+			return fmt.Errorf("database %s: the file is empty, not a pubcredit database", cfg.Redacted())
 		}
 	}
 	st, closeStore, err := openStore(ctx, cfg)

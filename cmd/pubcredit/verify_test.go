@@ -119,6 +119,7 @@ func TestVerifyCommandCannotRun(t *testing.T) {
 	dir := t.TempDir()
 	notDB := writeFile(t, "notes.db", []byte("this is not a database, just some text that is long enough to have a header\n"))
 	missing := filepath.Join(dir, "missing", "pubcredit.db")
+	empty := writeFile(t, "empty.db", nil)
 	other := newSigner(t, "pubcredit.local/ledger")
 	for _, tc := range []struct {
 		name string
@@ -127,6 +128,7 @@ func TestVerifyCommandCannotRun(t *testing.T) {
 	}{
 		{"a database that does not exist", []string{"verify", "--db", "sqlite:" + missing, "--key", other.VerifierKey()}, "database sqlite:" + missing},
 		{"a file that is not a database", []string{"verify", "--db", "sqlite:" + notDB, "--key", other.VerifierKey()}, "database sqlite:" + notDB},
+		{"an empty file", []string{"verify", "--db", "sqlite:" + empty, "--key", other.VerifierKey()}, "the file is empty"},
 		{"no keyring and no --key", []string{"verify", "--db", "sqlite:" + notDB, "--keys", filepath.Join(dir, "keys.json")}, "keys:"},
 		{"an unknown flag", []string{"verify", "--nope"}, "not defined: -nope"},
 		{"an argument", []string{"verify", "extra"}, "unexpected arguments"},
@@ -144,6 +146,12 @@ func TestVerifyCommandCannotRun(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "keys.json")); err == nil {
 		t.Errorf("verify created a keyring")
+	}
+	if fi, err := os.Stat(empty); err != nil || fi.Size() != 0 {
+		t.Errorf("verify wrote to an empty file: %v, %v", fi, err)
+	}
+	if _, err := os.Stat(empty + "-wal"); err == nil {
+		t.Errorf("verify made a WAL beside an empty file")
 	}
 }
 
