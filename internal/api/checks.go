@@ -143,11 +143,7 @@ func (a *API) measureStats(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	loc := a.Records.Location
-	rows, err := a.Checks.Stats(r.Context(), p, from.Time(loc), to.AddDays(1).Time(loc))
-	if err != nil {
-		return err
-	}
-	totals, err := a.Checks.CheckTotals(r.Context(), p, from.Time(loc), to.AddDays(1).Time(loc))
+	rows, totals, err := a.Checks.Stats(r.Context(), p, from.Time(loc), to.AddDays(1).Time(loc))
 	if err != nil {
 		return err
 	}

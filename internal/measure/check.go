@@ -379,38 +379,26 @@ type DeptChecks struct {
 	Checks int    `json:"checks"`
 }
 
-// CheckTotals counts the checks per department in [from, to), those that
-// returned no measure included. Departments see their own.
-func (c *Checker) CheckTotals(ctx context.Context, p *auth.Principal, from, to time.Time) ([]DeptChecks, error) {
-	if err := p.Require(auth.Department, auth.Auditor, auth.Operator); err != nil {
-		return nil, err
-	}
-	counts, err := c.Store.CheckCounts(ctx, from, to)
-	if err != nil {
-		return nil, err
-	}
-	out := []DeptChecks{}
-	for d, n := range counts {
-		if p.Kind != auth.Department || d == p.ID {
-			out = append(out, DeptChecks{Dept: d, Checks: n})
-		}
-	}
-	slices.SortFunc(out, func(a, b DeptChecks) int { return strings.Compare(a.Dept, b.Dept) })
-	return out, nil
-}
-
 // Stats counts, per department and measure, the checks, the measures
 // returned, the feedback given, how often measures were applied, and the
-// feedback overdue (none after FeedbackDays working days). Departments see
-// their own rows; auditors and operators every row.
-func (c *Checker) Stats(ctx context.Context, p *auth.Principal, from, to time.Time) ([]Stat, error) {
+// feedback overdue (none after FeedbackDays working days); and per
+// department the checks, those that returned no measure included.
+// Departments see their own rows; auditors and operators every row.
+func (c *Checker) Stats(ctx context.Context, p *auth.Principal, from, to time.Time) ([]Stat, []DeptChecks, error) {
 	if err := p.Require(auth.Department, auth.Auditor, auth.Operator); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	counts, err := c.Store.CheckCounts(ctx, from, to)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	totals := []DeptChecks{}
+	for d, n := range counts {
+		if p.Kind != auth.Department || d == p.ID {
+			totals = append(totals, DeptChecks{Dept: d, Checks: n})
+		}
+	}
+	slices.SortFunc(totals, func(a, b DeptChecks) int { return strings.Compare(a.Dept, b.Dept) })
 	today := c.Records.Today()
 	rows := map[[2]string]*Stat{}
 	var order [][2]string
@@ -442,7 +430,7 @@ func (c *Checker) Stats(ctx context.Context, p *auth.Principal, from, to time.Ti
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	slices.SortFunc(order, func(a, b [2]string) int {
 		if a[0] != b[0] {
@@ -454,5 +442,5 @@ func (c *Checker) Stats(ctx context.Context, p *auth.Principal, from, to time.Ti
 	for _, k := range order {
 		out = append(out, *rows[k])
 	}
-	return out, nil
+	return out, totals, nil
 }
