@@ -123,14 +123,15 @@ func (s *Service) Subscribe(ctx context.Context, p *auth.Principal, req Request)
 			return Subscription{}, "", Duplicate(l.ID)
 		}
 	}
-	if limit := orDefault(s.PerDept, 20); len(live) >= limit {
-		return Subscription{}, "", errs.E(errs.Conflict, "department %s has %d subscriptions, the most it may have; delete one first", p.ID, len(live))
+	limit := orDefault(s.PerDept, 20)
+	if len(live) >= limit {
+		return Subscription{}, "", TooMany(p.ID, len(live))
 	}
 	now := s.Clock.Now().UTC().Truncate(time.Microsecond)
 	secret := NewSecret()
 	sub := Subscription{ID: ids.New(now), Dept: p.ID, URL: u, Events: events, Lists: lists, Items: items, CreatedAt: now}
 	sub.Secret = s.Keys.Encrypt([]byte(secret), secretAAD(sub.ID))
-	sub, err = s.Store.CreateSubscription(ctx, sub)
+	sub, err = s.Store.CreateSubscription(ctx, sub, limit)
 	if err != nil {
 		return Subscription{}, "", err
 	}
@@ -139,6 +140,12 @@ func (s *Service) Subscribe(ctx context.Context, p *auth.Principal, req Request)
 
 // Duplicate is the refusal of a subscription identical to the department's
 // live subscription id (stores return it too).
+// TooMany is the refusal of a subscription beyond the most a department
+// may have (it has n).
+func TooMany(dept string, n int) error {
+	return errs.E(errs.Conflict, "department %s has %d subscriptions, the most it may have; delete one first", dept, n)
+}
+
 func Duplicate(id string) error {
 	return &errs.Error{Kind: errs.Conflict,
 		Message: fmt.Sprintf("the department already has subscription %s with the same url, events, lists and items; every change would be pushed twice", id),

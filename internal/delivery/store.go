@@ -142,9 +142,11 @@ type Store interface {
 	// among the targets. Returns the Conflict of Duplicate, naming the
 	// existing subscription, when the department has a live one with the
 	// same URL, events, lists and items (compared as stored: callers
-	// normalize them); the check and the insert MUST be atomic, so that two
-	// identical requests at once make one subscription.
-	CreateSubscription(ctx context.Context, sub Subscription) (Subscription, error)
+	// normalize them); and the Conflict of TooMany when the department has
+	// most live subscriptions already (most <= 0: no limit). The checks and
+	// the insert MUST be atomic, so that requests at once neither make two
+	// identical subscriptions nor go beyond most.
+	CreateSubscription(ctx context.Context, sub Subscription, most int) (Subscription, error)
 	// Subscription returns a live subscription. Returns NotFound (also
 	// for a deleted one).
 	Subscription(ctx context.Context, id string) (Subscription, error)

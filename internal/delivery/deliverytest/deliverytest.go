@@ -200,7 +200,7 @@ func (f *fixture) subscribe(dept string) delivery.Subscription {
 	sub, err := f.s.CreateSubscription(f.t.Context(), delivery.Subscription{
 		ID: fmt.Sprintf("sub%029d", n), Dept: dept, URL: fmt.Sprintf("https://receiver.example/%d", n),
 		Events: slices.Clone(delivery.Events), Lists: []string{}, Items: []string{}, Secret: []byte{9, 9, byte(n)}, CreatedAt: at(n),
-	})
+	}, 0)
 	must(f.t, err)
 	return sub
 }
@@ -260,7 +260,7 @@ func testSubscriptions(t *testing.T, s Store) {
 	}
 	sub.Lists, sub.Items = []string{"SXBZXR"}, []string{"XZCF", "XZXK"}
 	other, err := s.CreateSubscription(t.Context(), delivery.Subscription{ID: "sub-other", Dept: "D1", URL: "http://127.0.0.1:9/hook",
-		Events: []string{"list.entry.active"}, Lists: []string{"SXBZXR"}, Items: []string{"XZCF", "XZXK"}, Secret: []byte("sealed"), CreatedAt: at(5)})
+		Events: []string{"list.entry.active"}, Lists: []string{"SXBZXR"}, Items: []string{"XZCF", "XZXK"}, Secret: []byte("sealed"), CreatedAt: at(5)}, 0)
 	must(t, err)
 	got, err := s.Subscription(t.Context(), other.ID)
 	must(t, err)
@@ -707,9 +707,9 @@ func testDuplicateSubscription(t *testing.T, s Store) {
 		return delivery.Subscription{ID: id, Dept: dept, URL: url, Events: events, Lists: lists, Items: items, Secret: []byte("sealed"), CreatedAt: at(1)}
 	}
 	url, ev, lists, items := "https://receiver.example/hook", []string{"record.created", "list.entry.active"}, []string{"SXBZXR"}, []string{"XZCF"}
-	first, err := s.CreateSubscription(t.Context(), sub("sub-first", "D1", url, ev, lists, items))
+	first, err := s.CreateSubscription(t.Context(), sub("sub-first", "D1", url, ev, lists, items), 0)
 	must(t, err)
-	_, err = s.CreateSubscription(t.Context(), sub("sub-again", "D1", url, ev, lists, items))
+	_, err = s.CreateSubscription(t.Context(), sub("sub-again", "D1", url, ev, lists, items), 0)
 	var e *errs.Error
 	if !errors.As(err, &e) || e.Kind != errs.Conflict || !strings.Contains(e.Message, first.ID) || len(e.Details) != 1 || e.Details[0].Field != "url" {
 		t.Errorf("an identical subscription: %v, want a conflict on url naming %s", err, first.ID)
@@ -721,12 +721,12 @@ func testDuplicateSubscription(t *testing.T, s Store) {
 		sub("sub-url", "D1", url+"/2", ev, lists, items),
 		sub("sub-dept", "D2", url, ev, lists, items),
 	} {
-		if _, err := s.CreateSubscription(t.Context(), other); err != nil {
+		if _, err := s.CreateSubscription(t.Context(), other, 0); err != nil {
 			t.Errorf("%s differs from %s: %v", other.ID, first.ID, err)
 		}
 	}
 	must(t, s.DeleteSubscription(t.Context(), first.ID, at(2), "deleted"))
-	if _, err := s.CreateSubscription(t.Context(), sub("sub-after", "D1", url, ev, lists, items)); err != nil {
+	if _, err := s.CreateSubscription(t.Context(), sub("sub-after", "D1", url, ev, lists, items), 0); err != nil {
 		t.Errorf("after the delete: %v", err)
 	}
 	// Identical requests at once make one subscription.
@@ -735,7 +735,7 @@ func testDuplicateSubscription(t *testing.T, s Store) {
 	made := 0
 	for i := range 4 {
 		wg.Go(func() {
-			_, err := s.CreateSubscription(t.Context(), sub(fmt.Sprintf("sub-race-%d", i), "D2", url+"/race", ev, lists, items))
+			_, err := s.CreateSubscription(t.Context(), sub(fmt.Sprintf("sub-race-%d", i), "D2", url+"/race", ev, lists, items), 0)
 			if err != nil && !errors.Is(err, errs.Conflict) && !errors.Is(err, errs.Unavailable) {
 				t.Errorf("concurrent subscribe: %v", err)
 			}
@@ -749,6 +749,26 @@ func testDuplicateSubscription(t *testing.T, s Store) {
 	wg.Wait()
 	if made != 1 {
 		t.Errorf("%d identical subscriptions made at once, want 1", made)
+	}
+	// Requests at once go no further than the most a department may have.
+	f.dept("D3")
+	made = 0
+	for i := range 6 {
+		wg.Go(func() {
+			_, err := s.CreateSubscription(t.Context(), sub(fmt.Sprintf("sub-most-%d", i), "D3", fmt.Sprintf("%s/most/%d", url, i), ev, lists, items), 3)
+			if err != nil && !errors.Is(err, errs.Conflict) && !errors.Is(err, errs.Unavailable) {
+				t.Errorf("concurrent subscribe: %v", err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if err == nil {
+				made++
+			}
+		})
+	}
+	wg.Wait()
+	if made != 3 {
+		t.Errorf("%d subscriptions made at once with at most 3 allowed, want 3", made)
 	}
 }
 

@@ -36,10 +36,14 @@ func scanSubscription(row pgx.Row) (delivery.Subscription, error) {
 // end of the ledger on, after any dispatch batch in progress, unless the
 // department has an identical live one. The cursor row it locks first
 // serializes subscribing too, so the check and the insert are atomic.
-func (s *Store) CreateSubscription(ctx context.Context, sub delivery.Subscription) (delivery.Subscription, error) {
+func (s *Store) CreateSubscription(ctx context.Context, sub delivery.Subscription, most int) (delivery.Subscription, error) {
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		var cursor int64
 		if err := tx.QueryRow(ctx, `SELECT next_leaf FROM delivery_cursor WHERE id = 1 FOR UPDATE`).Scan(&cursor); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM subscriptions WHERE dept = $1 AND deleted_at IS NULL`, sub.Dept).Scan(&n); err != nil {
 			return err
 		}
 		var same string
@@ -50,6 +54,8 @@ func (s *Store) CreateSubscription(ctx context.Context, sub delivery.Subscriptio
 			return delivery.Duplicate(same)
 		case !errors.Is(err, pgx.ErrNoRows):
 			return err
+		case most > 0 && n >= most:
+			return delivery.TooMany(sub.Dept, n)
 		}
 		if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_leaves`).Scan(&sub.FromLeaf); err != nil {
 			return err

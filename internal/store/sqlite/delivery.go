@@ -43,8 +43,12 @@ func jsonList(s []string) string {
 // CreateSubscription stores a subscription that sees the leaves from the
 // end of the ledger on, unless the department has an identical live one
 // (the one writer makes the check and the insert atomic).
-func (s *Store) CreateSubscription(ctx context.Context, sub delivery.Subscription) (delivery.Subscription, error) {
+func (s *Store) CreateSubscription(ctx context.Context, sub delivery.Subscription, most int) (delivery.Subscription, error) {
 	err := s.tx(ctx, func(ctx context.Context, tx *txn) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM subscriptions WHERE dept = ? AND deleted_at IS NULL`, sub.Dept).Scan(&n); err != nil {
+			return err
+		}
 		var same string
 		err := tx.QueryRowContext(ctx, `SELECT id FROM subscriptions WHERE dept = ? AND url = ? AND events = ? AND lists = ? AND items = ?
 			AND deleted_at IS NULL ORDER BY id LIMIT 1`, sub.Dept, sub.URL, jsonList(sub.Events), jsonList(sub.Lists), jsonList(sub.Items)).Scan(&same)
@@ -53,6 +57,8 @@ func (s *Store) CreateSubscription(ctx context.Context, sub delivery.Subscriptio
 			return delivery.Duplicate(same)
 		case !errors.Is(err, sql.ErrNoRows):
 			return err
+		case most > 0 && n >= most:
+			return delivery.TooMany(sub.Dept, n)
 		}
 		err = tx.QueryRowContext(ctx, `SELECT MAX((SELECT next_leaf FROM delivery_cursor), (SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_leaves))`).Scan(&sub.FromLeaf)
 		if err != nil {
