@@ -395,7 +395,11 @@ func (s *Service) Remove(ctx context.Context, p *auth.Principal, code, id, reaso
 	}
 	reason = strings.TrimSpace(reason)
 	if !slices.Contains(Reasons, reason) {
-		return Entry{}, errs.Fields("the removal is not valid", errs.FieldError{Field: "reason", Code: "not_allowed",
+		code := "not_allowed"
+		if reason == "" {
+			code = "required"
+		}
+		return Entry{}, errs.Fields("the removal is not valid", errs.FieldError{Field: "reason", Code: code,
 			Message: fmt.Sprintf("reason must be one of: %s", strings.Join(Reasons, ", "))})
 	}
 	if utf8.RuneCountInString(note) > 2000 {
