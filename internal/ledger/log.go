@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -117,6 +118,7 @@ func (l *Log) CheckSigner(ctx context.Context) error {
 // the newest checkpoint. Safe to run from several processes: a lost race is
 // not an error.
 func (l *Log) Integrate(ctx context.Context) (int64, error) {
+	conflictAt := int64(-1) // the checkpoint size a store conflict was met at
 	for {
 		_, size, err := l.Store.LatestCheckpoint(ctx)
 		first := errors.Is(err, errs.NotFound) // the empty log gets a checkpoint too
@@ -160,8 +162,13 @@ func (l *Log) Integrate(ctx context.Context) (int64, error) {
 			return size, err
 		}
 		err = l.Store.Integrate(ctx, size, to, hashes, signed, l.Clock.Now().UTC())
-		if errors.Is(err, errs.Conflict) {
+		if errors.Is(err, errs.Conflict) && size != conflictAt {
+			conflictAt = size
 			continue // another integrator moved on; look again
+		}
+		if errors.Is(err, errs.Conflict) {
+			// Nobody moved on: the tree is stored beyond the newest checkpoint.
+			return size, fmt.Errorf("ledger: cannot integrate from checkpoint %d: tree hashes are stored beyond it and no other integrator moved on (a checkpoint row missing?); run pubcredit verify: %w", size, err)
 		}
 		if err != nil {
 			return size, err
@@ -177,9 +184,15 @@ func (l *Log) Integrate(ctx context.Context) (int64, error) {
 func (l *Log) Run(ctx context.Context, interval time.Duration, report func(error)) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	// The same error is reported again at most once a minute.
+	var last string
+	var lastAt time.Time
 	for {
 		if _, err := l.Integrate(ctx); err != nil && ctx.Err() == nil {
-			report(err)
+			if now := l.Clock.Now(); err.Error() != last || now.Sub(lastAt) >= time.Minute {
+				report(err)
+				last, lastAt = err.Error(), now
+			}
 		}
 		select {
 		case <-ctx.Done():

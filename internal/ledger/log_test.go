@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
+	"pubcredit/internal/clock"
 	"pubcredit/internal/errs"
 )
 
@@ -111,5 +112,32 @@ func TestParseTilePathErrorNamesThePath(t *testing.T) {
 	for _, p := range []string{"tile/0/000.p/0", "tile/0/000.p/256", "tile/0/000.p/-1", "tile/0/000.p/abc", "tile/0/0000", "tile/1/000.p/0"} {
 		_, err := ParseTilePath(p)
 		wantFieldError(t, err, "path")
+	}
+}
+
+// stuckStore is a log whose stored tree goes beyond its newest checkpoint
+// (size 2 of 3 leaves): every Integrate is a conflict nobody resolves.
+type stuckStore struct{ checkpointStore }
+
+func (s stuckStore) LeafCount(ctx context.Context) (int64, error) { return 3, nil }
+func (s stuckStore) Leaves(ctx context.Context, start, end int64) ([][]byte, error) {
+	return [][]byte{[]byte("leaf 2")}, nil
+}
+func (s stuckStore) Integrate(ctx context.Context, from, to int64, hashes []tlog.Hash, signed []byte, at time.Time) error {
+	return errs.E(errs.Conflict, "already exists")
+}
+
+func TestIntegrateReportsAConflictNobodyResolves(t *testing.T) {
+	hashes, _ := tlogStore(t, 2)
+	l := &Log{Store: stuckStore{checkpointStore{hashes: hashes, size: 2}}, Signer: testSigner(t), Clock: clock.NewFixed(time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC))}
+	done := make(chan error, 1)
+	go func() { _, err := l.Integrate(context.Background()); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "beyond") {
+			t.Errorf("Integrate = %v, want an error saying the tree is stored beyond the checkpoint", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Integrate loops on a conflict nobody resolves")
 	}
 }
