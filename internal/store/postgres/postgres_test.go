@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 
@@ -98,6 +99,19 @@ func TestOpenUnreachableIsUnavailable(t *testing.T) {
 	_, err := postgres.Open(context.Background(), "postgres://postgres@127.0.0.1:1/postgres?sslmode=disable&connect_timeout=5")
 	if !errors.Is(err, errs.Unavailable) {
 		t.Fatalf("Open of an unreachable server: %v, want kind %v", err, errs.Unavailable)
+	}
+	// A server that answers, without the database.
+	noDB := pgtest.URL(t)
+	if i := strings.LastIndex(noDB, "/"); i >= 0 {
+		j := strings.IndexAny(noDB[i:], "?")
+		rest := ""
+		if j >= 0 {
+			rest = noDB[i+j:]
+		}
+		noDB = noDB[:i] + "/no_such_database_here" + rest
+	}
+	if _, err := postgres.Open(context.Background(), noDB); !errors.Is(err, errs.Invalid) || !strings.Contains(err.Error(), "no database no_such_database_here") {
+		t.Errorf("Open of a database that does not exist: %v, want Invalid naming it", err)
 	}
 	_, err = postgres.Open(context.Background(), "postgres://postgres@127.0.0.1:notaport/x")
 	if !errors.Is(err, errs.Invalid) {

@@ -73,12 +73,18 @@ const smallBatch = 8
 // Close closes every connection of the pool.
 func (s *Store) Close() { s.pool.Close() }
 
-// Ping checks the database answers. Returns Unavailable when it does not.
+// Ping checks the database answers. Returns Unavailable when it does not,
+// and Invalid when the server answers that the database does not exist.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.pool.Ping(ctx); err != nil {
-		return errs.Wrap(errs.Unavailable, err, "database unreachable")
+	err := s.pool.Ping(ctx)
+	var pe *pgconn.PgError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &pe) && pe.Code == codeInvalidCatalogName:
+		return errs.Wrap(errs.Invalid, err, "the server has no database %s", s.pool.Config().ConnConfig.Database)
 	}
-	return nil
+	return errs.Wrap(errs.Unavailable, err, "database unreachable")
 }
 
 type migration struct {
@@ -186,6 +192,7 @@ const (
 	codeSerializationFailure = "40001"
 	codeDeadlockDetected     = "40P01"
 	codeUndefinedTable       = "42P01"
+	codeInvalidCatalogName   = "3D000" // no such database
 	codeTooManyConnections   = "53300"
 	codeAdminShutdown        = "57P01"
 	codeCrashShutdown        = "57P02"
