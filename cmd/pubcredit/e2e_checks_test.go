@@ -502,13 +502,17 @@ func (cs *checksSuite) feedbackCases(t *testing.T) {
 		var got struct {
 			CheckID string `json:"check_id"`
 			Results []struct {
-				Measure string `json:"measure"`
-				Applied bool   `json:"applied"`
+				Measure   string `json:"measure"`
+				Applied   bool   `json:"applied"`
+				LeafIndex *int64 `json:"leaf_index"`
 			} `json:"results"`
 		}
 		srv.feedback(t, cs.counter, c.CheckID, result("RESTRICT_HIGH_CONSUMPTION", true, "已拒绝售票")).want(t, http.StatusCreated).decode(t, &got)
 		if got.CheckID != c.CheckID || len(got.Results) != 1 || got.Results[0].Measure != "RESTRICT_HIGH_CONSUMPTION" || !got.Results[0].Applied {
 			t.Errorf("feedback answer %+v", got)
+		}
+		if len(got.Results) == 1 && (got.Results[0].LeafIndex == nil || *got.Results[0].LeafIndex < 0) {
+			t.Errorf("feedback is ledgered: its answer should carry its leaf index, got %v", got.Results[0].LeafIndex)
 		}
 		again := srv.feedback(t, cs.counter, c.CheckID, result("RESTRICT_HIGH_CONSUMPTION", false, "改为未执行")).wantError(t, http.StatusConflict, "results[0].measure")
 		if !strings.Contains(again.Error.Message, "RESTRICT_HIGH_CONSUMPTION") {

@@ -2,6 +2,7 @@ package measure
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -17,6 +18,7 @@ import (
 	"pubcredit/internal/errs"
 	"pubcredit/internal/identity"
 	"pubcredit/internal/ids"
+	"pubcredit/internal/ledger"
 	"pubcredit/internal/listing"
 	"pubcredit/internal/profile"
 	rec "pubcredit/internal/record"
@@ -42,6 +44,7 @@ type CheckedMeasure struct {
 }
 
 // Feedback is what the checking department did about one returned measure.
+// It is ledgered: a leaf of kind FeedbackLeafKind commits to it.
 type Feedback struct {
 	CheckID string    `json:"check_id"`
 	Measure string    `json:"measure"`
@@ -49,6 +52,37 @@ type Feedback struct {
 	Applied bool      `json:"applied"`
 	Note    string    `json:"note,omitempty"`
 	At      time.Time `json:"at"`
+
+	Salt      []byte `json:"-"`          // of its commitment; nil when NULL
+	Leaf      []byte `json:"-"`          // the leaf appended with it (Seal)
+	LeafIndex int64  `json:"leaf_index"` // its place in the ledger; -1 when not ledgered
+}
+
+// FeedbackLeafKind is the ledger leaf kind of feedback.
+const FeedbackLeafKind = "check.feedback"
+
+// EventID is the ledger event id of feedback: "check_id:measure".
+func (f Feedback) EventID() string { return f.CheckID + ":" + f.Measure }
+
+// Committed is the canonical content a feedback leaf commits to.
+func (f Feedback) Committed() []byte {
+	b, _ := json.Marshal(struct {
+		CheckID string `json:"check_id"`
+		Measure string `json:"measure"`
+		Dept    string `json:"department"`
+		Applied bool   `json:"applied"`
+		Note    string `json:"note"`
+		At      string `json:"at"`
+	}{f.CheckID, f.Measure, f.Dept, f.Applied, f.Note, f.At.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano)})
+	return b
+}
+
+// Seal gives f a salt and the leaf that commits to it.
+func (f Feedback) Seal() Feedback {
+	f.Salt = ledger.NewSalt()
+	f.Leaf = ledger.Leaf{Kind: FeedbackLeafKind, ID: f.EventID(), At: f.At.UTC().Truncate(time.Microsecond), Commitment: ledger.Commit(f.Salt, f.Committed())}.Encode()
+	f.LeafIndex = -1
+	return f
 }
 
 // Returned is one measure returned by a check, with its feedback if any, for
@@ -71,7 +105,9 @@ type CheckStore interface {
 	CreateCheck(ctx context.Context, c Check, e access.Event) error
 	// Check returns a check. Returns NotFound.
 	Check(ctx context.Context, id string) (Check, error)
-	// AddFeedback stores feedback on several measures of one check at once.
+	// AddFeedback stores feedback on several measures of one check at once,
+	// appending each one's leaf (Feedback.Seal) in the same transaction, and
+	// sets each one's LeafIndex.
 	// Returns Conflict, storing none, when a measure already has feedback.
 	AddFeedback(ctx context.Context, fs []Feedback) error
 	// Feedback returns the feedback given on a check.
@@ -300,7 +336,7 @@ func (c *Checker) AddFeedback(ctx context.Context, p *auth.Principal, checkID st
 	if len(results) == 0 {
 		pr.Add("results", "required", "give at least one result")
 	}
-	now := c.Clock.Now().UTC()
+	now := c.Clock.Now().UTC().Truncate(time.Microsecond)
 	var out []Feedback
 	seen := map[string]bool{}
 	for i, r := range results {
@@ -322,7 +358,7 @@ func (c *Checker) AddFeedback(ctx context.Context, p *auth.Principal, checkID st
 			pr.Add(path+".note", "too_long", "at most 2000 characters")
 		}
 		if r.Applied != nil {
-			out = append(out, Feedback{CheckID: ch.ID, Measure: r.Measure, Dept: p.ID, Applied: *r.Applied, Note: strings.TrimSpace(r.Note), At: now})
+			out = append(out, Feedback{CheckID: ch.ID, Measure: r.Measure, Dept: p.ID, Applied: *r.Applied, Note: strings.TrimSpace(r.Note), At: now}.Seal())
 		}
 	}
 	if err := pr.Err("the feedback is not valid"); err != nil {

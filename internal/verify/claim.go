@@ -13,6 +13,7 @@ import (
 	"pubcredit/internal/access"
 	"pubcredit/internal/ledger"
 	"pubcredit/internal/listing"
+	"pubcredit/internal/measure"
 	"pubcredit/internal/record"
 )
 
@@ -82,6 +83,11 @@ func listClaim(v *ListVersion) claim {
 		func() []byte { return v.State })
 }
 
+// feedbackClaim: feedback holds no personal data and is never erased.
+func feedbackClaim(f *measure.Feedback) claim {
+	return newClaim(TableFeedback, measure.FeedbackLeafKind, f.EventID(), f.LeafIndex, f.Salt, f.At, nil, false, f.Committed)
+}
+
 func (c *claim) encode(commitment [32]byte) []byte {
 	return ledger.Leaf{Kind: c.kind, ID: c.id, At: c.at, Commitment: commitment}.Encode()
 }
@@ -137,6 +143,8 @@ func tableOf(kind string) string {
 		return TableAccess
 	case listing.LeafKind:
 		return TableListVersions
+	case measure.FeedbackLeafKind:
+		return TableFeedback
 	}
 	return TableLeaves
 }

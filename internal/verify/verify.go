@@ -57,6 +57,7 @@ const (
 	TableAccess       = "access_events"
 	TableListEntries  = "list_entries"
 	TableListVersions = "list_entry_versions"
+	TableFeedback     = "check_feedback"
 	TableLeaves       = "ledger_leaves"
 	TableHashes       = "ledger_hashes"
 	TableCheckpoints  = "ledger_checkpoints"
@@ -89,6 +90,7 @@ type Summary struct {
 	Versions     int // record versions
 	AccessEvents int
 	ListVersions int // list entry versions
+	Feedback     int // check_feedback rows
 	Records      int // records rows
 	ListEntries  int // list_entries rows
 	Erased       int // rows whose salt was erased
@@ -171,6 +173,7 @@ func Run(ctx context.Context, st Store, vkey string, now time.Time, report func(
 	defer mu.Unlock()
 	sum.Leaves, sum.Records, sum.ListEntries = w.leafCount, records, entries
 	sum.Versions, sum.AccessEvents, sum.ListVersions = w.rows[versionRows].count, w.rows[accessRows].count, w.rows[listRows].count
+	sum.Feedback = w.rows[feedbackRows].count
 	sum.Checkpoints, sum.NewestSize = w.cpCount, int(w.newest)
 	if w.total > w.newest {
 		sum.Unintegrated = int(w.total - w.newest)

@@ -25,6 +25,7 @@ import (
 	"pubcredit/internal/ids"
 	"pubcredit/internal/ledger"
 	"pubcredit/internal/listing"
+	"pubcredit/internal/measure"
 	"pubcredit/internal/record"
 	"pubcredit/internal/store/postgres"
 	"pubcredit/internal/store/postgres/pgtest"
@@ -43,6 +44,7 @@ type store interface {
 	record.Store
 	access.Store
 	listing.Store
+	measure.CheckStore
 	ledger.Store
 	verify.Database
 	Migrate(ctx context.Context) error
@@ -185,6 +187,7 @@ type platform struct {
 	event     string // an integrated access event
 	eventLeaf int64
 	entry     string // a list entry with versions 1 and 2 (removed)
+	feedback  string // the event id of feedback on a check
 	pending   string // an access event after the newest checkpoint
 	newest    int64  // the newest checkpoint's size
 
@@ -265,6 +268,7 @@ func newPlatform(t *testing.T, e engine) *platform {
 		}
 	}
 	p.entry = enterAndRemove(t, st, dept.ID, p.plain, clk)
+	p.feedback = checkWithFeedback(t, st, acc, dept.ID, p.plain, clk)
 	if p.newest, err = lg.Integrate(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -313,6 +317,30 @@ func enterAndRemove(t *testing.T, st store, dept, recordID string, clk *clock.Fi
 	return e.ID
 }
 
+// checkWithFeedback stores a check of the person of record recordID, with
+// its access event, and feedback on its one measure, through the store as
+// the checker does, and returns the feedback's event id.
+func checkWithFeedback(t *testing.T, st store, acc *access.Log, dept, recordID string, clk *clock.Fixed) string {
+	t.Helper()
+	ctx := context.Background()
+	rec, err := st.Record(ctx, recordID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := clk.Now().UTC().Truncate(time.Microsecond)
+	ch := measure.Check{ID: ids.New(now), Dept: dept, SubjectKey: rec.SubjectKey, Matter: "high_consumption", Purpose: "购票核查", At: now,
+		Measures: []measure.CheckedMeasure{{Code: "RESTRICT_HIGH_CONSUMPTION", Kind: measure.Punishment, Because: []measure.Ground{}}}}
+	ev := acc.Prepare(access.Event{Principal: auth.Department, Actor: dept, SubjectKey: rec.SubjectKey, Action: access.Check, Purpose: "购票核查"})
+	if err := st.CreateCheck(ctx, ch, ev); err != nil {
+		t.Fatal(err)
+	}
+	f := measure.Feedback{CheckID: ch.ID, Measure: "RESTRICT_HIGH_CONSUMPTION", Dept: dept, Applied: true, Note: "已拒绝售票", At: now}.Seal()
+	if err := st.AddFeedback(ctx, []measure.Feedback{f}); err != nil {
+		t.Fatal(err)
+	}
+	return f.EventID()
+}
+
 // run verifies the platform and returns the summary and every problem.
 func (p *platform) run(t *testing.T) (verify.Summary, []verify.Problem) {
 	t.Helper()
@@ -349,8 +377,8 @@ func TestACleanPlatformVerifies(t *testing.T) {
 			}
 			// 5 created + 1 corrected + 1 revoked versions; 4 + 1 reads;
 			// an entry of two versions.
-			want := verify.Summary{Leaves: 14, Versions: 7, AccessEvents: 5, ListVersions: 2, Records: 5, ListEntries: 1,
-				Checkpoints: 2, NewestSize: 13, Unintegrated: 1}
+			want := verify.Summary{Leaves: 16, Versions: 7, AccessEvents: 6, ListVersions: 2, Feedback: 1, Records: 5, ListEntries: 1,
+				Checkpoints: 2, NewestSize: 15, Unintegrated: 1}
 			if sum != want {
 				t.Errorf("summary %+v, want %+v", sum, want)
 			}
@@ -579,6 +607,16 @@ var tamperCases = []tamperCase{
 		p.raw.exec(t, `UPDATE record_versions SET at = ? WHERE record_id = ? AND version = 1`, "2020-01-01T00:00:00.000000000Z", p.corrected)
 		p.at = p.at.Add(verify.MinRetention + time.Hour)
 		return []want{{verify.Changed, "record_versions", p.corrected + ":1"}}
+	}},
+	{"changed feedback names it", func(t *testing.T, p *platform) []want {
+		id, _, _ := strings.Cut(p.feedback, ":")
+		p.raw.exec(t, `UPDATE check_feedback SET applied = NOT applied WHERE check_id = ?`, id)
+		return []want{{verify.Changed, "check_feedback", p.feedback}}
+	}},
+	{"deleted feedback names it", func(t *testing.T, p *platform) []want {
+		id, _, _ := strings.Cut(p.feedback, ":")
+		p.raw.exec(t, `DELETE FROM check_feedback WHERE check_id = ?`, id)
+		return []want{{verify.Deleted, "check_feedback", p.feedback}}
 	}},
 	{"a version time changed below the microsecond names the version", func(t *testing.T, p *platform) []want {
 		var stored any // text on SQLite, timestamptz on PostgreSQL (which keeps microseconds only)

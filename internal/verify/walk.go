@@ -12,6 +12,7 @@ import (
 
 	"pubcredit/internal/access"
 	"pubcredit/internal/ledger"
+	"pubcredit/internal/measure"
 	"pubcredit/internal/record"
 )
 
@@ -136,6 +137,7 @@ const (
 	versionRows = iota
 	accessRows
 	listRows
+	feedbackRows
 	nSources
 )
 
@@ -234,6 +236,9 @@ func newWalker(ctx context.Context, st Store, vkey string, now time.Time, emit f
 	})
 	w.rows[listRows] = claims(func(fn func(claim) error) error {
 		return st.ScanListVersions(ctx, func(v *ListVersion) error { return fn(listClaim(v)) })
+	})
+	w.rows[feedbackRows] = claims(func(fn func(claim) error) error {
+		return st.ScanFeedback(ctx, func(f *measure.Feedback) error { return fn(feedbackClaim(f)) })
 	})
 	return w
 }

@@ -51,14 +51,22 @@ func (s *Store) Check(ctx context.Context, id string) (measure.Check, error) {
 
 // AddFeedback stores feedback on measures of a check; Conflict when any has it already.
 func (s *Store) AddFeedback(ctx context.Context, fs []measure.Feedback) error {
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		for _, f := range fs {
-			if _, err := tx.Exec(ctx, `INSERT INTO check_feedback (check_id, measure, dept, applied, note, at) VALUES ($1, $2, $3, $4, $5, $6)`,
-				f.CheckID, f.Measure, f.Dept, f.Applied, f.Note, f.At); err != nil {
+	err := s.ledgerTx(ctx, func(tx pgx.Tx) error {
+		leaves, err := newLeafAppender(ctx, tx)
+		if err != nil {
+			return err
+		}
+		for i, f := range fs {
+			idx := leaves.add(measure.FeedbackLeafKind, f.EventID(), f.Leaf)
+			if n, ok := idx.(int64); ok {
+				fs[i].LeafIndex = n
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO check_feedback (check_id, measure, dept, applied, note, at, salt, leaf_index) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+				f.CheckID, f.Measure, f.Dept, f.Applied, f.Note, f.At, f.Salt, idx); err != nil {
 				return err
 			}
 		}
-		return nil
+		return leaves.insert(ctx, tx)
 	})
 	if errors.Is(err, errs.Conflict) {
 		return errs.E(errs.Conflict, "feedback was already given on a measure of this check; it is given once per measure")
@@ -68,21 +76,22 @@ func (s *Store) AddFeedback(ctx context.Context, fs []measure.Feedback) error {
 
 // Feedback returns the feedback on a check.
 func (s *Store) Feedback(ctx context.Context, checkID string) ([]measure.Feedback, error) {
-	rows, err := s.pool.Query(ctx, `SELECT check_id, measure, dept, applied, note, at FROM check_feedback WHERE check_id = $1 ORDER BY measure`, checkID)
-	if err != nil {
-		return nil, translate(err)
+	rows, err := s.pool.Query(ctx, `SELECT `+feedbackCols+` FROM check_feedback WHERE check_id = $1 ORDER BY measure`, checkID)
+	out, err := collect(rows, err, scanFeedback)
+	if out == nil && err == nil {
+		out = []measure.Feedback{}
 	}
-	defer rows.Close()
-	out := []measure.Feedback{}
-	for rows.Next() {
-		var f measure.Feedback
-		if err := rows.Scan(&f.CheckID, &f.Measure, &f.Dept, &f.Applied, &f.Note, &f.At); err != nil {
-			return nil, translate(err)
-		}
-		f.At = utc(f.At)
-		out = append(out, f)
-	}
-	return out, translate(rows.Err())
+	return out, err
+}
+
+const feedbackCols = `check_id, measure, dept, applied, note, at, salt, COALESCE(leaf_index, -1)`
+
+// scanFeedback reads feedbackCols; Salt is nil when NULL.
+func scanFeedback(row pgx.Row) (measure.Feedback, error) {
+	var f measure.Feedback
+	err := row.Scan(&f.CheckID, &f.Measure, &f.Dept, &f.Applied, &f.Note, &f.At, &f.Salt, &f.LeafIndex)
+	f.At = utc(f.At)
+	return f, err
 }
 
 // CheckCounts counts checks per department in [from, to).

@@ -9,6 +9,7 @@ import (
 	"pubcredit/internal/access"
 	"pubcredit/internal/auth"
 	"pubcredit/internal/errs"
+	"pubcredit/internal/measure"
 	"pubcredit/internal/record"
 	"pubcredit/internal/verify"
 )
@@ -268,6 +269,20 @@ func (v *snapshot) ScanListVersions(ctx context.Context, fn func(v *verify.ListV
 		return err
 	}
 	return v.scan(ctx, `SELECT `+listVersionScanCols+` FROM list_entry_versions WHERE leaf_index IS NULL`, each)
+}
+
+func (v *snapshot) ScanFeedback(ctx context.Context, fn func(f *measure.Feedback) error) error {
+	each := func(rows pgx.Rows) error {
+		f, err := scanFeedback(rows)
+		if err != nil {
+			return translate(err)
+		}
+		return fn(&f)
+	}
+	if err := v.scan(ctx, `SELECT `+feedbackCols+` FROM check_feedback WHERE leaf_index IS NOT NULL ORDER BY leaf_index`, each); err != nil {
+		return err
+	}
+	return v.scan(ctx, `SELECT `+feedbackCols+` FROM check_feedback WHERE leaf_index IS NULL`, each)
 }
 
 // ScanListEntries reads on a pooled connection, outside the exported

@@ -51,9 +51,20 @@ func (s *Store) Check(ctx context.Context, id string) (measure.Check, error) {
 // AddFeedback stores feedback on measures of a check; Conflict when any has it already.
 func (s *Store) AddFeedback(ctx context.Context, fs []measure.Feedback) error {
 	err := s.tx(ctx, func(ctx context.Context, tx *txn) error {
-		for _, f := range fs {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO check_feedback (check_id, measure, dept, applied, note, at) VALUES (?, ?, ?, ?, ?, ?)`,
-				f.CheckID, f.Measure, f.Dept, f.Applied, f.Note, ts(f.At)); err != nil {
+		leaves, err := tx.leaves(ctx)
+		if err != nil {
+			return err
+		}
+		for i, f := range fs {
+			idx, err := leaves.append(ctx, measure.FeedbackLeafKind, f.EventID(), -1, f.Leaf)
+			if err != nil {
+				return err
+			}
+			if n, ok := idx.(int64); ok {
+				fs[i].LeafIndex = n
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO check_feedback (check_id, measure, dept, applied, note, at, salt, leaf_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+				f.CheckID, f.Measure, f.Dept, f.Applied, f.Note, ts(f.At), f.Salt, idx); err != nil {
 				return err
 			}
 		}
@@ -67,22 +78,23 @@ func (s *Store) AddFeedback(ctx context.Context, fs []measure.Feedback) error {
 
 // Feedback returns the feedback on a check.
 func (s *Store) Feedback(ctx context.Context, checkID string) ([]measure.Feedback, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT check_id, measure, dept, applied, note, at FROM check_feedback WHERE check_id = ? ORDER BY measure`, checkID)
-	if err != nil {
-		return nil, translate(err)
+	rows, err := s.r.QueryContext(ctx, `SELECT `+feedbackCols+` FROM check_feedback WHERE check_id = ? ORDER BY measure`, checkID)
+	out, err := collect(rows, err, scanFeedback)
+	if out == nil && err == nil {
+		out = []measure.Feedback{}
 	}
-	defer rows.Close()
-	out := []measure.Feedback{}
-	for rows.Next() {
-		var f measure.Feedback
-		var at string
-		if err := rows.Scan(&f.CheckID, &f.Measure, &f.Dept, &f.Applied, &f.Note, &at); err != nil {
-			return nil, translate(err)
-		}
-		f.At = parseTS(at)
-		out = append(out, f)
-	}
-	return out, translate(rows.Err())
+	return out, err
+}
+
+const feedbackCols = `check_id, measure, dept, applied, note, at, salt, COALESCE(leaf_index, -1)`
+
+// scanFeedback reads feedbackCols; Salt is nil when NULL.
+func scanFeedback(row interface{ Scan(...any) error }) (measure.Feedback, error) {
+	var f measure.Feedback
+	var at string
+	err := row.Scan(&f.CheckID, &f.Measure, &f.Dept, &f.Applied, &f.Note, &at, &f.Salt, &f.LeafIndex)
+	f.At = parseTS(at)
+	return f, err
 }
 
 // CheckCounts counts checks per department in [from, to).

@@ -9,6 +9,7 @@ import (
 
 	"pubcredit/internal/access"
 	"pubcredit/internal/auth"
+	"pubcredit/internal/measure"
 	"pubcredit/internal/record"
 	"pubcredit/internal/verify"
 )
@@ -106,6 +107,7 @@ const (
 	scanVersions
 	scanAccess
 	scanListVersions
+	scanFeedbackRows
 	nScans
 )
 
@@ -332,6 +334,20 @@ func (v *snapshot) ScanListVersions(ctx context.Context, fn func(v *verify.ListV
 		return err
 	}
 	return scan(ctx, v.txs[scanListVersions], `SELECT `+listVersionScanCols+` FROM list_entry_versions WHERE leaf_index IS NULL`, each)
+}
+
+func (v *snapshot) ScanFeedback(ctx context.Context, fn func(f *measure.Feedback) error) error {
+	each := func(rows *sql.Rows) error {
+		f, err := scanFeedback(rows)
+		if err != nil {
+			return translate(err)
+		}
+		return fn(&f)
+	}
+	if err := scan(ctx, v.txs[scanFeedbackRows], `SELECT `+feedbackCols+` FROM check_feedback WHERE leaf_index IS NOT NULL ORDER BY leaf_index`, each); err != nil {
+		return err
+	}
+	return scan(ctx, v.txs[scanFeedbackRows], `SELECT `+feedbackCols+` FROM check_feedback WHERE leaf_index IS NULL`, each)
 }
 
 // ScanListEntries reads as ScanRecords does: list_entries in id order
