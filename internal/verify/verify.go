@@ -2,8 +2,8 @@
 // database, as `pubcredit verify` runs it (ARCHITECTURE.md, "The ledger").
 //
 // Run recomputes every leaf from the row it commits to (the salt and the
-// canonical content of a record version, an access event or a list entry
-// version), the RFC 6962 Merkle tree from the leaves (with [ledger.Tree],
+// canonical content of a record version, an access event, a list entry
+// version or check feedback), the RFC 6962 Merkle tree from the leaves (with [ledger.Tree],
 // compared with the tlog stored hashes), and checks every stored
 // checkpoint: its note signature (C2SP signed-note, Ed25519) and its root
 // against the recomputed tree of its size, which also makes the checkpoints
