@@ -180,10 +180,10 @@ func plural(n int, one, many string) string {
 
 // printSummary writes what was verified, and the verdict when complete.
 func printSummary(out *bufio.Writer, s verify.Summary, complete bool) {
-	fmt.Fprintf(out, "leaves: %d (%s, %s, %s, %s); records: %d; list entries: %d; checkpoints: %d, the newest of size %d\n",
+	fmt.Fprintf(out, "leaves: %d (%s, %s, %s, %s, %s); records: %d; list entries: %d; checkpoints: %d, the newest of size %d\n",
 		s.Leaves, plural(s.Versions, "record version", "record versions"), plural(s.AccessEvents, "access event", "access events"),
-		plural(s.ListVersions, "list entry version", "list entry versions"), plural(s.Feedback, "feedback", "feedback"),
-		s.Records, s.ListEntries, s.Checkpoints, s.NewestSize)
+		plural(s.ListVersions, "list entry version", "list entry versions"), plural(s.Checks, "check", "checks"),
+		plural(s.Feedback, "feedback", "feedback"), s.Records, s.ListEntries, s.Checkpoints, s.NewestSize)
 	if s.Unintegrated > 0 {
 		fmt.Fprintf(out, "%s after the newest checkpoint (a running server signs them within a second): checked against their rows, not yet against a checkpoint\n",
 			plural(s.Unintegrated, "leaf", "leaves"))

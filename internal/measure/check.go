@@ -2,6 +2,7 @@ package measure
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,6 +35,39 @@ type Check struct {
 	Purpose    string           `json:"purpose"`
 	At         time.Time        `json:"evaluated_at"`
 	Measures   []CheckedMeasure `json:"measures"`
+
+	Salt      []byte `json:"-"` // of its commitment; nil when NULL
+	Leaf      []byte `json:"-"` // the leaf appended with it (Seal)
+	LeafIndex int64  `json:"-"` // its place in the ledger; -1 when not ledgered
+}
+
+// CheckLeafKind is the ledger leaf kind of a check.
+const CheckLeafKind = "check"
+
+// Committed is the canonical content a check's leaf commits to.
+func (c Check) Committed() []byte {
+	ms := c.Measures
+	if ms == nil {
+		ms = []CheckedMeasure{}
+	}
+	b, _ := json.Marshal(struct {
+		ID         string           `json:"id"`
+		Dept       string           `json:"department"`
+		SubjectKey string           `json:"subject_key"`
+		Matter     string           `json:"matter"`
+		Purpose    string           `json:"purpose"`
+		At         string           `json:"at"`
+		Measures   []CheckedMeasure `json:"measures"`
+	}{c.ID, c.Dept, hex.EncodeToString(c.SubjectKey), c.Matter, c.Purpose, c.At.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano), ms})
+	return b
+}
+
+// Seal gives c a salt and the leaf that commits to it.
+func (c Check) Seal() Check {
+	c.Salt = ledger.NewSalt()
+	c.Leaf = ledger.Leaf{Kind: CheckLeafKind, ID: c.ID, At: c.At.UTC().Truncate(time.Microsecond), Commitment: ledger.Commit(c.Salt, c.Committed())}.Encode()
+	c.LeafIndex = -1
+	return c
 }
 
 // CheckedMeasure is a measure a check returned.
@@ -100,8 +134,9 @@ type CheckStore interface {
 	// payloads left out, and list entries (listing.Store.EntriesBySubject),
 	// each in id order, read together.
 	Standing(ctx context.Context, subjectKey []byte) ([]rec.Stored, []listing.Entry, error)
-	// CreateCheck stores a check and its access event (access.Log.Prepare)
-	// together: neither is stored without the other.
+	// CreateCheck stores a check, appending its leaf (Check.Seal), and its
+	// access event (access.Log.Prepare) together: neither is stored
+	// without the other.
 	CreateCheck(ctx context.Context, c Check, e access.Event) error
 	// Check returns a check. Returns NotFound.
 	Check(ctx context.Context, id string) (Check, error)
@@ -216,7 +251,7 @@ func (c *Checker) Check(ctx context.Context, p *auth.Principal, subject rec.Subj
 	// The answer leaves only once the check and its access event are stored.
 	ev := c.Access.Prepare(access.Event{Principal: p.Kind, Actor: p.ID, SubjectKey: key, Action: access.Check,
 		Purpose: purpose, Authority: "counter check for " + matter + " (check " + ch.ID + ")", Records: used, Items: items})
-	if err := c.Store.CreateCheck(ctx, ch, ev); err != nil {
+	if err := c.Store.CreateCheck(ctx, ch.Seal(), ev); err != nil {
 		return Result{}, err
 	}
 	return Result{Check: ch, Person: doc, Facts: facts, Entries: entries}, nil

@@ -88,6 +88,13 @@ func feedbackClaim(f *measure.Feedback) claim {
 	return newClaim(TableFeedback, measure.FeedbackLeafKind, f.EventID(), f.LeafIndex, f.Salt, f.At, nil, false, f.Committed)
 }
 
+// checkClaim: an erased check keeps who checked, for which matter, when
+// and what it returned; not whom or why.
+func checkClaim(c *measure.Check) claim {
+	emptied := len(c.SubjectKey) == 0 && c.Purpose == ""
+	return newClaim(TableChecks, measure.CheckLeafKind, c.ID, c.LeafIndex, c.Salt, c.At, nil, emptied, c.Committed)
+}
+
 func (c *claim) encode(commitment [32]byte) []byte {
 	return ledger.Leaf{Kind: c.kind, ID: c.id, At: c.at, Commitment: commitment}.Encode()
 }
@@ -145,6 +152,8 @@ func tableOf(kind string) string {
 		return TableListVersions
 	case measure.FeedbackLeafKind:
 		return TableFeedback
+	case measure.CheckLeafKind:
+		return TableChecks
 	}
 	return TableLeaves
 }

@@ -3,7 +3,7 @@
 //
 // Run recomputes every leaf from the row it commits to (the salt and the
 // canonical content of a record version, an access event, a list entry
-// version or check feedback), the RFC 6962 Merkle tree from the leaves (with [ledger.Tree],
+// version, a check or check feedback), the RFC 6962 Merkle tree from the leaves (with [ledger.Tree],
 // compared with the tlog stored hashes), and checks every stored
 // checkpoint: its note signature (C2SP signed-note, Ed25519) and its root
 // against the recomputed tree of its size, which also makes the checkpoints
@@ -58,6 +58,7 @@ const (
 	TableListEntries  = "list_entries"
 	TableListVersions = "list_entry_versions"
 	TableFeedback     = "check_feedback"
+	TableChecks       = "checks"
 	TableLeaves       = "ledger_leaves"
 	TableHashes       = "ledger_hashes"
 	TableCheckpoints  = "ledger_checkpoints"
@@ -91,6 +92,7 @@ type Summary struct {
 	AccessEvents int
 	ListVersions int // list entry versions
 	Feedback     int // check_feedback rows
+	Checks       int // checks rows
 	Records      int // records rows
 	ListEntries  int // list_entries rows
 	Erased       int // rows whose salt was erased
@@ -173,7 +175,7 @@ func Run(ctx context.Context, st Store, vkey string, now time.Time, report func(
 	defer mu.Unlock()
 	sum.Leaves, sum.Records, sum.ListEntries = w.leafCount, records, entries
 	sum.Versions, sum.AccessEvents, sum.ListVersions = w.rows[versionRows].count, w.rows[accessRows].count, w.rows[listRows].count
-	sum.Feedback = w.rows[feedbackRows].count
+	sum.Feedback, sum.Checks = w.rows[feedbackRows].count, w.rows[checkRows].count
 	sum.Checkpoints, sum.NewestSize = w.cpCount, int(w.newest)
 	if w.total > w.newest {
 		sum.Unintegrated = int(w.total - w.newest)

@@ -331,7 +331,7 @@ func checkWithFeedback(t *testing.T, st store, acc *access.Log, dept, recordID s
 	ch := measure.Check{ID: ids.New(now), Dept: dept, SubjectKey: rec.SubjectKey, Matter: "high_consumption", Purpose: "购票核查", At: now,
 		Measures: []measure.CheckedMeasure{{Code: "RESTRICT_HIGH_CONSUMPTION", Kind: measure.Punishment, Because: []measure.Ground{}}}}
 	ev := acc.Prepare(access.Event{Principal: auth.Department, Actor: dept, SubjectKey: rec.SubjectKey, Action: access.Check, Purpose: "购票核查"})
-	if err := st.CreateCheck(ctx, ch, ev); err != nil {
+	if err := st.CreateCheck(ctx, ch.Seal(), ev); err != nil {
 		t.Fatal(err)
 	}
 	f := measure.Feedback{CheckID: ch.ID, Measure: "RESTRICT_HIGH_CONSUMPTION", Dept: dept, Applied: true, Note: "已拒绝售票", At: now}.Seal()
@@ -377,8 +377,8 @@ func TestACleanPlatformVerifies(t *testing.T) {
 			}
 			// 5 created + 1 corrected + 1 revoked versions; 4 + 1 reads;
 			// an entry of two versions.
-			want := verify.Summary{Leaves: 16, Versions: 7, AccessEvents: 6, ListVersions: 2, Feedback: 1, Records: 5, ListEntries: 1,
-				Checkpoints: 2, NewestSize: 15, Unintegrated: 1}
+			want := verify.Summary{Leaves: 17, Versions: 7, AccessEvents: 6, ListVersions: 2, Feedback: 1, Checks: 1, Records: 5, ListEntries: 1,
+				Checkpoints: 2, NewestSize: 16, Unintegrated: 1}
 			if sum != want {
 				t.Errorf("summary %+v, want %+v", sum, want)
 			}
@@ -612,6 +612,11 @@ var tamperCases = []tamperCase{
 		id, _, _ := strings.Cut(p.feedback, ":")
 		p.raw.exec(t, `UPDATE check_feedback SET applied = NOT applied WHERE check_id = ?`, id)
 		return []want{{verify.Changed, "check_feedback", p.feedback}}
+	}},
+	{"a check's changed measures name the check", func(t *testing.T, p *platform) []want {
+		id, _, _ := strings.Cut(p.feedback, ":")
+		p.raw.exec(t, `UPDATE checks SET measures = '[]' WHERE id = ?`, id)
+		return []want{{verify.Changed, "checks", id}}
 	}},
 	{"deleted feedback names it", func(t *testing.T, p *platform) []want {
 		id, _, _ := strings.Cut(p.feedback, ":")

@@ -138,6 +138,7 @@ const (
 	accessRows
 	listRows
 	feedbackRows
+	checkRows
 	nSources
 )
 
@@ -239,6 +240,9 @@ func newWalker(ctx context.Context, st Store, vkey string, now time.Time, emit f
 	})
 	w.rows[feedbackRows] = claims(func(fn func(claim) error) error {
 		return st.ScanFeedback(ctx, func(f *measure.Feedback) error { return fn(feedbackClaim(f)) })
+	})
+	w.rows[checkRows] = claims(func(fn func(claim) error) error {
+		return st.ScanChecks(ctx, func(c *measure.Check) error { return fn(checkClaim(c)) })
 	})
 	return w
 }

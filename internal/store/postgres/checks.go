@@ -20,8 +20,16 @@ var _ measure.CheckStore = (*Store)(nil)
 func (s *Store) CreateCheck(ctx context.Context, c measure.Check, e access.Event) error {
 	ms, _ := json.Marshal(c.Measures)
 	return s.ledgerTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO checks (id, dept, subject_key, matter, purpose, at, measures) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			c.ID, c.Dept, c.SubjectKey, c.Matter, c.Purpose, c.At, ms); err != nil {
+		leaves, err := newLeafAppender(ctx, tx)
+		if err != nil {
+			return err
+		}
+		idx := leaves.add(measure.CheckLeafKind, c.ID, c.Leaf)
+		if err := leaves.insert(ctx, tx); err != nil { // before the access event's appender reads the next index
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO checks (id, dept, subject_key, matter, purpose, at, measures, salt, leaf_index) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			c.ID, c.Dept, c.SubjectKey, c.Matter, c.Purpose, c.At, ms, c.Salt, idx); err != nil {
 			return err
 		}
 		for _, m := range c.Measures {
@@ -33,20 +41,30 @@ func (s *Store) CreateCheck(ctx context.Context, c measure.Check, e access.Event
 	})
 }
 
-// Check returns a check. Returns NotFound.
-func (s *Store) Check(ctx context.Context, id string) (measure.Check, error) {
+const checkCols = `id, dept, subject_key, matter, purpose, at, measures, salt, COALESCE(leaf_index, -1)`
+
+// scanCheck reads checkCols. Measures that do not parse stand for
+// themselves as a measure that can match no commitment.
+func scanCheck(row pgx.Row) (measure.Check, error) {
 	var c measure.Check
 	var ms []byte
-	err := s.pool.QueryRow(ctx, `SELECT id, dept, subject_key, matter, purpose, at, measures FROM checks WHERE id = $1`, id).
-		Scan(&c.ID, &c.Dept, &c.SubjectKey, &c.Matter, &c.Purpose, &c.At, &ms)
+	if err := row.Scan(&c.ID, &c.Dept, &c.SubjectKey, &c.Matter, &c.Purpose, &c.At, &ms, &c.Salt, &c.LeafIndex); err != nil {
+		return c, err
+	}
+	c.At = utc(c.At)
+	if err := json.Unmarshal(ms, &c.Measures); err != nil {
+		c.Measures = []measure.CheckedMeasure{{Code: "\x00unreadable: " + string(ms)}}
+	}
+	return c, nil
+}
+
+// Check returns a check. Returns NotFound.
+func (s *Store) Check(ctx context.Context, id string) (measure.Check, error) {
+	c, err := scanCheck(s.pool.QueryRow(ctx, `SELECT `+checkCols+` FROM checks WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, errs.E(errs.NotFound, "no check %q", id)
 	}
-	if err != nil {
-		return c, translate(err)
-	}
-	c.At = utc(c.At)
-	return c, translate(json.Unmarshal(ms, &c.Measures))
+	return c, translate(err)
 }
 
 // AddFeedback stores feedback on measures of a check; Conflict when any has it already.

@@ -285,6 +285,20 @@ func (v *snapshot) ScanFeedback(ctx context.Context, fn func(f *measure.Feedback
 	return v.scan(ctx, `SELECT `+feedbackCols+` FROM check_feedback WHERE leaf_index IS NULL`, each)
 }
 
+func (v *snapshot) ScanChecks(ctx context.Context, fn func(c *measure.Check) error) error {
+	each := func(rows pgx.Rows) error {
+		c, err := scanCheck(rows)
+		if err != nil {
+			return translate(err)
+		}
+		return fn(&c)
+	}
+	if err := v.scan(ctx, `SELECT `+checkCols+` FROM checks WHERE leaf_index IS NOT NULL ORDER BY leaf_index`, each); err != nil {
+		return err
+	}
+	return v.scan(ctx, `SELECT `+checkCols+` FROM checks WHERE leaf_index IS NULL`, each)
+}
+
 // ScanListEntries reads on a pooled connection, outside the exported
 // snapshot, as ScanRecords does.
 func (v *snapshot) ScanListEntries(ctx context.Context, fn func(e *verify.ListEntry, latest *verify.ListVersion) error) error {

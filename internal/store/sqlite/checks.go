@@ -19,8 +19,16 @@ var _ measure.CheckStore = (*Store)(nil)
 func (s *Store) CreateCheck(ctx context.Context, c measure.Check, e access.Event) error {
 	ms, _ := json.Marshal(c.Measures)
 	return s.grouped(ctx, func(ctx context.Context, tx *txn) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO checks (id, dept, subject_key, matter, purpose, at, measures) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			c.ID, c.Dept, c.SubjectKey, c.Matter, c.Purpose, ts(c.At), string(ms)); err != nil {
+		leaves, err := tx.leaves(ctx)
+		if err != nil {
+			return err
+		}
+		idx, err := leaves.append(ctx, measure.CheckLeafKind, c.ID, -1, c.Leaf)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO checks (id, dept, subject_key, matter, purpose, at, measures, salt, leaf_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.ID, c.Dept, c.SubjectKey, c.Matter, c.Purpose, ts(c.At), string(ms), c.Salt, idx); err != nil {
 			return err
 		}
 		for _, m := range c.Measures {
@@ -33,19 +41,29 @@ func (s *Store) CreateCheck(ctx context.Context, c measure.Check, e access.Event
 }
 
 // Check returns a check. Returns NotFound.
-func (s *Store) Check(ctx context.Context, id string) (measure.Check, error) {
+const checkCols = `id, dept, subject_key, matter, purpose, at, measures, salt, COALESCE(leaf_index, -1)`
+
+// scanCheck reads checkCols. Measures that do not parse stand for
+// themselves as a measure that can match no commitment.
+func scanCheck(row interface{ Scan(...any) error }) (measure.Check, error) {
 	var c measure.Check
 	var at, ms string
-	err := s.r.QueryRowContext(ctx, `SELECT id, dept, subject_key, matter, purpose, at, measures FROM checks WHERE id = ?`, id).
-		Scan(&c.ID, &c.Dept, &c.SubjectKey, &c.Matter, &c.Purpose, &at, &ms)
+	if err := row.Scan(&c.ID, &c.Dept, &c.SubjectKey, &c.Matter, &c.Purpose, &at, &ms, &c.Salt, &c.LeafIndex); err != nil {
+		return c, err
+	}
+	c.At = parseTS(at)
+	if err := json.Unmarshal([]byte(ms), &c.Measures); err != nil {
+		c.Measures = []measure.CheckedMeasure{{Code: "\x00unreadable: " + ms}}
+	}
+	return c, nil
+}
+
+func (s *Store) Check(ctx context.Context, id string) (measure.Check, error) {
+	c, err := scanCheck(s.r.QueryRowContext(ctx, `SELECT `+checkCols+` FROM checks WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, errs.E(errs.NotFound, "no check %q", id)
 	}
-	if err != nil {
-		return c, translate(err)
-	}
-	c.At = parseTS(at)
-	return c, translate(json.Unmarshal([]byte(ms), &c.Measures))
+	return c, translate(err)
 }
 
 // AddFeedback stores feedback on measures of a check; Conflict when any has it already.

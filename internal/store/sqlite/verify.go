@@ -108,6 +108,7 @@ const (
 	scanAccess
 	scanListVersions
 	scanFeedbackRows
+	scanCheckRows
 	nScans
 )
 
@@ -348,6 +349,20 @@ func (v *snapshot) ScanFeedback(ctx context.Context, fn func(f *measure.Feedback
 		return err
 	}
 	return scan(ctx, v.txs[scanFeedbackRows], `SELECT `+feedbackCols+` FROM check_feedback WHERE leaf_index IS NULL`, each)
+}
+
+func (v *snapshot) ScanChecks(ctx context.Context, fn func(c *measure.Check) error) error {
+	each := func(rows *sql.Rows) error {
+		c, err := scanCheck(rows)
+		if err != nil {
+			return translate(err)
+		}
+		return fn(&c)
+	}
+	if err := scan(ctx, v.txs[scanCheckRows], `SELECT `+checkCols+` FROM checks WHERE leaf_index IS NOT NULL ORDER BY leaf_index`, each); err != nil {
+		return err
+	}
+	return scan(ctx, v.txs[scanCheckRows], `SELECT `+checkCols+` FROM checks WHERE leaf_index IS NULL`, each)
 }
 
 // ScanListEntries reads as ScanRecords does: list_entries in id order
