@@ -730,32 +730,30 @@ func testDuplicateSubscription(t *testing.T, s Store) {
 		t.Errorf("after the delete: %v", err)
 	}
 	// Identical requests at once make one subscription.
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	made := 0
-	for i := range 4 {
-		wg.Go(func() {
-			_, err := s.CreateSubscription(t.Context(), sub(fmt.Sprintf("sub-race-%d", i), "D2", url+"/race", ev, lists, items), 0)
-			if err != nil && !errors.Is(err, errs.Conflict) && !errors.Is(err, errs.Unavailable) {
-				t.Errorf("concurrent subscribe: %v", err)
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if err == nil {
-				made++
-			}
-		})
-	}
-	wg.Wait()
-	if made != 1 {
+	if made := subscribeAtOnce(t, s, 4, 0, func(i int) delivery.Subscription {
+		return sub(fmt.Sprintf("sub-race-%d", i), "D2", url+"/race", ev, lists, items)
+	}); made != 1 {
 		t.Errorf("%d identical subscriptions made at once, want 1", made)
 	}
 	// Requests at once go no further than the most a department may have.
 	f.dept("D3")
-	made = 0
-	for i := range 6 {
+	if made := subscribeAtOnce(t, s, 6, 3, func(i int) delivery.Subscription {
+		return sub(fmt.Sprintf("sub-most-%d", i), "D3", fmt.Sprintf("%s/most/%d", url, i), ev, lists, items)
+	}); made != 3 {
+		t.Errorf("%d subscriptions made at once with at most 3 allowed, want 3", made)
+	}
+}
+
+// subscribeAtOnce makes n subscriptions at once (the ith is sub(i)) with
+// at most most allowed, and returns how many were made; every refusal
+// must be a conflict (or the database busy for a moment).
+func subscribeAtOnce(t *testing.T, s Store, n, most int, sub func(i int) delivery.Subscription) int {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	made := 0
+	for i := range n {
 		wg.Go(func() {
-			_, err := s.CreateSubscription(t.Context(), sub(fmt.Sprintf("sub-most-%d", i), "D3", fmt.Sprintf("%s/most/%d", url, i), ev, lists, items), 3)
+			_, err := s.CreateSubscription(t.Context(), sub(i), most)
 			if err != nil && !errors.Is(err, errs.Conflict) && !errors.Is(err, errs.Unavailable) {
 				t.Errorf("concurrent subscribe: %v", err)
 			}
@@ -767,9 +765,7 @@ func testDuplicateSubscription(t *testing.T, s Store) {
 		})
 	}
 	wg.Wait()
-	if made != 3 {
-		t.Errorf("%d subscriptions made at once with at most 3 allowed, want 3", made)
-	}
+	return made
 }
 
 func testLogPushRead(t *testing.T, s Store) {

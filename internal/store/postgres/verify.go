@@ -272,31 +272,27 @@ func (v *snapshot) ScanListVersions(ctx context.Context, fn func(v *verify.ListV
 }
 
 func (v *snapshot) ScanFeedback(ctx context.Context, fn func(f *measure.Feedback) error) error {
-	each := func(rows pgx.Rows) error {
-		f, err := scanFeedback(rows)
-		if err != nil {
-			return translate(err)
-		}
-		return fn(&f)
-	}
-	if err := v.scan(ctx, `SELECT `+feedbackCols+` FROM check_feedback WHERE leaf_index IS NOT NULL ORDER BY leaf_index`, each); err != nil {
-		return err
-	}
-	return v.scan(ctx, `SELECT `+feedbackCols+` FROM check_feedback WHERE leaf_index IS NULL`, each)
+	return scanLeafOrder(ctx, v, feedbackCols, "check_feedback", scanFeedback, fn)
 }
 
 func (v *snapshot) ScanChecks(ctx context.Context, fn func(c *measure.Check) error) error {
+	return scanLeafOrder(ctx, v, checkCols, "checks", scanCheck, fn)
+}
+
+// scanLeafOrder calls fn for every row of table read with read: those with
+// a leaf index in leaf order, then those without one.
+func scanLeafOrder[T any](ctx context.Context, v *snapshot, cols, table string, read func(pgx.Row) (T, error), fn func(*T) error) error {
 	each := func(rows pgx.Rows) error {
-		c, err := scanCheck(rows)
+		t, err := read(rows)
 		if err != nil {
 			return translate(err)
 		}
-		return fn(&c)
+		return fn(&t)
 	}
-	if err := v.scan(ctx, `SELECT `+checkCols+` FROM checks WHERE leaf_index IS NOT NULL ORDER BY leaf_index`, each); err != nil {
+	if err := v.scan(ctx, `SELECT `+cols+` FROM `+table+` WHERE leaf_index IS NOT NULL ORDER BY leaf_index`, each); err != nil {
 		return err
 	}
-	return v.scan(ctx, `SELECT `+checkCols+` FROM checks WHERE leaf_index IS NULL`, each)
+	return v.scan(ctx, `SELECT `+cols+` FROM `+table+` WHERE leaf_index IS NULL`, each)
 }
 
 // ScanListEntries reads on a pooled connection, outside the exported
