@@ -61,7 +61,7 @@ func queryIndexes(r *http.Request, names ...string) ([]int64, error) {
 		out[i] = n
 	}
 	if len(bad) > 0 {
-		return nil, &errs.Error{Kind: errs.Malformed, Message: "the query is not valid: " + bad[0].String(), Details: bad}
+		return nil, errs.FieldsOf(errs.Malformed, "the query is not valid: "+bad[0].String(), bad...)
 	}
 	return out, nil
 }

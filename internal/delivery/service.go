@@ -138,20 +138,19 @@ func (s *Service) Subscribe(ctx context.Context, p *auth.Principal, req Request)
 	return sub, secret, nil
 }
 
-// Duplicate is the refusal of a subscription identical to the department's
-// live subscription id (stores return it too).
 // TooMany is the refusal of a subscription beyond the most a department
 // may have (it has n).
 func TooMany(dept string, n int) error {
 	return errs.E(errs.Conflict, "department %s has %d subscriptions, the most it may have; delete one first", dept, n)
 }
 
+// Duplicate is the refusal of a subscription identical to the department's
+// live subscription id (stores return it too).
 func Duplicate(id string) error {
-	return &errs.Error{Kind: errs.Conflict,
-		Message: fmt.Sprintf("the department already has subscription %s with the same url, events, lists and items; every change would be pushed twice", id),
-		Details: []errs.FieldError{{Field: "url", Code: "duplicate",
-			Message: fmt.Sprintf("subscription %s already pushes these events to this URL; use it, delete it first, or subscribe with other events, lists or items", id)}},
-	}
+	return errs.FieldsOf(errs.Conflict,
+		fmt.Sprintf("the department already has subscription %s with the same url, events, lists and items; every change would be pushed twice", id),
+		errs.FieldError{Field: "url", Code: "duplicate",
+			Message: fmt.Sprintf("subscription %s already pushes these events to this URL; use it, delete it first, or subscribe with other events, lists or items", id)})
 }
 
 func codes(f func() []string) []string {

@@ -90,7 +90,20 @@ func Wrap(k Kind, cause error, format string, args ...any) *Error {
 
 // Fields builds an Invalid error listing every field problem.
 func Fields(message string, details ...FieldError) *Error {
-	return &Error{Kind: Invalid, Message: message, Details: details}
+	return FieldsOf(Invalid, message, details...)
+}
+
+// FieldsOf builds an error of kind k naming the fields at fault: a request
+// the platform cannot answer (Malformed) or that conflicts with what it
+// holds (Conflict) says which of its fields, as an invalid one does.
+func FieldsOf(k Kind, message string, details ...FieldError) *Error {
+	return &Error{Kind: k, Message: message, Details: details}
+}
+
+// On builds an error of kind k about one field, its message the detail's.
+func On(k Kind, field, code, format string, args ...any) *Error {
+	msg := fmt.Sprintf(format, args...)
+	return FieldsOf(k, msg, FieldError{Field: field, Code: code, Message: msg})
 }
 
 // KindOf returns the kind of err, Internal when it has none, "" for nil.

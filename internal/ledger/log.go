@@ -293,7 +293,7 @@ func proofRequestError(message string, p errs.Problems) error {
 	if len(p) == 0 {
 		return nil
 	}
-	return &errs.Error{Kind: errs.Malformed, Message: message + ": " + p[0].Field + " " + p[0].Message, Details: p}
+	return errs.FieldsOf(errs.Malformed, message+": "+p[0].Field+" "+p[0].Message, p...)
 }
 
 // Tile returns a hash tile or an entry bundle of the tree of the newest

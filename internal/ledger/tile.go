@@ -47,8 +47,8 @@ type TilePath struct {
 // sender.
 func ParseTilePath(p string) (TilePath, error) {
 	bad := func(reason string) (TilePath, error) {
-		return TilePath{}, &errs.Error{Kind: errs.Malformed, Message: fmt.Sprintf("not a tile path: %q: %s", short(p), reason),
-			Details: []errs.FieldError{{Field: "path", Code: "format", Message: reason}}}
+		return TilePath{}, errs.FieldsOf(errs.Malformed, fmt.Sprintf("not a tile path: %q: %s", short(p), reason),
+			errs.FieldError{Field: "path", Code: "format", Message: reason})
 	}
 	if len(p) > maxTilePathLen {
 		return bad("too long")

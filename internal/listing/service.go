@@ -130,12 +130,6 @@ func (s *Service) ListOf(ctx context.Context, st record.Stored) (string, bool, e
 	return "", false, nil
 }
 
-// refConflict is a Conflict on an entry request's ref, naming it.
-func refConflict(format string, args ...any) error {
-	msg := fmt.Sprintf(format, args...)
-	return &errs.Error{Kind: errs.Conflict, Message: msg, Details: []errs.FieldError{{Field: "ref", Code: "conflict", Message: msg}}}
-}
-
 // EnterRecord puts a person on the list a record submission's item backs
 // (POST /api/v1/records of SXBZXR...): the list's record is its entry, so
 // it is made as Enter makes it, the document number, grounds and basis
@@ -281,7 +275,7 @@ func (s *Service) enter(ctx context.Context, p *auth.Principal, t *Type, req Ent
 	if errors.Is(err, errs.Conflict) {
 		// Not "correct it with PUT": the record of an entry changes only
 		// through the entry.
-		return record.Record{}, Entry{}, false, refConflict("ref %q is already used on list %s with other content: to change an entry, remove it (reason revoked) and enter it anew under another ref", errs.Clip(req.Ref, 60), t.Code)
+		return record.Record{}, Entry{}, false, errs.On(errs.Conflict, "ref", "conflict", "ref %q is already used on list %s with other content: to change an entry, remove it (reason revoked) and enter it anew under another ref", errs.Clip(req.Ref, 60), t.Code)
 	}
 	if err != nil {
 		return record.Record{}, Entry{}, false, minorError(err, t)
@@ -307,7 +301,7 @@ func (s *Service) enter(ctx context.Context, p *auth.Principal, t *Type, req Ent
 	}
 	if !created && (stored.RecordID != rec.ID || stored.List != e.List || stored.Until != e.Until || stored.Basis != e.Basis ||
 		stored.DocumentNo != e.DocumentNo || !slices.Equal(stored.Grounds, e.Grounds)) {
-		return record.Record{}, Entry{}, false, refConflict("ref %q is already used by entry %s with other content", rec.Ref, stored.ID)
+		return record.Record{}, Entry{}, false, errs.On(errs.Conflict, "ref", "conflict", "ref %q is already used by entry %s with other content", rec.Ref, stored.ID)
 	}
 	return rec, stored, created, nil
 }
@@ -419,8 +413,7 @@ func (s *Service) Remove(ctx context.Context, p *auth.Principal, code, id, reaso
 	}
 	if reason == Repaired && t.EarliestRemoval > 0 {
 		if earliest := e.ActiveFrom.AddMonths(t.EarliestRemoval); e.Status == Noticed || today.Before(earliest) {
-			msg := fmt.Sprintf("entries of %s can be removed early from %s (%d months on the list)", t.Code, earliest, t.EarliestRemoval)
-			return Entry{}, &errs.Error{Kind: errs.Conflict, Message: msg, Details: []errs.FieldError{{Field: "reason", Code: "too_early", Message: msg}}}
+			return Entry{}, errs.On(errs.Conflict, "reason", "too_early", "entries of %s can be removed early from %s (%d months on the list)", t.Code, earliest, t.EarliestRemoval)
 		}
 	}
 	removed, err := s.transition(ctx, e, Removed, &Removal{Reason: reason, Note: strings.TrimSpace(note)})

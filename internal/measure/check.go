@@ -428,7 +428,7 @@ func (c *Checker) feedbackGiven(ctx context.Context, checkID string, fs []Feedba
 	if len(given) == 0 {
 		return err
 	}
-	return &errs.Error{Kind: errs.Conflict, Message: fmt.Sprintf("feedback was already given on %s; it is given once per measure", strings.Join(given, ", ")), Details: details}
+	return errs.FieldsOf(errs.Conflict, fmt.Sprintf("feedback was already given on %s; it is given once per measure", strings.Join(given, ", ")), details...)
 }
 
 // Stat is one row of the measure statistics.

@@ -127,7 +127,7 @@ func (s *Service) Prepare(p *auth.Principal, subs []Submission) (*Batch, error) 
 		}
 		if j, dup := firstOf[rec.Ref]; dup {
 			if !bytes.Equal(b.stored[j].ContentHash, st.ContentHash) {
-				b.results[i].Err = refConflict(fmt.Sprintf("ref %q is used twice in this submission with different content", rec.Ref))
+				b.results[i].Err = errs.On(errs.Conflict, "ref", "conflict", "ref %q is used twice in this submission with different content", rec.Ref)
 			} else {
 				b.dupOf[i] = j
 			}
@@ -165,7 +165,7 @@ func (s *Service) Commit(ctx context.Context, b *Batch) ([]Result, error) {
 			continue
 		}
 		if !bytes.Equal(o.ExistingHash, b.stored[j].ContentHash) {
-			results[i] = Result{Err: refConflict(fmt.Sprintf("ref %q is already used by record %s with other content; send corrections with PUT /api/v1/records/%s", b.stored[j].Ref, o.ExistingID, o.ExistingID))}
+			results[i] = Result{Err: errs.On(errs.Conflict, "ref", "conflict", "ref %q is already used by record %s with other content; send corrections with PUT /api/v1/records/%s", b.stored[j].Ref, o.ExistingID, o.ExistingID)}
 			continue
 		}
 		existing = append(existing, i)
@@ -216,12 +216,6 @@ func (s *Service) prepare(p *auth.Principal, sub Submission, today clock.Date, n
 		return Record{}, Stored{}, SealedSubject{}, err
 	}
 	return rec, st, s.sealSubject(rec.SubjectKey, c), nil
-}
-
-// refConflict is a Conflict on a submission's ref, named as its field (a
-// batch's rejections name the field of each problem).
-func refConflict(msg string) error {
-	return &errs.Error{Kind: errs.Conflict, Message: msg, Details: []errs.FieldError{{Field: "ref", Code: "conflict", Message: msg}}}
 }
 
 // SubjectKeyOf resolves an identity number to its lookup key, validating
