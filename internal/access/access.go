@@ -103,8 +103,7 @@ func (l *Log) Prepare(e Event) Event {
 	e.Records, e.Items = nonNil(e.Records), nonNil(e.Items)
 	e.LeafIndex = -1
 	if !l.NoLedger {
-		e.Salt = ledger.NewSalt()
-		e.Leaf = ledger.Leaf{Kind: LeafKind, ID: e.ID, At: e.At, Commitment: ledger.Commit(e.Salt, e.Committed())}.Encode()
+		e.Salt, e.Leaf = ledger.Seal(LeafKind, e.ID, e.At, e.Committed())
 	}
 	return e
 }

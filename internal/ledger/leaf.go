@@ -51,6 +51,14 @@ func Commit(salt, content []byte) [32]byte {
 	return c
 }
 
+// Seal commits to content for an event of kind, id and time: a new salt,
+// and the leaf of its commitment (the time kept to the microsecond). Every
+// ledgered row is sealed so; the store keeps the salt beside the content.
+func Seal(kind, id string, at time.Time, content []byte) (salt, leaf []byte) {
+	salt = NewSalt()
+	return salt, Leaf{Kind: kind, ID: id, At: at.UTC().Truncate(time.Microsecond), Commitment: Commit(salt, content)}.Encode()
+}
+
 // NewSalt returns SaltSize random bytes from crypto/rand.
 func NewSalt() []byte {
 	salt := make([]byte, SaltSize)

@@ -103,9 +103,7 @@ func (e Entry) State() []byte {
 
 // seal sets the entry's ledger commitment for its current version.
 func (e *Entry) seal(at time.Time) {
-	e.Salt = ledger.NewSalt()
-	e.Leaf = ledger.Leaf{Kind: LeafKind, ID: EventID(e.ID, e.Version), At: at.UTC().Truncate(time.Microsecond),
-		Commitment: ledger.Commit(e.Salt, e.State())}.Encode()
+	e.Salt, e.Leaf = ledger.Seal(LeafKind, EventID(e.ID, e.Version), at, e.State())
 }
 
 // Store keeps list entries. Each create or update appends the entry's

@@ -64,8 +64,7 @@ func (c Check) Committed() []byte {
 
 // Seal gives c a salt and the leaf that commits to it.
 func (c Check) Seal() Check {
-	c.Salt = ledger.NewSalt()
-	c.Leaf = ledger.Leaf{Kind: CheckLeafKind, ID: c.ID, At: c.At.UTC().Truncate(time.Microsecond), Commitment: ledger.Commit(c.Salt, c.Committed())}.Encode()
+	c.Salt, c.Leaf = ledger.Seal(CheckLeafKind, c.ID, c.At, c.Committed())
 	c.LeafIndex = -1
 	return c
 }
@@ -113,8 +112,7 @@ func (f Feedback) Committed() []byte {
 
 // Seal gives f a salt and the leaf that commits to it.
 func (f Feedback) Seal() Feedback {
-	f.Salt = ledger.NewSalt()
-	f.Leaf = ledger.Leaf{Kind: FeedbackLeafKind, ID: f.EventID(), At: f.At.UTC().Truncate(time.Microsecond), Commitment: ledger.Commit(f.Salt, f.Committed())}.Encode()
+	f.Salt, f.Leaf = ledger.Seal(FeedbackLeafKind, f.EventID(), f.At, f.Committed())
 	f.LeafIndex = -1
 	return f
 }

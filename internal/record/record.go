@@ -218,10 +218,8 @@ func (v *Version) sealWith(st Stored, ledgerOn bool, pr *prep) {
 	if !ledgerOn {
 		return
 	}
-	v.Salt = ledger.NewSalt()
 	committed := v.appendCommitted(pr.buffer(), pr.stamp(v.At))
-	v.Leaf = ledger.Leaf{Kind: LeafKind, ID: EventID(v.RecordID, v.Version), At: v.At.UTC().Truncate(time.Microsecond),
-		Commitment: ledger.Commit(v.Salt, committed)}.Encode()
+	v.Salt, v.Leaf = ledger.Seal(LeafKind, EventID(v.RecordID, v.Version), v.At, committed)
 	pr.reuse(committed)
 }
 

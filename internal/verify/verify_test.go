@@ -298,9 +298,7 @@ func enterAndRemove(t *testing.T, st store, dept, recordID string, clk *clock.Fi
 		Status: listing.Active, Version: 1, DecidedOn: rec.Window.From, ActiveFrom: today, Until: today.AddMonths(24),
 		Grounds: []string{"拒不履行"}, DocumentNo: "（2026）津0101执123号", Basis: "法释〔2017〕7号", CreatedAt: now, UpdatedAt: now}
 	seal := func(e *listing.Entry) { // as listing's seal does
-		e.Salt = ledger.NewSalt()
-		e.Leaf = ledger.Leaf{Kind: listing.LeafKind, ID: listing.EventID(e.ID, e.Version), At: e.UpdatedAt.Truncate(time.Microsecond),
-			Commitment: ledger.Commit(e.Salt, e.State())}.Encode()
+		e.Salt, e.Leaf = ledger.Seal(listing.LeafKind, listing.EventID(e.ID, e.Version), e.UpdatedAt, e.State())
 	}
 	seal(&e)
 	if _, created, err := st.CreateEntry(ctx, e); err != nil || !created {
