@@ -439,23 +439,32 @@ func (s *Service) Correct(ctx context.Context, p *auth.Principal, id string, sub
 		return cur, false, nil
 	}
 	next.ID, next.Version, next.CreatedAt = st.ID, st.Version+1, st.CreatedAt
-	if nst, err = s.seal(next); err != nil {
-		return Record{}, false, err
-	}
-	v := Version{RecordID: id, Version: next.Version, Change: Corrected, At: now, Payload: nst.Payload}
-	if note = strings.TrimSpace(note); note != "" {
-		v.Note = s.Keys.Encrypt([]byte(note), recordAAD(id, -next.Version))
-	}
-	v.seal(nst, !s.NoLedger)
 	var newSubj *SealedSubject
 	if !bytes.Equal(next.SubjectKey, st.SubjectKey) {
 		newSubj = &subj
 	}
-	if err := s.Store.UpdateRecord(ctx, newSubj, nst, v); err != nil {
+	if nst, err = s.storeVersion(ctx, next, Corrected, now, strings.TrimSpace(note), newSubj); err != nil {
 		return Record{}, false, err
 	}
 	s.tellSerious(nst)
 	return next, true, nil
+}
+
+// storeVersion stores rec, its version already counted up, as a new
+// version written for change at now, with note sealed when there is one
+// (and the person's new subject row, when the version moved the record to
+// another person), and returns the stored row.
+func (s *Service) storeVersion(ctx context.Context, rec Record, change Change, now time.Time, note string, subj *SealedSubject) (Stored, error) {
+	nst, err := s.seal(rec)
+	if err != nil {
+		return Stored{}, err
+	}
+	v := Version{RecordID: rec.ID, Version: rec.Version, Change: change, At: now, Payload: nst.Payload}
+	if note != "" {
+		v.Note = s.Keys.Encrypt([]byte(note), recordAAD(rec.ID, -rec.Version))
+	}
+	v.seal(nst, !s.NoLedger)
+	return nst, s.Store.UpdateRecord(ctx, subj, nst, v)
 }
 
 // Revoke ends a record at once because its decision was overturned.
@@ -494,14 +503,7 @@ func (s *Service) Revoke(ctx context.Context, p *auth.Principal, id, reason, bas
 	rec.Status = Revoked
 	rec.UpdatedAt = now
 	rec.Revocation = &Revocation{Reason: reason, Basis: basis, At: now}
-	nst, err := s.seal(rec)
-	if err != nil {
-		return Record{}, err
-	}
-	v := Version{RecordID: id, Version: rec.Version, Change: Revoke, At: now, Payload: nst.Payload,
-		Note: s.Keys.Encrypt([]byte(reason+"\n"+basis), recordAAD(id, -rec.Version))}
-	v.seal(nst, !s.NoLedger)
-	if err := s.Store.UpdateRecord(ctx, nil, nst, v); err != nil {
+	if _, err := s.storeVersion(ctx, rec, Revoke, now, reason+"\n"+basis, nil); err != nil {
 		return Record{}, err
 	}
 	return rec, nil
@@ -533,14 +535,7 @@ func (s *Service) EndDisplay(ctx context.Context, p *auth.Principal, id, why str
 	if rec.Window.EarliestEnd.After(today) {
 		rec.Window.EarliestEnd = today
 	}
-	nst, err := s.seal(rec)
-	if err != nil {
-		return Record{}, err
-	}
-	v := Version{RecordID: id, Version: rec.Version, Change: EndedDisplay, At: now, Payload: nst.Payload,
-		Note: s.Keys.Encrypt([]byte(why), recordAAD(id, -rec.Version))}
-	v.seal(nst, !s.NoLedger)
-	if err := s.Store.UpdateRecord(ctx, nil, nst, v); err != nil {
+	if _, err := s.storeVersion(ctx, rec, EndedDisplay, now, why, nil); err != nil {
 		return Record{}, err
 	}
 	return rec, nil
