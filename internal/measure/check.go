@@ -297,11 +297,10 @@ func (c *Checker) facts(ctx context.Context, key []byte, doc identity.Document, 
 	}
 	// The record of an entry is in use while the entry is on its list: not
 	// while it is noticed, nor once it is removed (performed, repaired).
-	entryOf := make(map[string]bool, len(all))
+	onList := make(map[string]bool, len(all)) // record id -> its entry is on its list
 	for _, e := range all {
-		entryOf[e.RecordID] = true
+		onList[e.RecordID] = false
 	}
-	onList := make(map[string]bool, len(entries))
 	for _, e := range entries {
 		onList[e.RecordID] = true
 	}
@@ -310,7 +309,7 @@ func (c *Checker) facts(ctx context.Context, key []byte, doc identity.Document, 
 		if st.Window.StateOn(st.Status, today) != rec.InDisplay {
 			continue
 		}
-		if entryOf[st.ID] && !onList[st.ID] {
+		if on, isEntry := onList[st.ID]; isEntry && !on {
 			continue
 		}
 		it, ok := c.Records.Catalog.Item(st.Item)
