@@ -736,7 +736,11 @@ func (ls *listsSuite) removal(t *testing.T) {
 		t.Parallel()
 		e := srv.enter(t, ls.court, "SXBZXR", debtorEntry(newPerson(), p.uniq("R"), "2026-03-01"))
 		for _, reason := range []string{"", "paid", "Performed"} {
-			srv.removeEntry(t, ls.court, "SXBZXR", e.ID, reason, "").wantError(t, http.StatusUnprocessableEntity, "reason")
+			body := srv.removeEntry(t, ls.court, "SXBZXR", e.ID, reason, "").wantError(t, http.StatusUnprocessableEntity, "reason")
+			want := map[bool]string{true: "required", false: "not_allowed"}[reason == ""]
+			if len(body.Error.Details) != 1 || body.Error.Details[0].Code != want {
+				t.Errorf("removal with reason %q: details %+v, want code %s", reason, body.Error.Details, want)
+			}
 		}
 		if got, _ := srv.ownEntry(t, ls.court, "SXBZXR", e.ID); got.Status != "active" {
 			t.Errorf("status %q after refused removals, want active", got.Status)
