@@ -324,6 +324,30 @@ func (cs *checksSuite) grounds(t *testing.T) {
 		if _, ok := c.measure("GREEN_CHANNEL"); ok || c.Facts.CleanYears != 0 {
 			t.Errorf("a person fined on 2026-05-01 gets %v with clean_years %d; want no green channel and 0", c.codes(), c.Facts.CleanYears)
 		}
+		// The fine grounds no measure, and the counter may not read XZCF:
+		// the check weighs it without showing it.
+		if len(c.Facts.Records) != 0 {
+			t.Errorf("a counter that may not read XZCF is shown %+v", c.Facts.Records)
+		}
+		var log struct {
+			Events []struct {
+				Principal string   `json:"principal"`
+				Action    string   `json:"action"`
+				Items     []string `json:"items"`
+			} `json:"events"`
+		}
+		srv.get(t, cs.auditor, "/api/v1/audit/access?id_number="+who.Number).want(t, http.StatusOK).decode(t, &log)
+		for _, ev := range log.Events {
+			if ev.Principal == cs.counterCode && ev.Action == "check" && len(ev.Items) != 0 {
+				t.Errorf("the check's access event names items %v the counter was not shown", ev.Items)
+			}
+		}
+		// A counter that may read XZCF sees the record it was checked on.
+		reader := lcDept(t, p, p.uniq("CTRR"), "--matters", "admin_licensing", "--read", "XZCF")
+		c = srv.checkPerson(t, reader, who, "admin_licensing", "食品经营许可受理")
+		if len(c.Facts.Records) != 1 || c.Facts.Records[0].Item != "XZCF" || c.Facts.Records[0].Polarity != "negative" {
+			t.Errorf("a counter that reads XZCF is shown records %+v, want the fine", c.Facts.Records)
+		}
 	})
 	t.Run("a person on a red list gets the red-list reward naming the entry", func(t *testing.T) {
 		t.Parallel()

@@ -172,12 +172,48 @@ type Checker struct {
 	FeedbackDays int
 }
 
-// Result is a check with what the department may see of the facts.
+// Result is a check with what the department may see of the facts: Facts
+// and Entries are what the check discloses (see disclose), not everything
+// the conditions were evaluated on.
 type Result struct {
 	Check   Check
 	Person  identity.Document
 	Facts   Facts
 	Entries []listing.Entry
+}
+
+// disclose keeps of the facts what the checking department may see: the
+// entries and records a returned measure names as its grounds, entries of
+// lists it owns or that are published by law, and records of items it may
+// read. Clean years and age stay: they are derived, and name no record.
+// The rest was evaluated but is not the department's to know (PIPL's
+// minimum necessary): a person's other negative records do not travel to
+// every counter that checks them.
+func (c *Checker) disclose(p *auth.Principal, f Facts, entries []listing.Entry, measures []CheckedMeasure) (Facts, []listing.Entry) {
+	grounds := make(map[string]bool)
+	for _, m := range measures {
+		for _, g := range m.Because {
+			grounds[g.Type+" "+g.ID] = true
+		}
+	}
+	shown := f
+	shown.Lists, shown.Records = nil, nil
+	var shownEntries []listing.Entry
+	for i, e := range entries {
+		t, _ := c.Lists.Types.Type(e.List)
+		if grounds[GroundListEntry+" "+e.ID] || slices.Contains(p.Lists, e.List) || (t != nil && t.Published.ByLaw) {
+			shownEntries = append(shownEntries, e)
+			if i < len(f.Lists) {
+				shown.Lists = append(shown.Lists, f.Lists[i])
+			}
+		}
+	}
+	for _, r := range f.Records {
+		if grounds[GroundRecord+" "+r.ID] || p.CanRead(r.Item) {
+			shown.Records = append(shown.Records, r)
+		}
+	}
+	return shown, shownEntries
 }
 
 // Check evaluates every published measure of the matter for the person and
@@ -240,8 +276,10 @@ func (c *Checker) Check(ctx context.Context, p *auth.Principal, subject rec.Subj
 			}
 		}
 	}
+	// The access event names what the department was shown.
+	shown, shownEntries := c.disclose(p, facts, entries, ch.Measures)
 	items := []string{}
-	for _, r := range facts.Records {
+	for _, r := range shown.Records {
 		if !slices.Contains(items, r.Item) {
 			items = append(items, r.Item)
 		}
@@ -252,7 +290,7 @@ func (c *Checker) Check(ctx context.Context, p *auth.Principal, subject rec.Subj
 	if err := c.Store.CreateCheck(ctx, ch.Seal(), ev); err != nil {
 		return Result{}, err
 	}
-	return Result{Check: ch, Person: doc, Facts: facts, Entries: entries}, nil
+	return Result{Check: ch, Person: doc, Facts: shown, Entries: shownEntries}, nil
 }
 
 // Facts reads what the measures' conditions see of a person now, as a
