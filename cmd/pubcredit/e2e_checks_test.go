@@ -324,10 +324,22 @@ func (cs *checksSuite) grounds(t *testing.T) {
 		if _, ok := c.measure("GREEN_CHANNEL"); ok || c.Facts.CleanYears != 0 {
 			t.Errorf("a person fined on 2026-05-01 gets %v with clean_years %d; want no green channel and 0", c.codes(), c.Facts.CleanYears)
 		}
-		// The fine grounds no measure, and the counter may not read XZCF:
-		// the check weighs it without showing it.
+	})
+	t.Run("a record the counter may not read, published by no law and named by no measure, is weighed but not shown", func(t *testing.T) {
+		t.Parallel()
+		agency := p.dept(t, p.uniq("SB"), "SBQF", "")
+		who := newPerson()
+		srv.submit(t, agency, who, map[string]any{
+			"item": "SBQF", "ref": p.uniq("SB"), "decided_on": "2026-05-01",
+			"subject": map[string]any{"id_type": "resident_id", "id_number": who.Number, "name": who.Name},
+			"fields":  map[string]any{"decision_no": "津社保限缴〔2026〕" + p.uniq("") + "号", "insurance_types": []string{"pension"}, "arrears_amount": 3000},
+		})
+		c := srv.checkPerson(t, cs.counter, who, "admin_licensing", "食品经营许可受理")
+		if _, ok := c.measure("GREEN_CHANNEL"); ok || c.Facts.CleanYears != 0 {
+			t.Errorf("a person in arrears since 2026-05-01 gets %v with clean_years %d; want no green channel and 0", c.codes(), c.Facts.CleanYears)
+		}
 		if len(c.Facts.Records) != 0 {
-			t.Errorf("a counter that may not read XZCF is shown %+v", c.Facts.Records)
+			t.Errorf("a counter that may not read SBQF is shown %+v", c.Facts.Records)
 		}
 		var log struct {
 			Events []struct {
@@ -342,11 +354,11 @@ func (cs *checksSuite) grounds(t *testing.T) {
 				t.Errorf("the check's access event names items %v the counter was not shown", ev.Items)
 			}
 		}
-		// A counter that may read XZCF sees the record it was checked on.
-		reader := lcDept(t, p, p.uniq("CTRR"), "--matters", "admin_licensing", "--read", "XZCF")
+		// A counter that may read SBQF sees the record it was checked on.
+		reader := lcDept(t, p, p.uniq("CTRR"), "--matters", "admin_licensing", "--read", "SBQF")
 		c = srv.checkPerson(t, reader, who, "admin_licensing", "食品经营许可受理")
-		if len(c.Facts.Records) != 1 || c.Facts.Records[0].Item != "XZCF" || c.Facts.Records[0].Polarity != "negative" {
-			t.Errorf("a counter that reads XZCF is shown records %+v, want the fine", c.Facts.Records)
+		if len(c.Facts.Records) != 1 || c.Facts.Records[0].Item != "SBQF" || c.Facts.Records[0].Polarity != "negative" {
+			t.Errorf("a counter that reads SBQF is shown records %+v, want the arrears", c.Facts.Records)
 		}
 	})
 	t.Run("a person on a red list gets the red-list reward naming the entry", func(t *testing.T) {

@@ -185,7 +185,7 @@ type Result struct {
 // disclose keeps of the facts what the checking department may see: the
 // entries and records a returned measure names as its grounds, entries of
 // lists it owns or that are published by law, and records of items it may
-// read. Clean years and age stay: they are derived, and name no record.
+// read or that are published by law. Clean years and age stay: they are derived, and name no record.
 // The rest was evaluated but is not the department's to know (PIPL's
 // minimum necessary): a person's other negative records do not travel to
 // every counter that checks them.
@@ -209,7 +209,8 @@ func (c *Checker) disclose(p *auth.Principal, f Facts, entries []listing.Entry, 
 		}
 	}
 	for _, r := range f.Records {
-		if grounds[GroundRecord+" "+r.ID] || p.CanRead(r.Item) {
+		it, _ := c.Records.Catalog.Item(r.Item)
+		if grounds[GroundRecord+" "+r.ID] || p.CanRead(r.Item) || (it != nil && it.Disclosure == catalog.PublicByLaw) {
 			shown.Records = append(shown.Records, r)
 		}
 	}
