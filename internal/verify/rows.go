@@ -5,9 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
+	"time"
 
 	"pubcredit/internal/clock"
 	"pubcredit/internal/listing"
+	"pubcredit/internal/measure"
 	"pubcredit/internal/record"
 )
 
@@ -118,4 +122,56 @@ func show(v any) any {
 		return "(none)"
 	}
 	return v
+}
+
+// checkCheckMeasures checks that the check_measures rows, which the
+// statistics count, are exactly the measures each check returned (its
+// committed measures), with the check's department and time.
+func checkCheckMeasures(ctx context.Context, st Store, emit func(Problem)) error {
+	var (
+		check    measure.Check // the check whose rows are being read
+		seen     []string      // the measures of its rows read so far
+		readable bool          // its committed measures parse
+	)
+	// done reports the measures the check returned that had no row.
+	done := func() {
+		if check.ID == "" || !readable {
+			return
+		}
+		for _, m := range check.Measures {
+			if !slices.Contains(seen, m.Code) {
+				emit(Problem{Deleted, TableCheckMeasures, check.ID + ":" + m.Code, "the checks row lists the measure, but its check_measures row is gone"})
+			}
+		}
+	}
+	err := st.ScanCheckMeasures(ctx, func(c *measure.Check, m *CheckMeasure) error {
+		if c == nil {
+			emit(Problem{Inserted, TableCheckMeasures, m.CheckID + ":" + m.Measure, "the row belongs to no check"})
+			return nil
+		}
+		if c.ID != check.ID {
+			done()
+			check, seen = *c, seen[:0]
+			check.Measures = slices.Clone(c.Measures)
+			readable = !slices.ContainsFunc(check.Measures, func(m measure.CheckedMeasure) bool { return strings.HasPrefix(m.Code, "\x00") })
+		}
+		if m == nil || !readable { // an unreadable check is the walk's to report
+			return nil
+		}
+		id := m.CheckID + ":" + m.Measure
+		seen = append(seen, m.Measure)
+		switch {
+		case !slices.ContainsFunc(check.Measures, func(r measure.CheckedMeasure) bool { return r.Code == m.Measure }):
+			emit(Problem{Inserted, TableCheckMeasures, id, "the checks row does not list this measure: one of the two was changed"})
+		case m.Dept != check.Dept:
+			emit(Problem{Changed, TableCheckMeasures, id, fmt.Sprintf("the row's dept is %s, the check's %s", m.Dept, check.Dept)})
+		case !m.At.Equal(check.At):
+			emit(Problem{Changed, TableCheckMeasures, id, fmt.Sprintf("the row's time is %s, the check's %s", m.At.Format(time.RFC3339Nano), check.At.Format(time.RFC3339Nano))})
+		}
+		return nil
+	})
+	if err == nil {
+		done()
+	}
+	return err
 }

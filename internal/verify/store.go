@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"time"
 
 	"pubcredit/internal/access"
 	"pubcredit/internal/clock"
@@ -69,6 +70,19 @@ type Store interface {
 	// no records row. Of latest, only RecordID, Version, Payload, State and
 	// Salt are set.
 	ScanRecords(ctx context.Context, fn func(rec *record.Stored, latest *record.Version) error) error
+	// ScanCheckMeasures calls fn for every check_measures row with the
+	// checks row it belongs to, grouped by check (the rows of one check
+	// in a row), and with m nil for a checks row that has none. Then it
+	// calls fn with c nil for every check_measures row whose checks row
+	// is gone. Of c, ID, Dept, At and Measures are set.
+	ScanCheckMeasures(ctx context.Context, fn func(c *measure.Check, m *CheckMeasure) error) error
+}
+
+// A CheckMeasure is a row of check_measures: a measure a check returned,
+// kept apart for the statistics, with the check's department and time.
+type CheckMeasure struct {
+	CheckID, Measure, Dept string
+	At                     time.Time
 }
 
 // A Database opens the consistent snapshots Run reads. Both stores

@@ -9,7 +9,8 @@
 // against the recomputed tree of its size, which also makes the checkpoints
 // consistent with each other. It checks that every records row equals the
 // latest version of its record, and every list_entries row the latest
-// version of its entry. Whatever was changed, deleted or inserted behind
+// version of its entry, and that check_measures holds exactly the measures
+// each check returned. Whatever was changed, deleted or inserted behind
 // the platform's back is reported as a [Problem] naming the table and the
 // row.
 //
@@ -52,22 +53,23 @@ const (
 
 // Table names used in problems.
 const (
-	TableRecords      = "records"
-	TableVersions     = "record_versions"
-	TableAccess       = "access_events"
-	TableListEntries  = "list_entries"
-	TableListVersions = "list_entry_versions"
-	TableFeedback     = "check_feedback"
-	TableChecks       = "checks"
-	TableLeaves       = "ledger_leaves"
-	TableHashes       = "ledger_hashes"
-	TableCheckpoints  = "ledger_checkpoints"
+	TableRecords       = "records"
+	TableVersions      = "record_versions"
+	TableAccess        = "access_events"
+	TableListEntries   = "list_entries"
+	TableListVersions  = "list_entry_versions"
+	TableFeedback      = "check_feedback"
+	TableChecks        = "checks"
+	TableCheckMeasures = "check_measures"
+	TableLeaves        = "ledger_leaves"
+	TableHashes        = "ledger_hashes"
+	TableCheckpoints   = "ledger_checkpoints"
 )
 
 // A Problem is one finding. ID names the row: a record id in records, a
 // "record id:version" in record_versions, an event id in access_events, an
 // entry id in list_entries, an "entry id:version" in list_entry_versions, a
-// leaf index in ledger_leaves, a stored-hash index in ledger_hashes, a size
+// "check id:measure" in check_measures, a leaf index in ledger_leaves, a stored-hash index in ledger_hashes, a size
 // in ledger_checkpoints.
 type Problem struct {
 	Kind    Kind
@@ -155,6 +157,9 @@ func Run(ctx context.Context, st Store, vkey string, now time.Time, report func(
 		records, rowsErr = checkRecords(ctx, st, emit)
 		if rowsErr == nil {
 			entries, rowsErr = checkListEntries(ctx, st, emit)
+		}
+		if rowsErr == nil {
+			rowsErr = checkCheckMeasures(ctx, st, emit)
 		}
 		if rowsErr != nil {
 			fail()

@@ -614,7 +614,29 @@ var tamperCases = []tamperCase{
 	{"a check's changed measures name the check", func(t *testing.T, p *platform) []want {
 		id, _, _ := strings.Cut(p.feedback, ":")
 		p.raw.exec(t, `UPDATE checks SET measures = '[]' WHERE id = ?`, id)
-		return []want{{verify.Changed, "checks", id}}
+		// Its check_measures row no longer matches the row either.
+		return []want{{verify.Changed, "checks", id}, {verify.Inserted, "check_measures", id + ":RESTRICT_HIGH_CONSUMPTION"}}
+	}},
+	{"a deleted check_measures row names it, and its feedback", func(t *testing.T, p *platform) []want {
+		id, m, _ := strings.Cut(p.feedback, ":")
+		p.raw.exec(t, `DELETE FROM check_feedback WHERE check_id = ?`, id)
+		p.raw.exec(t, `DELETE FROM check_measures WHERE check_id = ?`, id)
+		return []want{{verify.Deleted, "check_feedback", p.feedback}, {verify.Deleted, "check_measures", id + ":" + m}}
+	}},
+	{"an inserted check_measures row names it", func(t *testing.T, p *platform) []want {
+		id, _, _ := strings.Cut(p.feedback, ":")
+		p.raw.exec(t, `INSERT INTO check_measures (check_id, measure, dept, at) SELECT check_id, 'GREEN_CHANNEL', dept, at FROM check_measures WHERE check_id = ?`, id)
+		return []want{{verify.Inserted, "check_measures", id + ":GREEN_CHANNEL"}}
+	}},
+	{"a check_measures row of no check names it", func(t *testing.T, p *platform) []want {
+		id, _, _ := strings.Cut(p.feedback, ":")
+		p.raw.execUnchecked(t, `INSERT INTO check_measures (check_id, measure, dept, at) SELECT 'nosuchcheck', measure, dept, at FROM check_measures WHERE check_id = ?`, id)
+		return []want{{verify.Inserted, "check_measures", "nosuchcheck:RESTRICT_HIGH_CONSUMPTION"}}
+	}},
+	{"a check_measures row moved to another department names it", func(t *testing.T, p *platform) []want {
+		id, m, _ := strings.Cut(p.feedback, ":")
+		p.raw.exec(t, `UPDATE check_measures SET dept = 'OTHER' WHERE check_id = ?`, id)
+		return []want{{verify.Changed, "check_measures", id + ":" + m}}
 	}},
 	{"deleted feedback names it", func(t *testing.T, p *platform) []want {
 		id, _, _ := strings.Cut(p.feedback, ":")

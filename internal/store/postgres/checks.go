@@ -43,19 +43,25 @@ func (s *Store) CreateCheck(ctx context.Context, c measure.Check, e access.Event
 
 const checkCols = `id, dept, subject_key, matter, purpose, at, measures, salt, COALESCE(leaf_index, -1)`
 
-// scanCheck reads checkCols. Measures that do not parse stand for
-// themselves as a measure that can match no commitment.
+// scanCheck reads checkCols.
 func scanCheck(row pgx.Row) (measure.Check, error) {
 	var c measure.Check
 	var ms []byte
 	if err := row.Scan(&c.ID, &c.Dept, &c.SubjectKey, &c.Matter, &c.Purpose, &c.At, &ms, &c.Salt, &c.LeafIndex); err != nil {
 		return c, err
 	}
-	c.At = utc(c.At)
-	if err := json.Unmarshal(ms, &c.Measures); err != nil {
-		c.Measures = []measure.CheckedMeasure{{Code: "\x00unreadable: " + string(ms)}}
-	}
+	c.At, c.Measures = utc(c.At), measuresOf(ms)
 	return c, nil
+}
+
+// measuresOf reads a check's measures column. Measures that do not parse
+// stand for themselves as a measure that can match no commitment.
+func measuresOf(ms []byte) []measure.CheckedMeasure {
+	var out []measure.CheckedMeasure
+	if err := json.Unmarshal(ms, &out); err != nil {
+		return []measure.CheckedMeasure{{Code: "\x00unreadable: " + string(ms)}}
+	}
+	return out
 }
 
 // Check returns a check. Returns NotFound.

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -331,4 +332,41 @@ func (v *snapshot) ScanListEntries(ctx context.Context, fn func(e *verify.ListEn
 			}
 			return fn(nil, &latest)
 		})
+}
+
+// ScanCheckMeasures reads on a pooled connection, outside the exported
+// snapshot, as ScanRecords does.
+func (v *snapshot) ScanCheckMeasures(ctx context.Context, fn func(c *measure.Check, m *verify.CheckMeasure) error) error {
+	var c measure.Check
+	var m verify.CheckMeasure
+	err := rowsEach(ctx, v.s.pool, `SELECT c.id, c.dept, c.at, c.measures, m.check_id, m.measure, m.dept, m.at
+		FROM checks c LEFT JOIN check_measures m ON m.check_id = c.id ORDER BY c.id, m.measure`, func(rows pgx.Rows) error {
+		var id string
+		var at time.Time
+		var ms []byte
+		var mID, mMeasure, mDept pgtype.Text
+		var mAt pgtype.Timestamptz
+		if err := rows.Scan(&id, &c.Dept, &at, &ms, &mID, &mMeasure, &mDept, &mAt); err != nil {
+			return translate(err)
+		}
+		if id != c.ID {
+			c.ID, c.At, c.Measures = id, utc(at), measuresOf(ms)
+		}
+		if !mID.Valid {
+			return fn(&c, nil)
+		}
+		m = verify.CheckMeasure{CheckID: mID.String, Measure: mMeasure.String, Dept: mDept.String, At: utc(mAt.Time)}
+		return fn(&c, &m)
+	})
+	if err != nil {
+		return err
+	}
+	return rowsEach(ctx, v.s.pool, `SELECT m.check_id, m.measure, m.dept, m.at FROM check_measures m
+		WHERE NOT EXISTS (SELECT 1 FROM checks c WHERE c.id = m.check_id) ORDER BY m.check_id, m.measure`, func(rows pgx.Rows) error {
+		if err := rows.Scan(&m.CheckID, &m.Measure, &m.Dept, &m.At); err != nil {
+			return translate(err)
+		}
+		m.At = utc(m.At)
+		return fn(nil, &m)
+	})
 }

@@ -447,3 +447,44 @@ func (v *snapshot) ScanListEntries(ctx context.Context, fn func(e *verify.ListEn
 	}
 	return nil
 }
+
+// ScanCheckMeasures reads in a read transaction of its own, as ScanRecords
+// does: checks in id order joined with their check_measures rows, then the
+// rows whose check is gone.
+func (v *snapshot) ScanCheckMeasures(ctx context.Context, fn func(c *measure.Check, m *verify.CheckMeasure) error) error {
+	tx, err := v.db.BeginTx(ctx, nil)
+	if err != nil {
+		return translate(err)
+	}
+	defer tx.Rollback()
+	var c measure.Check
+	var m verify.CheckMeasure
+	err = scan(ctx, tx, `SELECT c.id, c.dept, c.at, c.measures, m.check_id, m.measure, m.dept, m.at
+		FROM checks c LEFT JOIN check_measures m ON m.check_id = c.id ORDER BY c.id, m.measure`, func(rows *sql.Rows) error {
+		var id, at, ms string
+		var mID, mMeasure, mDept, mAt sql.NullString
+		if err := rows.Scan(&id, &c.Dept, &at, &ms, &mID, &mMeasure, &mDept, &mAt); err != nil {
+			return translate(err)
+		}
+		if id != c.ID {
+			c.ID, c.At, c.Measures = id, parseTS(at), measuresOf([]byte(ms))
+		}
+		if !mID.Valid {
+			return fn(&c, nil)
+		}
+		m = verify.CheckMeasure{CheckID: mID.String, Measure: mMeasure.String, Dept: mDept.String, At: parseTS(mAt.String)}
+		return fn(&c, &m)
+	})
+	if err != nil {
+		return err
+	}
+	return scan(ctx, tx, `SELECT m.check_id, m.measure, m.dept, m.at FROM check_measures m
+		WHERE NOT EXISTS (SELECT 1 FROM checks c WHERE c.id = m.check_id) ORDER BY m.check_id, m.measure`, func(rows *sql.Rows) error {
+		var at string
+		if err := rows.Scan(&m.CheckID, &m.Measure, &m.Dept, &at); err != nil {
+			return translate(err)
+		}
+		m.At = parseTS(at)
+		return fn(nil, &m)
+	})
+}
