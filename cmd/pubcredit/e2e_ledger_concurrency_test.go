@@ -98,7 +98,9 @@ func concurrentServers(t *testing.T, dbURL string) {
 	for r := range results {
 		recs = append(recs, r)
 	}
-	want := int64(2*2*perServer + 2*batchRows) // a version and an access event per submission, a version per row
+	// A version, an access event and a new person per submission; a
+	// version and a new person per row.
+	want := int64(3*2*perServer + 2*2*batchRows)
 
 	t.Run("both servers soon serve one checkpoint covering every leaf, and sizes never decrease", func(t *testing.T) {
 		begin := time.Now()
@@ -118,13 +120,13 @@ func concurrentServers(t *testing.T, dbURL string) {
 		}
 		a, b := srvs[0].checkpoint(t, vkey), srvs[1].checkpoint(t, vkey)
 		if a.size != want || b.size != want || a.root != b.root {
-			t.Fatalf("checkpoints of sizes %d and %d; %d leaves (%d versions and %d reads) were committed", a.size, b.size, want, len(recs)+2*batchRows, len(recs))
+			t.Fatalf("checkpoints of sizes %d and %d; %d leaves (%d versions, %d reads and as many people as versions) were committed", a.size, b.size, want, len(recs)+2*batchRows, len(recs))
 		}
 	})
 	cp := srvs[0].checkpoint(t, vkey)
 	entries := srvs[1].entries(t, cp.size)
 
-	t.Run("the log is one gap-free sequence: a leaf per version and per read, each index once", func(t *testing.T) {
+	t.Run("the log is one gap-free sequence: a leaf per version, per read and per new person, each index once", func(t *testing.T) {
 		kinds, ids := map[string]int{}, map[string]int{}
 		for i, e := range entries {
 			lf, err := parseLeafLines(e)
@@ -138,8 +140,8 @@ func concurrentServers(t *testing.T, dbURL string) {
 			}
 			ids[lf.id] = i
 		}
-		if kinds["record.version"] != len(recs)+2*batchRows || kinds["access"] != len(recs) || int64(len(entries)) != want {
-			t.Errorf("%d entries of kinds %v; want %d versions and %d access events", len(entries), kinds, len(recs)+2*batchRows, len(recs))
+		if kinds["record.version"] != len(recs)+2*batchRows || kinds["access"] != len(recs) || kinds["subject"] != len(recs)+2*batchRows || int64(len(entries)) != want {
+			t.Errorf("%d entries of kinds %v; want %d versions and people and %d access events", len(entries), kinds, len(recs)+2*batchRows, len(recs))
 		}
 		seen := map[int64]string{}
 		for _, r := range recs {

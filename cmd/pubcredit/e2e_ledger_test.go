@@ -114,7 +114,7 @@ func runLedgerSuite(t *testing.T, dbURL string) {
 	if !t.Run("a checkpoint covers every leaf, one per record version and access event, within a second", l.coversEveryLeaf) {
 		return
 	}
-	if !t.Run("a batch of 300 rows is 300 leaves and the next checkpoint is consistent with the one before", l.batchGrows) {
+	if !t.Run("a batch of 300 rows of new people is 600 leaves and the next checkpoint is consistent with the one before", l.batchGrows) {
 		return
 	}
 	watched := l.srv.watchCheckpoints()
@@ -153,9 +153,12 @@ func (l *ledgerSuite) coversEveryLeaf(t *testing.T) {
 
 	caused := 0 // leaves, counted as the requests are made
 	var recs []recordJSON
-	for _, who := range []person{people[0], people[0], people[1], people[2], people[3]} {
+	for i, who := range []person{people[0], people[0], people[1], people[2], people[3]} {
 		recs = append(recs, l.submit(t, srv, l.mkt, who))
 		caused++
+		if i > 0 { // and a leaf for each new person's subjects row
+			caused++
+		}
 	}
 	corrected := penalty(people[0], recs[0].Ref, "2026-05-01", map[string]any{"fine_amount": 1500})
 	srv.putJSON(t, l.mkt, "/api/v1/records/"+recs[0].ID, corrected).want(t, http.StatusOK)
@@ -189,14 +192,14 @@ func (l *ledgerSuite) coversEveryLeaf(t *testing.T) {
 	if versions != 7 {
 		t.Errorf("the five records have %d versions, want 7 (five created, one corrected, one revoked)", versions)
 	}
-	if versions+events != caused {
-		t.Errorf("versions (%d) plus access events (%d) are %d; the requests made caused %d leaves", versions, events, versions+events, caused)
+	if versions+events+len(people) != caused {
+		t.Errorf("versions (%d), access events (%d) and people (%d) are %d; the requests made caused %d leaves", versions, events, len(people), versions+events+len(people), caused)
 	}
 
 	cp, took := srv.awaitCheckpoint(t, l.vkey, int64(caused), newLeavesWithin)
 	t.Logf("checkpoint of size %d %v after the last change", cp.size, took.Round(time.Millisecond))
 	if cp.size != int64(caused) {
-		t.Errorf("the checkpoint has size %d; %d leaves were caused (versions plus access events): a leaf without its change", cp.size, caused)
+		t.Errorf("the checkpoint has size %d; %d leaves were caused (versions, access events and people): a leaf without its change", cp.size, caused)
 	}
 	time.Sleep(600 * time.Millisecond) // more than two integrations
 	if again := srv.checkpoint(t, l.vkey); again.size != cp.size {
@@ -223,11 +226,11 @@ func (l *ledgerSuite) batchGrows(t *testing.T) {
 	var b batchJSON
 	srv.upload(t, l.mkt, "", "application/x-ndjson", ndjson(t, rows...)).want(t, http.StatusCreated).decode(t, &b)
 	wantCounts(t, b, 303, 300, 3)
-	want := l.first.size + 300
+	want := l.first.size + 2*300 // a version and a new person a row
 	cp, took := srv.awaitCheckpoint(t, l.vkey, want, newLeavesWithin)
 	t.Logf("checkpoint of size %d %v after the batch", cp.size, took.Round(time.Millisecond))
 	if cp.size != want {
-		t.Fatalf("after a batch of 300 accepted rows the checkpoint has size %d, want %d", cp.size, want)
+		t.Fatalf("after a batch of 300 accepted rows, each of a new person, the checkpoint has size %d, want %d", cp.size, want)
 	}
 	srv.wantConsistent(t, l.first, cp)
 	stored := storedCheckpoints(t, l.p)
@@ -427,10 +430,13 @@ func (l *ledgerSuite) tiles(t *testing.T) {
 		if cc := full.Header.Get("Cache-Control"); !strings.Contains(cc, "immutable") {
 			t.Errorf("a full tile has Cache-Control %q, want immutable", cc)
 		}
-		w := cp.size - 256
-		part := srv.fetch(t, fmt.Sprintf("/api/v1/ledger/tile/0/001.p/%d", w))
+		n, w := cp.size/256, cp.size%256
+		if w == 0 {
+			t.Fatalf("the log has %d leaves, a whole number of tiles: this case needs a partial tile", cp.size)
+		}
+		part := srv.fetch(t, fmt.Sprintf("/api/v1/ledger/tile/0/%03d.p/%d", n, w))
 		if part.Status != http.StatusOK || int64(len(part.Body)) != 32*w {
-			t.Fatalf("tile/0/001.p/%d: %d, %d bytes", w, part.Status, len(part.Body))
+			t.Fatalf("tile/0/%03d.p/%d: %d, %d bytes", n, w, part.Status, len(part.Body))
 		}
 		if cc := part.Header.Get("Cache-Control"); !strings.Contains(cc, "immutable") {
 			t.Errorf("a partial tile has Cache-Control %q, want immutable: a partial tile of a given width never changes", cc)
@@ -444,7 +450,8 @@ func (l *ledgerSuite) tiles(t *testing.T) {
 		}
 	})
 	t.Run("tiles beyond the tree are 404", func(t *testing.T) {
-		for _, path := range []string{"tile/0/999", "tile/1/000", "tile/2/000.p/1", "tile/entries/999", "tile/entries/001"} {
+		beyond := fmt.Sprintf("tile/entries/%03d", cp.size/256+1) // the first whole bundle past the tree
+		for _, path := range []string{"tile/0/999", "tile/1/000", "tile/2/000.p/1", "tile/entries/999", beyond} {
 			if res := srv.fetch(t, "/api/v1/ledger/"+path); res.Status != http.StatusNotFound || showsPackagePrefix(t, res) {
 				t.Errorf("%s: %d, want 404 without internal prefixes: %s", path, res.Status, res.Body)
 			}
@@ -485,8 +492,8 @@ func (l *ledgerSuite) noPersonalData(t *testing.T) {
 			}
 		}
 	}
-	if kinds["record.version"] < 307 || kinds["access"] < 6 || len(kinds) != 2 {
-		t.Errorf("leaf kinds %v: want record.version and access only, at least 307 and 6", kinds)
+	if kinds["record.version"] < 307 || kinds["access"] < 6 || kinds["subject"] < 304 || len(kinds) != 3 {
+		t.Errorf("leaf kinds %v: want record.version, access and subject only, at least 307, 6 and 304", kinds)
 	}
 }
 
@@ -1028,8 +1035,8 @@ func TestLedgerCrashBetweenChangeAndCheckpointLosesNothing(t *testing.T) {
 			t.FailNow()
 		}
 		leaves, size := sqliteLedgerState(t, dbPath)
-		if leaves != int64(versions+reads) {
-			t.Fatalf("after kill -9 the database holds %d leaves; %d versions and %d reads were acknowledged", leaves, versions, reads)
+		if leaves != int64(2*versions+reads) { // each record is of a new person: a subject leaf each
+			t.Fatalf("after kill -9 the database holds %d leaves; %d versions (each of a new person) and %d reads were acknowledged", leaves, versions, reads)
 		}
 		hit = size < leaves
 		t.Logf("round %d: killed with %d leaves committed and the newest checkpoint at %d", round, leaves, size)
@@ -1043,7 +1050,7 @@ func TestLedgerCrashBetweenChangeAndCheckpointLosesNothing(t *testing.T) {
 	if !strings.HasPrefix(vkey, origin+"+") {
 		t.Errorf("the key %q is not named by --ledger-origin %s", vkey, origin)
 	}
-	want := int64(versions + reads)
+	want := int64(2*versions + reads) // each record of a new person
 	var cp signedCheckpoint
 	start := time.Now()
 	for {

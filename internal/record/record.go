@@ -14,6 +14,7 @@ import (
 
 	"pubcredit/internal/catalog"
 	"pubcredit/internal/clock"
+	"pubcredit/internal/ids"
 	"pubcredit/internal/ledger"
 )
 
@@ -125,12 +126,49 @@ type Stored struct {
 	Revocation  *Revocation
 }
 
-// SealedSubject is a person as stored: number and name sealed.
+// SealedSubject is a person as stored: number and name sealed. The row is
+// ledgered when it is first stored, so that a number or name swapped in
+// the database is found by verify: ID names it in its leaf (never the
+// key, which would tie the leaves of one person together), At is when it
+// was stored, and Salt and Leaf commit to it (nil with the ledger off).
 type SealedSubject struct {
 	Key    []byte
 	IDType string
 	Number []byte // sealed
 	Name   []byte // sealed
+
+	ID        string
+	At        time.Time
+	Salt      []byte
+	Leaf      []byte
+	LeafIndex int64 // -1 when NULL; set when read back
+}
+
+// SubjectLeafKind is the ledger event kind of subjects rows.
+const SubjectLeafKind = "subject"
+
+// Committed is the content a subject's leaf commits to: a versioned binary
+// encoding, each field as a uvarint length and its bytes, in a fixed order
+// (id, key, id type, sealed number, sealed name, time).
+func (sj SealedSubject) Committed() []byte {
+	b := make([]byte, 0, 96+len(sj.ID)+len(sj.Key)+len(sj.Number)+len(sj.Name))
+	b = append(b, "pubcredit-subject/v1\n"...)
+	b = appendCommittedField(b, sj.ID)
+	b = appendCommittedField(b, sj.Key)
+	b = appendCommittedField(b, sj.IDType)
+	b = appendCommittedField(b, sj.Number)
+	b = appendCommittedField(b, sj.Name)
+	return appendCommittedField(b, stamp(sj.At))
+}
+
+// Seal gives sj its id, time, salt and leaf, as first stored at now; with
+// ledgerOn false, no salt and no leaf.
+func (sj SealedSubject) Seal(now time.Time, ledgerOn bool) SealedSubject {
+	sj.ID, sj.At, sj.LeafIndex = ids.New(now), now.UTC().Truncate(time.Microsecond), -1
+	if ledgerOn {
+		sj.Salt, sj.Leaf = ledger.Seal(SubjectLeafKind, sj.ID, sj.At, sj.Committed())
+	}
+	return sj
 }
 
 // Change says why a new version of a record was written.

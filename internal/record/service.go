@@ -215,7 +215,7 @@ func (s *Service) prepare(p *auth.Principal, sub Submission, today clock.Date, n
 	if err != nil {
 		return Record{}, Stored{}, SealedSubject{}, err
 	}
-	return rec, st, s.sealSubject(rec.SubjectKey, c), nil
+	return rec, st, s.sealSubject(rec.SubjectKey, c, now), nil
 }
 
 // SubjectKeyOf resolves an identity number to its lookup key, validating
@@ -306,13 +306,15 @@ func (s *Service) sealWith(rec Record, names []string, pr *prep) (Stored, error)
 	}, nil
 }
 
-func (s *Service) sealSubject(key []byte, c Content) SealedSubject {
+// sealSubject seals the person of c as their subjects row would be stored
+// at now, were it new.
+func (s *Service) sealSubject(key []byte, c Content, now time.Time) SealedSubject {
 	aad := subjectAAD(key)
 	return SealedSubject{
 		Key: key, IDType: c.IDType,
 		Number: s.Keys.Encrypt([]byte(c.IDNumber), aad),
 		Name:   s.Keys.Encrypt([]byte(c.Name), aad),
-	}
+	}.Seal(now, !s.NoLedger)
 }
 
 // Open decrypts a stored record.

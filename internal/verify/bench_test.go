@@ -122,7 +122,7 @@ func fillSQLite(b *testing.B, st *sqlite.Store, path string, n int) string {
 		for i := range k {
 			key := make([]byte, 32)
 			rand.Read(key)
-			subjects[i] = record.SealedSubject{Key: key, IDType: "resident_id", Number: payload()[:48], Name: payload()[:40]}
+			subjects[i] = record.SealedSubject{Key: key, IDType: "resident_id", Number: payload()[:48], Name: payload()[:40]}.Seal(at, true)
 			at = at.Add(50 * time.Microsecond)
 			id := ids.New(at)
 			from := clock.Date{Year: 2025, Month: 3, Day: 1 + i%28}

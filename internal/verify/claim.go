@@ -95,6 +95,17 @@ func checkClaim(c *measure.Check) claim {
 	return newClaim(TableChecks, measure.CheckLeafKind, c.ID, c.LeafIndex, c.Salt, c.At, nil, emptied, c.Committed)
 }
 
+// subjectClaim: a person's subjects row commits to their sealed number and
+// name; an erased row keeps its id and time.
+func subjectClaim(sj *record.SealedSubject) claim {
+	emptied := len(sj.Number) == 0 && len(sj.Name) == 0
+	id := sj.ID
+	if id == "" { // stored before subjects were ledgered, and never sealed
+		id = "(no id)"
+	}
+	return newClaim(TableSubjects, record.SubjectLeafKind, id, sj.LeafIndex, sj.Salt, sj.At, nil, emptied, sj.Committed)
+}
+
 func (c *claim) encode(commitment [32]byte) []byte {
 	return ledger.Leaf{Kind: c.kind, ID: c.id, At: c.at, Commitment: commitment}.Encode()
 }
@@ -154,6 +165,8 @@ func tableOf(kind string) string {
 		return TableFeedback
 	case measure.CheckLeafKind:
 		return TableChecks
+	case record.SubjectLeafKind:
+		return TableSubjects
 	}
 	return TableLeaves
 }

@@ -19,11 +19,11 @@ import (
 // until fn returns: an implementation MAY reuse them for the next row. When
 // fn returns an error the scan MUST stop and return that error unchanged.
 //
-// Run keeps the eight scans ScanLeaves, ScanHashes, ScanCheckpoints,
-// ScanVersions, ScanAccess, ScanListVersions, ScanFeedback and ScanChecks
-// open at once, each in a
-// goroutine of its own, and walks their rows together; an implementation
-// MUST allow them to run concurrently, and those eight MUST read one
+// Run keeps the nine scans ScanLeaves, ScanHashes, ScanCheckpoints,
+// ScanVersions, ScanAccess, ScanListVersions, ScanFeedback, ScanChecks and
+// ScanSubjects open at once, each in a goroutine of its own, and walks
+// their rows together; an implementation MUST allow them to run
+// concurrently, and those nine MUST read one
 // consistent snapshot of the database, or a change committed while Run
 // reads would look like tampering. ScanRecords and then ScanListEntries run concurrently with
 // them, from another goroutine; each need not share their snapshot,
@@ -53,6 +53,10 @@ type Store interface {
 	// leaf index, by leaf index, then those without one (LeafIndex -1).
 	// Salt is nil when it is NULL; Leaf is not set.
 	ScanFeedback(ctx context.Context, fn func(f *measure.Feedback) error) error
+	// ScanSubjects calls fn for every subjects row: first those with a
+	// leaf index, by leaf index, then those without one (LeafIndex -1).
+	// Salt is nil when it is NULL; Leaf is not set.
+	ScanSubjects(ctx context.Context, fn func(sj *record.SealedSubject) error) error
 	// ScanChecks calls fn for every checks row: first those with a leaf
 	// index, by leaf index, then those without one (LeafIndex -1). Salt is
 	// nil when it is NULL; Leaf is not set.

@@ -3,7 +3,8 @@
 //
 // Run recomputes every leaf from the row it commits to (the salt and the
 // canonical content of a record version, an access event, a list entry
-// version, a check or check feedback), the RFC 6962 Merkle tree from the leaves (with [ledger.Tree],
+// version, a check, check feedback or a person's subjects row), the RFC
+// 6962 Merkle tree from the leaves (with [ledger.Tree],
 // compared with the tlog stored hashes), and checks every stored
 // checkpoint: its note signature (C2SP signed-note, Ed25519) and its root
 // against the recomputed tree of its size, which also makes the checkpoints
@@ -60,6 +61,7 @@ const (
 	TableListVersions  = "list_entry_versions"
 	TableFeedback      = "check_feedback"
 	TableChecks        = "checks"
+	TableSubjects      = "subjects"
 	TableCheckMeasures = "check_measures"
 	TableLeaves        = "ledger_leaves"
 	TableHashes        = "ledger_hashes"
@@ -69,7 +71,8 @@ const (
 // A Problem is one finding. ID names the row: a record id in records, a
 // "record id:version" in record_versions, an event id in access_events, an
 // entry id in list_entries, an "entry id:version" in list_entry_versions, a
-// "check id:measure" in check_measures, a leaf index in ledger_leaves, a stored-hash index in ledger_hashes, a size
+// "check id:measure" in check_measures, a subject's id in subjects (never
+// their key), a leaf index in ledger_leaves, a stored-hash index in ledger_hashes, a size
 // in ledger_checkpoints.
 type Problem struct {
 	Kind    Kind
@@ -95,6 +98,7 @@ type Summary struct {
 	ListVersions int // list entry versions
 	Feedback     int // check_feedback rows
 	Checks       int // checks rows
+	Subjects     int // subjects rows
 	Records      int // records rows
 	ListEntries  int // list_entries rows
 	Erased       int // rows whose salt was erased
@@ -180,7 +184,7 @@ func Run(ctx context.Context, st Store, vkey string, now time.Time, report func(
 	defer mu.Unlock()
 	sum.Leaves, sum.Records, sum.ListEntries = w.leafCount, records, entries
 	sum.Versions, sum.AccessEvents, sum.ListVersions = w.rows[versionRows].count, w.rows[accessRows].count, w.rows[listRows].count
-	sum.Feedback, sum.Checks = w.rows[feedbackRows].count, w.rows[checkRows].count
+	sum.Feedback, sum.Checks, sum.Subjects = w.rows[feedbackRows].count, w.rows[checkRows].count, w.rows[subjectRows].count
 	sum.Checkpoints, sum.NewestSize = w.cpCount, int(w.newest)
 	if w.total > w.newest {
 		sum.Unintegrated = int(w.total - w.newest)

@@ -339,6 +339,14 @@ func checkWithFeedback(t *testing.T, st store, acc *access.Log, dept, recordID s
 	return f.EventID()
 }
 
+// subjectOf returns the subjects id of the person of record recordID.
+func (p *platform) subjectOf(t *testing.T, recordID string) string {
+	t.Helper()
+	var id string
+	p.raw.queryRow(t, `SELECT s.id FROM subjects s JOIN records r ON r.subject_key = s.subject_key WHERE r.id = ?`, []any{recordID}, &id)
+	return id
+}
+
 // run verifies the platform and returns the summary and every problem.
 func (p *platform) run(t *testing.T) (verify.Summary, []verify.Problem) {
 	t.Helper()
@@ -374,9 +382,9 @@ func TestACleanPlatformVerifies(t *testing.T) {
 				t.Errorf("problem on a clean platform: %s", pr)
 			}
 			// 5 created + 1 corrected + 1 revoked versions; 4 + 1 reads;
-			// an entry of two versions.
-			want := verify.Summary{Leaves: 17, Versions: 7, AccessEvents: 6, ListVersions: 2, Feedback: 1, Checks: 1, Records: 5, ListEntries: 1,
-				Checkpoints: 2, NewestSize: 16, Unintegrated: 1}
+			// an entry of two versions; the 5 people of the records.
+			want := verify.Summary{Leaves: 22, Versions: 7, AccessEvents: 6, ListVersions: 2, Feedback: 1, Checks: 1, Subjects: 5, Records: 5, ListEntries: 1,
+				Checkpoints: 2, NewestSize: 21, Unintegrated: 1}
 			if sum != want {
 				t.Errorf("summary %+v, want %+v", sum, want)
 			}
@@ -637,6 +645,27 @@ var tamperCases = []tamperCase{
 		id, m, _ := strings.Cut(p.feedback, ":")
 		p.raw.exec(t, `UPDATE check_measures SET dept = 'OTHER' WHERE check_id = ?`, id)
 		return []want{{verify.Changed, "check_measures", id + ":" + m}}
+	}},
+	{"a swapped sealed name names the subject by its id", func(t *testing.T, p *platform) []want {
+		id := p.subjectOf(t, p.plain)
+		p.raw.exec(t, `UPDATE subjects SET name_enc = (SELECT name_enc FROM subjects WHERE id <> ? ORDER BY id LIMIT 1) WHERE id = ?`, id, id)
+		return []want{{verify.Changed, "subjects", id}}
+	}},
+	{"a changed sealed number names the subject", func(t *testing.T, p *platform) []want {
+		id := p.subjectOf(t, p.corrected)
+		p.raw.exec(t, `UPDATE subjects SET number_enc = name_enc WHERE id = ?`, id)
+		return []want{{verify.Changed, "subjects", id}}
+	}},
+	{"a deleted subject names it", func(t *testing.T, p *platform) []want {
+		id := p.subjectOf(t, p.plain)
+		p.raw.execUnchecked(t, `DELETE FROM subjects WHERE id = ?`, id)
+		return []want{{verify.Deleted, "subjects", id}}
+	}},
+	{"an inserted subject without a leaf names it", func(t *testing.T, p *platform) []want {
+		id := p.subjectOf(t, p.plain)
+		p.raw.exec(t, `INSERT INTO subjects (subject_key, id_type, number_enc, name_enc, created_at, id)
+			SELECT name_enc, id_type, number_enc, name_enc, created_at, 'forged' FROM subjects WHERE id = ?`, id)
+		return []want{{verify.Inserted, "subjects", "forged"}}
 	}},
 	{"deleted feedback names it", func(t *testing.T, p *platform) []want {
 		id, _, _ := strings.Cut(p.feedback, ":")

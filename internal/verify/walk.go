@@ -139,6 +139,7 @@ const (
 	listRows
 	feedbackRows
 	checkRows
+	subjectRows
 	nSources
 )
 
@@ -243,6 +244,9 @@ func newWalker(ctx context.Context, st Store, vkey string, now time.Time, emit f
 	})
 	w.rows[checkRows] = claims(func(fn func(claim) error) error {
 		return st.ScanChecks(ctx, func(c *measure.Check) error { return fn(checkClaim(c)) })
+	})
+	w.rows[subjectRows] = claims(func(fn func(claim) error) error {
+		return st.ScanSubjects(ctx, func(sj *record.SealedSubject) error { return fn(subjectClaim(sj)) })
 	})
 	return w
 }

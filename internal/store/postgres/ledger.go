@@ -59,6 +59,15 @@ func (a *leafAppender) add(kind, id string, leaf []byte) any {
 	return idx
 }
 
+// peek returns the index the next leaf added will have, or nil (SQL NULL)
+// when leaf is nil.
+func (a *leafAppender) peek(leaf []byte) any {
+	if leaf == nil {
+		return nil
+	}
+	return a.next
+}
+
 var leafColumns = []string{"idx", "kind", "event_id", "data"}
 
 // copy writes the queued leaves with COPY.

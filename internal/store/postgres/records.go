@@ -20,7 +20,7 @@ import (
 var _ record.Store = (*Store)(nil)
 
 var (
-	subjectColumns = []string{"subject_key", "id_type", "number_enc", "name_enc", "created_at"}
+	subjectColumns = []string{"subject_key", "id_type", "number_enc", "name_enc", "created_at", "id", "salt", "leaf_index"}
 	recordColumns  = []string{"id", "dept", "ref", "item", "subject_key", "version", "status", "severity",
 		"display_from", "earliest_end", "display_end", "public", "payload", "content_hash",
 		"created_at", "updated_at", "revoked_reason", "revoked_basis", "revoked_at"}
@@ -30,8 +30,8 @@ var (
 const (
 	recordCols = `id, dept, ref, item, subject_key, version, status, severity, display_from, earliest_end, display_end, public,
 		payload, content_hash, created_at, updated_at, revoked_reason, revoked_basis, revoked_at`
-	insertSubject = `INSERT INTO subjects (subject_key, id_type, number_enc, name_enc, created_at) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (subject_key) DO NOTHING`
+	insertSubject = `INSERT INTO subjects (subject_key, id_type, number_enc, name_enc, created_at, id, salt, leaf_index)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (subject_key) DO NOTHING`
 	insertRecord = `INSERT INTO records (` + recordCols + `)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`
 	insertVersion = `INSERT INTO record_versions (record_id, version, change, at, payload, note, state, salt, leaf_index) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
@@ -126,33 +126,46 @@ func (s *Store) createFast(ctx context.Context, tx pgx.Tx, subjects []record.Sea
 		fresh = append(fresh, i)
 	}
 
-	// (b) Subjects, through a temporary table so that the ones already
-	// stored are skipped. The first row of each subject wins.
-	seen := make(map[string]bool, len(subjects))
-	subs := make([]int, 0, len(subjects))
-	for i, sj := range subjects {
-		if !seen[string(sj.Key)] {
-			seen[string(sj.Key)] = true
-			subs = append(subs, i)
-		}
-	}
-	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE subjects_in (subject_key bytea, id_type text, number_enc bytea, name_enc bytea, created_at timestamptz) ON COMMIT DROP`); err != nil {
-		return err
-	}
-	_, err = tx.CopyFrom(ctx, pgx.Identifier{"subjects_in"}, subjectColumns, pgx.CopyFromSlice(len(subs), func(n int) ([]any, error) {
-		i := subs[n]
-		sj := subjects[i]
-		return []any{sj.Key, sj.IDType, sj.Number, sj.Name, recs[i].CreatedAt}, nil
-	}))
+	// (b) The new subjects, with their leaves: the first row of each
+	// subject wins, and a stored subject is never replaced. The ledger
+	// lock keeps other writers of subjects out until commit.
+	leaves, err := newLeafAppender(ctx, tx)
 	if err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO subjects (subject_key, id_type, number_enc, name_enc, created_at)
-		SELECT subject_key, id_type, number_enc, name_enc, created_at FROM subjects_in ON CONFLICT (subject_key) DO NOTHING`); err != nil {
+	keys := make([][]byte, 0, len(subjects))
+	for _, sj := range subjects {
+		keys = append(keys, sj.Key)
+	}
+	stored := make(map[string]bool)
+	rows, err = tx.Query(ctx, `SELECT subject_key FROM subjects WHERE subject_key = ANY($1)`, keys)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var k []byte
+		if err := rows.Scan(&k); err != nil {
+			rows.Close()
+			return err
+		}
+		stored[string(k)] = true
+	}
+	if rows.Close(); rows.Err() != nil {
+		return rows.Err()
+	}
+	var subs [][]any
+	for _, sj := range subjects {
+		if !stored[string(sj.Key)] {
+			stored[string(sj.Key)] = true
+			idx := leaves.add(record.SubjectLeafKind, sj.ID, sj.Leaf)
+			subs = append(subs, []any{sj.Key, sj.IDType, sj.Number, sj.Name, sj.At, sj.ID, sj.Salt, idx})
+		}
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"subjects"}, subjectColumns, pgx.CopyFromRows(subs)); err != nil {
 		return err
 	}
 	if len(fresh) == 0 {
-		return nil
+		return leaves.copy(ctx, tx)
 	}
 
 	// (c) The new records, straight into the table.
@@ -168,10 +181,6 @@ func (s *Store) createFast(ctx context.Context, tx pgx.Tx, subjects []record.Sea
 	}
 
 	// (d) Their ledger leaves, then their first versions.
-	leaves, err := newLeafAppender(ctx, tx)
-	if err != nil {
-		return err
-	}
 	idx := make([]any, len(fresh))
 	for n, i := range fresh {
 		v := versions[i]
@@ -189,10 +198,12 @@ func (s *Store) createFast(ctx context.Context, tx pgx.Tx, subjects []record.Sea
 // createSlow inserts row by row, as the SQLite store does; a pair inserted
 // meanwhile by another transaction is waited for and then reported.
 func createSlow(ctx context.Context, tx pgx.Tx, subjects []record.SealedSubject, recs []record.Stored, versions []record.Version, out []record.Outcome) error {
-	var leaves *leafAppender
+	leaves, err := newLeafAppender(ctx, tx)
+	if err != nil {
+		return err
+	}
 	for i, r := range recs {
-		sj := subjects[i]
-		if _, err := tx.Exec(ctx, insertSubject, sj.Key, sj.IDType, sj.Number, sj.Name, r.CreatedAt); err != nil {
+		if err := storeSubject(ctx, tx, leaves, subjects[i]); err != nil {
 			return err
 		}
 		tag, err := tx.Exec(ctx, insertRecord+` ON CONFLICT (dept, ref) DO NOTHING`, recordValues(r)...)
@@ -208,21 +219,24 @@ func createSlow(ctx context.Context, tx pgx.Tx, subjects []record.SealedSubject,
 			continue
 		}
 		out[i].Created = true
-		if leaves == nil {
-			if leaves, err = newLeafAppender(ctx, tx); err != nil {
-				return err
-			}
-		}
 		v := versions[i]
 		idx := leaves.add(record.LeafKind, record.EventID(v.RecordID, v.Version), v.Leaf)
 		if _, err := tx.Exec(ctx, insertVersion, versionValues(v, idx)...); err != nil {
 			return err
 		}
 	}
-	if leaves == nil {
-		return nil
-	}
 	return leaves.insert(ctx, tx)
+}
+
+// storeSubject inserts sj unless its key is stored, and queues its leaf
+// when it is new: the row claims the next leaf index, which is taken only
+// if the row went in.
+func storeSubject(ctx context.Context, tx pgx.Tx, leaves *leafAppender, sj record.SealedSubject) error {
+	tag, err := tx.Exec(ctx, insertSubject, sj.Key, sj.IDType, sj.Number, sj.Name, sj.At, sj.ID, sj.Salt, leaves.peek(sj.Leaf))
+	if err == nil && tag.RowsAffected() == 1 {
+		leaves.add(record.SubjectLeafKind, sj.ID, sj.Leaf)
+	}
+	return err
 }
 
 func recordValues(r record.Stored) []any {
@@ -284,8 +298,12 @@ func (s *Store) Record(ctx context.Context, id string) (record.Stored, error) {
 // Returns NotFound, or Conflict when the stored version moved on.
 func (s *Store) UpdateRecord(ctx context.Context, subject *record.SealedSubject, r record.Stored, v record.Version) error {
 	return s.ledgerTx(ctx, func(tx pgx.Tx) error {
+		leaves, err := newLeafAppender(ctx, tx)
+		if err != nil {
+			return err
+		}
 		if subject != nil {
-			if _, err := tx.Exec(ctx, insertSubject, subject.Key, subject.IDType, subject.Number, subject.Name, r.UpdatedAt); err != nil {
+			if err := storeSubject(ctx, tx, leaves, *subject); err != nil {
 				return err
 			}
 		}
@@ -313,10 +331,6 @@ func (s *Store) UpdateRecord(ctx context.Context, subject *record.SealedSubject,
 				return err
 			}
 			return errs.E(errs.Conflict, "record %s was changed concurrently (now at version %d); reload and retry", r.ID, cur)
-		}
-		leaves, err := newLeafAppender(ctx, tx)
-		if err != nil {
-			return err
 		}
 		idx := leaves.add(record.LeafKind, record.EventID(v.RecordID, v.Version), v.Leaf)
 		if err := leaves.insert(ctx, tx); err != nil {

@@ -28,6 +28,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"pubcredit/internal/errs"
+	"pubcredit/internal/record"
 )
 
 //go:embed migrations/*.sql
@@ -171,6 +172,11 @@ func (s *Store) migrateOne(ctx context.Context) (done bool, err error) {
 		if _, err := tx.Exec(ctx, string(body)); err != nil {
 			return fmt.Errorf("migration %s: %w", m.name, err)
 		}
+		if m.version == subjectLedgerMigration {
+			if err := sealOldSubjects(ctx, tx); err != nil {
+				return fmt.Errorf("migration %s: %w", m.name, err)
+			}
+		}
 		_, err = tx.Exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())`, m.version)
 		return err
 	})
@@ -178,6 +184,47 @@ func (s *Store) migrateOne(ctx context.Context) (done bool, err error) {
 		return false, errs.Wrap(errs.KindOf(err), err, "postgres: migrate")
 	}
 	return done, nil
+}
+
+// subjectLedgerMigration is the migration that ledgers subjects rows.
+const subjectLedgerMigration = 9
+
+// sealOldSubjects gives every subjects row stored before subjects were
+// ledgered its id, salt and leaf, committed at its own created_at (kept to
+// the microsecond, as leaves are). It takes the ledger lock.
+func sealOldSubjects(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(ledgerLock)); err != nil {
+		return err
+	}
+	for {
+		leaves, err := newLeafAppender(ctx, tx)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT subject_key, id_type, number_enc, name_enc, created_at FROM subjects WHERE id IS NULL ORDER BY subject_key LIMIT 1000`)
+		if err != nil {
+			return err
+		}
+		old, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (record.SealedSubject, error) {
+			var sj record.SealedSubject
+			err := row.Scan(&sj.Key, &sj.IDType, &sj.Number, &sj.Name, &sj.At)
+			return sj, err
+		})
+		if err != nil || len(old) == 0 {
+			return err
+		}
+		for _, sj := range old {
+			sj = sj.Seal(sj.At, true)
+			idx := leaves.add(record.SubjectLeafKind, sj.ID, sj.Leaf)
+			if _, err := tx.Exec(ctx, `UPDATE subjects SET id = $1, salt = $2, leaf_index = $3, created_at = $4 WHERE subject_key = $5`,
+				sj.ID, sj.Salt, idx, sj.At, sj.Key); err != nil {
+				return err
+			}
+		}
+		if err := leaves.copy(ctx, tx); err != nil {
+			return err
+		}
+	}
 }
 
 // tx runs fn in a read-committed transaction, committing when it returns

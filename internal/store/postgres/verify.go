@@ -280,6 +280,19 @@ func (v *snapshot) ScanChecks(ctx context.Context, fn func(c *measure.Check) err
 	return scanLeafOrder(ctx, v, checkCols, "checks", scanCheck, fn)
 }
 
+func (v *snapshot) ScanSubjects(ctx context.Context, fn func(sj *record.SealedSubject) error) error {
+	return scanLeafOrder(ctx, v, subjectScanCols, "subjects", scanSubject, fn)
+}
+
+const subjectScanCols = `COALESCE(id, ''), subject_key, id_type, number_enc, name_enc, created_at, salt, COALESCE(leaf_index, -1)`
+
+func scanSubject(row pgx.Row) (record.SealedSubject, error) {
+	var sj record.SealedSubject
+	err := row.Scan(&sj.ID, &sj.Key, &sj.IDType, &sj.Number, &sj.Name, &sj.At, &sj.Salt, &sj.LeafIndex)
+	sj.At = utc(sj.At)
+	return sj, err
+}
+
 // scanLeafOrder calls fn for every row of table read with read: those with
 // a leaf index in leaf order, then those without one.
 func scanLeafOrder[T any](ctx context.Context, v *snapshot, cols, table string, read func(pgx.Row) (T, error), fn func(*T) error) error {

@@ -42,6 +42,15 @@ func (t *txn) leaves(ctx context.Context) (*leafAppender, error) {
 	return a, nil
 }
 
+// peek returns the index the next leaf appended will have, or nil (SQL
+// NULL) when leaf is nil.
+func (a *leafAppender) peek(leaf []byte) any {
+	if leaf == nil {
+		return nil
+	}
+	return a.next
+}
+
 // append stores leaf and returns its index, or nil (SQL NULL) when the
 // ledger is off for this event (leaf == nil).
 func (a *leafAppender) append(ctx context.Context, kind, id string, version int, leaf []byte) (any, error) {

@@ -60,7 +60,7 @@ func (s *Store) CreateRecords(ctx context.Context, subjects []record.SealedSubje
 		order = append(order, repeats...)
 		for _, i := range order {
 			r, sj := recs[i], subjects[i]
-			if _, err := subStmt.ExecContext(ctx, sj.Key, sj.IDType, sj.Number, sj.Name, ts(r.CreatedAt)); err != nil {
+			if err := storeSubject(ctx, subStmt, leaves, sj); err != nil {
 				return err
 			}
 			res, err := recStmt.ExecContext(ctx, recordArgs(r)...)
@@ -94,9 +94,24 @@ func (s *Store) CreateRecords(ctx context.Context, subjects []record.SealedSubje
 	return out, err
 }
 
+// storeSubject inserts sj with insert (insertSubject) unless its key is
+// stored, and its leaf when it is new: the row claims the next leaf index,
+// which is appended only if the row went in.
+func storeSubject(ctx context.Context, insert *sql.Stmt, leaves *leafAppender, sj record.SealedSubject) error {
+	res, err := insert.ExecContext(ctx, sj.Key, sj.IDType, sj.Number, sj.Name, ts(sj.At), sj.ID, sj.Salt, leaves.peek(sj.Leaf))
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		_, err = leaves.append(ctx, record.SubjectLeafKind, sj.ID, -1, sj.Leaf)
+	}
+	return err
+}
+
 const (
-	insertSubject = `INSERT INTO subjects (subject_key, id_type, number_enc, name_enc, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (subject_key) DO NOTHING`
-	insertRecord  = `INSERT INTO records (id, dept, ref, item, subject_key, version, status, severity, display_from, earliest_end, display_end, public,
+	insertSubject = `INSERT INTO subjects (subject_key, id_type, number_enc, name_enc, created_at, id, salt, leaf_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (subject_key) DO NOTHING`
+	insertRecord = `INSERT INTO records (id, dept, ref, item, subject_key, version, status, severity, display_from, earliest_end, display_end, public,
 		payload, content_hash, created_at, updated_at, revoked_reason, revoked_basis, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	insertVersion = `INSERT INTO record_versions (record_id, version, change, at, payload, note, state, salt, leaf_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	recordCols    = `id, dept, ref, item, subject_key, version, status, severity, display_from, earliest_end, display_end, public,
@@ -144,8 +159,17 @@ func (s *Store) Record(ctx context.Context, id string) (record.Stored, error) {
 // UpdateRecord replaces a record at version rec.Version-1 and appends v.
 func (s *Store) UpdateRecord(ctx context.Context, subject *record.SealedSubject, r record.Stored, v record.Version) error {
 	return s.tx(ctx, func(ctx context.Context, tx *txn) error {
+		leaves, err := tx.leaves(ctx)
+		if err != nil {
+			return err
+		}
 		if subject != nil {
-			if _, err := tx.ExecContext(ctx, insertSubject, subject.Key, subject.IDType, subject.Number, subject.Name, ts(r.UpdatedAt)); err != nil {
+			stmt, err := tx.PrepareContext(ctx, insertSubject)
+			if err != nil {
+				return err
+			}
+			defer stmt.Close()
+			if err := storeSubject(ctx, stmt, leaves, *subject); err != nil {
 				return err
 			}
 		}
@@ -164,10 +188,6 @@ func (s *Store) UpdateRecord(ctx context.Context, subject *record.SealedSubject,
 				return errs.E(errs.NotFound, "no record %q", r.ID)
 			}
 			return errs.E(errs.Conflict, "record %s was changed concurrently (now at version %d); reload and retry", r.ID, cur)
-		}
-		leaves, err := tx.leaves(ctx)
-		if err != nil {
-			return err
 		}
 		idx, err := leaves.append(ctx, record.LeafKind, v.RecordID, v.Version, v.Leaf)
 		if err != nil {

@@ -25,6 +25,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"pubcredit/internal/errs"
+	"pubcredit/internal/record"
 )
 
 //go:embed migrations/*.sql
@@ -202,6 +203,11 @@ func (s *Store) Migrate(ctx context.Context) error {
 			if _, err := tx.Tx.ExecContext(ctx, string(body)); err != nil { // a script: never prepared
 				return err
 			}
+			if m.version == subjectLedgerMigration {
+				if err := sealOldSubjects(ctx, tx); err != nil {
+					return err
+				}
+			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.version, ts(time.Now()))
 			return err
 		})
@@ -210,6 +216,43 @@ func (s *Store) Migrate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// subjectLedgerMigration is the migration that ledgers subjects rows.
+const subjectLedgerMigration = 9
+
+// sealOldSubjects gives every subjects row stored before subjects were
+// ledgered its id, salt and leaf, committed at its own created_at (kept to
+// the microsecond, as leaves are).
+func sealOldSubjects(ctx context.Context, tx *txn) error {
+	leaves, err := tx.leaves(ctx)
+	if err != nil {
+		return err
+	}
+	for {
+		rows, err := tx.QueryContext(ctx, `SELECT subject_key, id_type, number_enc, name_enc, created_at FROM subjects WHERE id IS NULL ORDER BY subject_key LIMIT 1000`)
+		old, err := collect(rows, err, func(row interface{ Scan(...any) error }) (record.SealedSubject, error) {
+			var sj record.SealedSubject
+			var at string
+			err := row.Scan(&sj.Key, &sj.IDType, &sj.Number, &sj.Name, &at)
+			sj.At = parseTS(at)
+			return sj, err
+		})
+		if err != nil || len(old) == 0 {
+			return err
+		}
+		for _, sj := range old {
+			sj = sj.Seal(sj.At, true)
+			idx, err := leaves.append(ctx, record.SubjectLeafKind, sj.ID, -1, sj.Leaf)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE subjects SET id = ?, salt = ?, leaf_index = ?, created_at = ? WHERE subject_key = ?`,
+				sj.ID, sj.Salt, idx, ts(sj.At), sj.Key); err != nil {
+				return err
+			}
+		}
+	}
 }
 
 // tx runs fn in a write transaction. The statements run without the

@@ -109,6 +109,7 @@ const (
 	scanListVersions
 	scanFeedbackRows
 	scanCheckRows
+	scanSubjectRows
 	nScans
 )
 
@@ -343,6 +344,20 @@ func (v *snapshot) ScanFeedback(ctx context.Context, fn func(f *measure.Feedback
 
 func (v *snapshot) ScanChecks(ctx context.Context, fn func(c *measure.Check) error) error {
 	return scanLeafOrder(ctx, v.txs[scanCheckRows], checkCols, "checks", scanCheck, fn)
+}
+
+func (v *snapshot) ScanSubjects(ctx context.Context, fn func(sj *record.SealedSubject) error) error {
+	return scanLeafOrder(ctx, v.txs[scanSubjectRows], subjectScanCols, "subjects", scanSubject, fn)
+}
+
+const subjectScanCols = `COALESCE(id, ''), subject_key, id_type, number_enc, name_enc, created_at, salt, COALESCE(leaf_index, -1)`
+
+func scanSubject(row interface{ Scan(...any) error }) (record.SealedSubject, error) {
+	var sj record.SealedSubject
+	var at string
+	err := row.Scan(&sj.ID, &sj.Key, &sj.IDType, &sj.Number, &sj.Name, &at, &sj.Salt, &sj.LeafIndex)
+	sj.At = parseTS(at)
+	return sj, err
 }
 
 // scanLeafOrder calls fn for every row of table read with read: those with
