@@ -460,6 +460,10 @@ var tamperCases = []tamperCase{
 		p.raw.exec(t, `UPDATE records SET payload = ? WHERE id = ?`, []byte("forged payload"), p.plain)
 		return []want{{verify.Changed, "records", p.plain}}
 	}},
+	{"a revocation reason or basis on an active record names the record", func(t *testing.T, p *platform) []want {
+		p.raw.exec(t, `UPDATE records SET revoked_reason = 'x', revoked_basis = 'y' WHERE id = ?`, p.plain)
+		return []want{{verify.Changed, "records", p.plain}}
+	}},
 	{"a changed records status names the record", func(t *testing.T, p *platform) []want {
 		p.raw.exec(t, `UPDATE records SET status = 'active', revoked_reason = '' WHERE id = ?`, p.revoked)
 		return []want{{verify.Changed, "records", p.revoked}}

@@ -267,7 +267,7 @@ func scanRecord(row pgx.Row) (record.Stored, error) {
 	r.Status, r.Severity = record.Status(status), catalog.Severity(severity)
 	r.Window.From, r.Window.EarliestEnd, r.Window.End = day(from), day(earliest), day(end)
 	r.CreatedAt, r.UpdatedAt = utc(r.CreatedAt), utc(r.UpdatedAt)
-	if at.Valid {
+	if at.Valid || reason != "" || basis != "" { // any of them: a reason on an active record is a change verify must see
 		r.Revocation = &record.Revocation{Reason: reason, Basis: basis, At: utc(at.Time)}
 	}
 	return r, nil

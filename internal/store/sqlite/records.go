@@ -136,7 +136,7 @@ func scanRecord(row interface{ Scan(...any) error }) (record.Stored, error) {
 	r.Status, r.Severity = record.Status(status), catalogSeverity(severity)
 	r.Window.From, r.Window.EarliestEnd, r.Window.End = day(from), day(earliest), day(end)
 	r.CreatedAt, r.UpdatedAt = parseTS(created), parseTS(updated)
-	if at != "" {
+	if at != "" || reason != "" || basis != "" { // any of them: a reason on an active record is a change verify must see
 		r.Revocation = &record.Revocation{Reason: reason, Basis: basis, At: parseTS(at)}
 	}
 	return r, nil
