@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -72,8 +73,8 @@ type checkResultJSON struct {
 			Item     string `json:"item"`
 			Polarity string `json:"polarity"`
 		} `json:"records"`
-		CleanYears int `json:"clean_years"`
-		Age        int `json:"age"`
+		CleanYears *int `json:"clean_years"` // null when it rests on a record not shown
+		Age        int  `json:"age"`
 	} `json:"facts"`
 	EvaluatedAt string `json:"evaluated_at"`
 }
@@ -86,6 +87,14 @@ func (c checkResultJSON) measure(code string) (checkedMeasureJSON, bool) {
 		}
 	}
 	return checkedMeasureJSON{}, false
+}
+
+// years shows a clean_years answer: a number or null.
+func years(n *int) string {
+	if n == nil {
+		return "null"
+	}
+	return strconv.Itoa(*n)
 }
 
 // codes lists the codes of the returned measures.
@@ -290,7 +299,7 @@ func (cs *checksSuite) grounds(t *testing.T) {
 				t.Errorf("a person with no records gets the punishment %s", m.Code)
 			}
 		}
-		if c.Facts.CleanYears < 3 || len(c.Facts.Lists) != 0 || len(c.Facts.Records) != 0 {
+		if c.Facts.CleanYears == nil || *c.Facts.CleanYears < 3 || len(c.Facts.Lists) != 0 || len(c.Facts.Records) != 0 {
 			t.Errorf("facts %+v, want no lists, no records and at least 3 clean years", c.Facts)
 		}
 		if c := srv.checkPerson(t, cs.counter, who, "high_consumption", "购票核查"); len(c.Measures) != 0 {
@@ -321,44 +330,61 @@ func (cs *checksSuite) grounds(t *testing.T) {
 		who := newPerson()
 		srv.submit(t, penalizer, who, penalty(who, p.uniq("PEN"), "2026-05-01", nil))
 		c := srv.checkPerson(t, cs.counter, who, "admin_licensing", "食品经营许可受理")
-		if _, ok := c.measure("GREEN_CHANNEL"); ok || c.Facts.CleanYears != 0 {
-			t.Errorf("a person fined on 2026-05-01 gets %v with clean_years %d; want no green channel and 0", c.codes(), c.Facts.CleanYears)
+		if _, ok := c.measure("GREEN_CHANNEL"); ok || years(c.Facts.CleanYears) != "0" {
+			t.Errorf("a person fined on 2026-05-01 gets %v with clean_years %s; want no green channel and 0 (the fine is published)", c.codes(), years(c.Facts.CleanYears))
 		}
 	})
 	t.Run("a record the counter may not read, published by no law and named by no measure, is weighed but not shown", func(t *testing.T) {
 		t.Parallel()
 		agency := p.dept(t, p.uniq("SB"), "SBQF", "")
 		who := newPerson()
-		srv.submit(t, agency, who, map[string]any{
+		arrears := srv.submit(t, agency, who, map[string]any{
 			"item": "SBQF", "ref": p.uniq("SB"), "decided_on": "2026-05-01",
 			"subject": map[string]any{"id_type": "resident_id", "id_number": who.Number, "name": who.Name},
 			"fields":  map[string]any{"decision_no": "津社保限缴〔2026〕" + p.uniq("") + "号", "insurance_types": []string{"pension"}, "arrears_amount": 3000},
 		})
 		c := srv.checkPerson(t, cs.counter, who, "admin_licensing", "食品经营许可受理")
-		if _, ok := c.measure("GREEN_CHANNEL"); ok || c.Facts.CleanYears != 0 {
-			t.Errorf("a person in arrears since 2026-05-01 gets %v with clean_years %d; want no green channel and 0", c.codes(), c.Facts.CleanYears)
+		// Nor do the clean years tell of it.
+		if _, ok := c.measure("GREEN_CHANNEL"); ok || c.Facts.CleanYears != nil {
+			t.Errorf("a person in arrears since 2026-05-01 gets %v with clean_years %s; want no green channel and null", c.codes(), years(c.Facts.CleanYears))
 		}
 		if len(c.Facts.Records) != 0 {
 			t.Errorf("a counter that may not read SBQF is shown %+v", c.Facts.Records)
 		}
-		var log struct {
-			Events []struct {
-				Principal string   `json:"principal"`
-				Action    string   `json:"action"`
-				Items     []string `json:"items"`
-			} `json:"events"`
+		type event struct {
+			Principal string   `json:"principal"`
+			Action    string   `json:"action"`
+			Records   []string `json:"records"`
+			Items     []string `json:"items"`
 		}
-		srv.get(t, cs.auditor, "/api/v1/audit/access?id_number="+who.Number).want(t, http.StatusOK).decode(t, &log)
-		for _, ev := range log.Events {
-			if ev.Principal == cs.counterCode && ev.Action == "check" && len(ev.Items) != 0 {
-				t.Errorf("the check's access event names items %v the counter was not shown", ev.Items)
+		checks := func(dept string) []event {
+			var log struct {
+				Events []event `json:"events"`
+			}
+			srv.get(t, cs.auditor, "/api/v1/audit/access?id_number="+who.Number).want(t, http.StatusOK).decode(t, &log)
+			var out []event
+			for _, ev := range log.Events {
+				if ev.Principal == dept && ev.Action == "check" {
+					out = append(out, ev)
+				}
+			}
+			return out
+		}
+		for _, ev := range checks(cs.counterCode) {
+			if len(ev.Items) != 0 || len(ev.Records) != 0 {
+				t.Errorf("the check's access event names records %v and items %v the counter was not shown", ev.Records, ev.Items)
 			}
 		}
-		// A counter that may read SBQF sees the record it was checked on.
-		reader := lcDept(t, p, p.uniq("CTRR"), "--matters", "admin_licensing", "--read", "SBQF")
+		// A counter that may read SBQF sees the record it was checked on,
+		// and its access event names it, once.
+		readerCode := p.uniq("CTRR")
+		reader := lcDept(t, p, readerCode, "--matters", "admin_licensing", "--read", "SBQF")
 		c = srv.checkPerson(t, reader, who, "admin_licensing", "食品经营许可受理")
-		if len(c.Facts.Records) != 1 || c.Facts.Records[0].Item != "SBQF" || c.Facts.Records[0].Polarity != "negative" {
-			t.Errorf("a counter that reads SBQF is shown records %+v, want the arrears", c.Facts.Records)
+		if evs := checks(readerCode); len(evs) != 1 || !slices.Equal(evs[0].Records, []string{arrears.ID}) || !slices.Equal(evs[0].Items, []string{"SBQF"}) {
+			t.Errorf("the reading counter's check events %+v, want one naming record %s and item SBQF", evs, arrears.ID)
+		}
+		if len(c.Facts.Records) != 1 || c.Facts.Records[0].Item != "SBQF" || c.Facts.Records[0].Polarity != "negative" || years(c.Facts.CleanYears) != "0" {
+			t.Errorf("a counter that reads SBQF is shown records %+v and clean_years %s, want the arrears and 0", c.Facts.Records, years(c.Facts.CleanYears))
 		}
 	})
 	t.Run("a person on a red list gets the red-list reward naming the entry", func(t *testing.T) {
@@ -443,7 +469,7 @@ func (cs *checksSuite) grounds(t *testing.T) {
 			t.Errorf("after removal as revoked: measures %v, facts %+v", c.codes(), c.Facts)
 		}
 		if _, ok := c.measure("GREEN_CHANNEL"); !ok {
-			t.Errorf("after the only record was revoked the person should have clean years again: %v (clean_years %d)", c.codes(), c.Facts.CleanYears)
+			t.Errorf("after the only record was revoked the person should have clean years again: %v (clean_years %s)", c.codes(), years(c.Facts.CleanYears))
 		}
 	})
 	t.Run("an entry's record cannot be revoked behind the list (422): the entry stays a ground", func(t *testing.T) {

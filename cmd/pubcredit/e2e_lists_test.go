@@ -951,7 +951,7 @@ func (ls *listsSuite) notice(t *testing.T) {
 		}
 		for _, r := range c.Facts.Records {
 			if r.Item == "SCJG_YZWF" {
-				t.Errorf("the record of a noticed entry is a fact: %+v (clean_years %d)", r, c.Facts.CleanYears)
+				t.Errorf("the record of a noticed entry is a fact: %+v (clean_years %s)", r, years(c.Facts.CleanYears))
 			}
 		}
 	})

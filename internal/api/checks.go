@@ -87,7 +87,11 @@ func (a *API) check(w http.ResponseWriter, r *http.Request) error {
 	for _, f := range res.Facts.Records {
 		recs = append(recs, factRecordJSON{ID: f.ID, Item: f.Item, Polarity: f.Polarity, Severity: f.Severity, DecidedOn: clock.DateOf(f.DecidedOn).String()})
 	}
-	out.Facts = map[string]any{"lists": lists, "records": recs, "clean_years": res.Facts.CleanYears, "age": res.Facts.Age}
+	var cleanYears *int // null when it would tell of a record not shown
+	if res.CleanYearsShown {
+		cleanYears = &res.Facts.CleanYears
+	}
+	out.Facts = map[string]any{"lists": lists, "records": recs, "clean_years": cleanYears, "age": res.Facts.Age}
 	return writeJSON(w, http.StatusOK, out)
 }
 
@@ -121,7 +125,7 @@ func (a *API) measureStats(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := r.URL.Query()
 	today := a.Records.Today()
-	from, to := today.AddDays(-30), today
+	from, to := today.AddDays(-29), today // 30 days, both ends included
 	var pr errs.Problems
 	for _, f := range []struct {
 		name string

@@ -174,47 +174,68 @@ type Checker struct {
 
 // Result is a check with what the department may see of the facts: Facts
 // and Entries are what the check discloses (see disclose), not everything
-// the conditions were evaluated on.
+// the conditions were evaluated on. CleanYearsShown is false when the clean
+// years rest on a record the department is not shown: the number would
+// tell of it.
 type Result struct {
-	Check   Check
-	Person  identity.Document
-	Facts   Facts
-	Entries []listing.Entry
+	Check           Check
+	Person          identity.Document
+	Facts           Facts
+	Entries         []listing.Entry
+	CleanYearsShown bool
 }
 
 // disclose keeps of the facts what the checking department may see: the
 // entries and records a returned measure names as its grounds, entries of
-// lists it owns or that are published by law, and records of items it may
-// read or that are published by law. Clean years and age stay: they are derived, and name no record.
-// The rest was evaluated but is not the department's to know (PIPL's
-// minimum necessary): a person's other negative records do not travel to
-// every counter that checks them.
-func (c *Checker) disclose(p *auth.Principal, f Facts, entries []listing.Entry, measures []CheckedMeasure) (Facts, []listing.Entry) {
+// lists it owns or that are published by law, records of items it may read
+// or that are published by law, and an entry and its record together. Age
+// stays (the department gave the number it comes from); clean years stay
+// when the newest negative record they count from is shown. The rest was
+// evaluated but is not the department's to know (PIPL's minimum
+// necessary): a person's other negative records do not travel to every
+// counter that checks them.
+func (c *Checker) disclose(p *auth.Principal, f Facts, entries []listing.Entry, measures []CheckedMeasure) Result {
 	grounds := make(map[string]bool)
 	for _, m := range measures {
 		for _, g := range m.Because {
 			grounds[g.Type+" "+g.ID] = true
 		}
 	}
-	shown := f
-	shown.Lists, shown.Records = nil, nil
-	var shownEntries []listing.Entry
+	seesItem := func(code string) bool {
+		it, ok := c.Records.Catalog.Item(code)
+		return p.CanRead(code) || (ok && it.Disclosure == catalog.PublicByLaw)
+	}
+	var out Result
+	out.Facts = f
+	out.Facts.Lists, out.Facts.Records = nil, nil
+	entryRecords := make(map[string]bool) // records of the entries shown
 	for i, e := range entries {
 		t, _ := c.Lists.Types.Type(e.List)
-		if grounds[GroundListEntry+" "+e.ID] || slices.Contains(p.Lists, e.List) || (t != nil && t.Published.ByLaw) {
-			shownEntries = append(shownEntries, e)
-			if i < len(f.Lists) {
-				shown.Lists = append(shown.Lists, f.Lists[i])
+		if grounds[GroundListEntry+" "+e.ID] || grounds[GroundRecord+" "+e.RecordID] || slices.Contains(p.Lists, e.List) ||
+			(t != nil && (t.Published.ByLaw || seesItem(t.Item))) {
+			out.Entries = append(out.Entries, e)
+			out.Facts.Lists = append(out.Facts.Lists, f.Lists[i])
+			entryRecords[e.RecordID] = true
+		}
+	}
+	var newest time.Time // the newest negative record's decision, and whether one of that day is shown
+	explained := true
+	for _, r := range f.Records {
+		shown := grounds[GroundRecord+" "+r.ID] || entryRecords[r.ID] || seesItem(r.Item)
+		if shown {
+			out.Facts.Records = append(out.Facts.Records, r)
+		}
+		if r.Polarity == string(catalog.Negative) {
+			switch {
+			case r.DecidedOn.After(newest):
+				newest, explained = r.DecidedOn, shown
+			case r.DecidedOn.Equal(newest):
+				explained = explained || shown
 			}
 		}
 	}
-	for _, r := range f.Records {
-		it, _ := c.Records.Catalog.Item(r.Item)
-		if grounds[GroundRecord+" "+r.ID] || p.CanRead(r.Item) || (it != nil && it.Disclosure == catalog.PublicByLaw) {
-			shown.Records = append(shown.Records, r)
-		}
-	}
-	return shown, shownEntries
+	out.CleanYearsShown = explained
+	return out
 }
 
 // Check evaluates every published measure of the matter for the person and
@@ -268,30 +289,26 @@ func (c *Checker) Check(ctx context.Context, p *auth.Principal, subject rec.Subj
 		return Result{}, err
 	}
 	ch := Check{ID: ids.New(now), Dept: p.ID, SubjectKey: key, Matter: matter, Purpose: purpose, At: now, Measures: []CheckedMeasure{}}
-	var used []string
 	for _, h := range hits {
 		ch.Measures = append(ch.Measures, CheckedMeasure{Code: h.Measure.Code, Kind: h.Measure.Kind, Because: h.Because})
-		for _, g := range h.Because {
-			if g.Type == "record" {
-				used = append(used, g.ID)
-			}
-		}
 	}
 	// The access event names what the department was shown.
-	shown, shownEntries := c.disclose(p, facts, entries, ch.Measures)
-	items := []string{}
-	for _, r := range shown.Records {
+	res := c.disclose(p, facts, entries, ch.Measures)
+	items, shownIDs := []string{}, []string{}
+	for _, r := range res.Facts.Records {
+		shownIDs = append(shownIDs, r.ID)
 		if !slices.Contains(items, r.Item) {
 			items = append(items, r.Item)
 		}
 	}
 	// The answer leaves only once the check and its access event are stored.
 	ev := c.Access.Prepare(access.Event{Principal: p.Kind, Actor: p.ID, SubjectKey: key, Action: access.Check,
-		Purpose: purpose, Authority: "counter check for " + matter + " (check " + ch.ID + ")", Records: used, Items: items})
+		Purpose: purpose, Authority: "counter check for " + matter + " (check " + ch.ID + ")", Records: shownIDs, Items: items})
 	if err := c.Store.CreateCheck(ctx, ch.Seal(), ev); err != nil {
 		return Result{}, err
 	}
-	return Result{Check: ch, Person: doc, Facts: shown, Entries: shownEntries}, nil
+	res.Check, res.Person = ch, doc
+	return res, nil
 }
 
 // Facts reads what the measures' conditions see of a person now, as a
