@@ -145,14 +145,92 @@ func decodeJSON(r *http.Request, limit int64, v any) error {
 		if field == "" {
 			return errs.E(errs.Malformed, "the body must be a JSON object")
 		}
+		// typ.Field has no array indexes: find the value's full path.
+		if path := jsonPathWhere(body, func(_ string, off int64, isKey bool) bool { return !isKey && off >= typ.Offset }); path != "" {
+			field = path
+		}
 		return errs.Fields("the request is not valid", errs.FieldError{Field: field, Code: "type", Message: fmt.Sprintf("must be %s, not %s", jsonType(typ.Type.Kind().String()), typ.Value)})
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		// encoding/json has no typed error for unknown fields; the field
-		// name is all we take from its text.
+		// name is all we take from its text, and the path of its first
+		// occurrence from the body.
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		if path := jsonPathWhere(body, func(key string, _ int64, isKey bool) bool { return isKey && key == name }); path != "" {
+			name = path
+		}
 		return errs.Fields("the request is not valid", errs.FieldError{Field: name, Code: "unknown_field", Message: "is not a field of this request"})
 	}
 	return errs.Wrap(errs.Malformed, err, "the body is not valid JSON")
+}
+
+// jsonPathWhere walks the JSON in body token by token and returns the path
+// ("results[0].measure") of the first key or value for which hit is true,
+// given the key (for a key), and the offset just past the token; "" when
+// none is.
+func jsonPathWhere(body []byte, hit func(key string, off int64, isKey bool) bool) string {
+	type frame struct {
+		array   bool
+		index   int    // in an array, the element being read
+		key     string // in an object, the member being read
+		wantKey bool   // in an object, a key comes next
+	}
+	var st []frame
+	render := func() string {
+		var b strings.Builder
+		for i, f := range st {
+			switch {
+			case f.array:
+				fmt.Fprintf(&b, "[%d]", f.index)
+			case i > 0:
+				b.WriteString("." + f.key)
+			default:
+				b.WriteString(f.key)
+			}
+		}
+		return b.String()
+	}
+	read := func() { // a value of the innermost frame was read
+		if n := len(st); n > 0 {
+			if st[n-1].array {
+				st[n-1].index++
+			} else {
+				st[n-1].wantKey = true
+			}
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		off := dec.InputOffset()
+		if n := len(st); n > 0 && st[n-1].wantKey {
+			if key, ok := tok.(string); ok {
+				st[n-1].key, st[n-1].wantKey = key, false
+				if hit(key, off, true) {
+					return render()
+				}
+				continue
+			}
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			if hit("", off, false) {
+				return render()
+			}
+			st = append(st, frame{array: tok == json.Delim('['), wantKey: tok == json.Delim('{')})
+		case json.Delim('}'), json.Delim(']'):
+			st = st[:len(st)-1]
+			read()
+		default:
+			if hit("", off, false) {
+				return render()
+			}
+			read()
+		}
+	}
 }
 
 // limitBody reads at most limit bytes of body; reading past it fails with a

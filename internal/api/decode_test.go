@@ -1,0 +1,52 @@
+package api
+
+import (
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"pubcredit/internal/errs"
+)
+
+// TestDecodeJSONNamesTheFullPath: a value of the wrong type or an unknown
+// key deep in a body is named with its array indexes, as the validation
+// problems are.
+func TestDecodeJSONNamesTheFullPath(t *testing.T) {
+	type item struct {
+		Measure string `json:"measure"`
+		Applied *bool  `json:"applied"`
+	}
+	type body struct {
+		Subject struct {
+			IDNumber string `json:"id_number"`
+		} `json:"subject"`
+		Results []item `json:"results"`
+	}
+	for _, c := range []struct {
+		body, field, code string
+	}{
+		{`{"results":[{"measure":1,"applied":true}]}`, "results[0].measure", "type"},
+		{`{"results":[{"measure":"A","applied":true},{"measure":"B","applied":"yes"}]}`, "results[1].applied", "type"},
+		{`{"results":[{"measure":"A","applied":true,"extra":1}]}`, "results[0].extra", "unknown_field"},
+		{`{"subject":{"id_number":"x","foo":[1,{"a":2}]}}`, "subject.foo", "unknown_field"},
+		{`{"subject":{"id_number":7}}`, "subject.id_number", "type"},
+		{`{"subject":{"id_number":"x"},"results":{"measure":"A"}}`, "results", "type"},
+		{`{"bar":true}`, "bar", "unknown_field"},
+	} {
+		r := httptest.NewRequest("POST", "/", strings.NewReader(c.body))
+		var v body
+		err := decodeJSON(r, 1<<20, &v)
+		var e *errs.Error
+		if !errors.As(err, &e) || len(e.Details) != 1 || e.Details[0].Field != c.field || e.Details[0].Code != c.code {
+			t.Errorf("%s: %v (details %+v), want %s %s", c.body, err, detailsOf(e), c.field, c.code)
+		}
+	}
+}
+
+func detailsOf(e *errs.Error) any {
+	if e == nil {
+		return nil
+	}
+	return e.Details
+}
