@@ -26,14 +26,15 @@ import (
 
 var (
 	benchLeaves   = flag.Int("leaves", 100000, "leaves in the log BenchmarkVerifySQLite verifies")
-	benchVersions = flag.Float64("versions", 0.5, "the share of those leaves that are record versions; the rest are access events")
+	benchVersions = flag.Float64("versions", 0.5, "the share of those leaves that are record versions and their people (half each); the rest are access events")
 )
 
 // BenchmarkVerifySQLite verifies a SQLite log of -leaves leaves, a share
 // -versions of them record versions (records of one version, with payloads
-// and states of the sizes a real XZCF record has) and the rest access
-// events, integrated into checkpoints of 10,000 leaves. It reports leaves
-// verified per second, and the process's CPU time per leaf (both cores):
+// and states of the sizes a real XZCF record has) and their people's
+// subjects rows (one each), and the rest access events, integrated into
+// checkpoints of 10,000 leaves. It reports leaves verified per second, and
+// the process's CPU time per leaf (both cores):
 //
 //	go test ./internal/verify -run '^$' -bench VerifySQLite -benchtime 3x -leaves 1000000 -versions 0.5
 func BenchmarkVerifySQLite(b *testing.B) {
@@ -116,8 +117,9 @@ func fillSQLite(b *testing.B, st *sqlite.Store, path string, n int) string {
 	const batch = 5000
 	made := 0
 	for made < n {
-		// A batch of records, one version each.
-		k := min(int(batch**benchVersions), n-made)
+		// A batch of records, one version each, each of a new person: two
+		// leaves a record.
+		k := min(int(batch**benchVersions)/2, (n-made)/2)
 		subjects, recs, versions := make([]record.SealedSubject, k), make([]record.Stored, k), make([]record.Version, k)
 		for i := range k {
 			key := make([]byte, 32)
@@ -139,10 +141,10 @@ func fillSQLite(b *testing.B, st *sqlite.Store, path string, n int) string {
 				b.Fatal(err)
 			}
 		}
-		made += k
+		made += 2 * k
 
 		// A batch of access events reading them, as AppendAccess writes them.
-		k = min(batch-k, n-made)
+		k = min(batch-2*k, n-made)
 		if k == 0 {
 			continue
 		}
