@@ -733,13 +733,14 @@ func (cs *checksSuite) statistics(t *testing.T) {
 		}
 		srv.get(t, "", "/api/v1/stats/measures").wantError(t, http.StatusUnauthorized)
 	})
-	t.Run("bad dates are 422 naming them", func(t *testing.T) {
+	t.Run("bad or repeated dates are 422 naming them", func(t *testing.T) {
 		t.Parallel()
 		for query, field := range map[string]string{
-			"?from=2026-02-30":               "from",
-			"?from=yesterday":                "from",
-			"?to=2026/11/30":                 "to",
-			"?from=2026-12-01&to=2026-11-01": "to",
+			"?from=2026-02-30":                 "from",
+			"?from=yesterday":                  "from",
+			"?to=2026/11/30":                   "to",
+			"?from=2026-12-01&to=2026-11-01":   "to",
+			"?from=2026-11-01&from=2026-11-02": "from",
 		} {
 			srv.get(t, dept, "/api/v1/stats/measures"+query).wantError(t, http.StatusUnprocessableEntity, field)
 		}

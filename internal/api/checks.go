@@ -131,6 +131,10 @@ func (a *API) measureStats(w http.ResponseWriter, r *http.Request) error {
 		name string
 		dst  *clock.Date
 	}{{"from", &from}, {"to", &to}} {
+		if n := len(q[f.name]); n > 1 {
+			pr.Add(f.name, "repeated", "is given %d times; give it once", n)
+			continue
+		}
 		if s := q.Get(f.name); s != "" {
 			d, err := clock.ParseDate(s)
 			if err != nil {
