@@ -133,9 +133,11 @@ func checkCheckMeasures(ctx context.Context, st Store, emit func(Problem)) error
 		seen     []string      // the measures of its rows read so far
 		readable bool          // its committed measures parse
 	)
-	// done reports the measures the check returned that had no row.
+	// done reports the measures the check returned that had no row; a
+	// check without a leaf was never made (the walk names it), and lacks
+	// nothing.
 	done := func() {
-		if check.ID == "" || !readable {
+		if check.ID == "" || !readable || check.LeafIndex < 0 {
 			return
 		}
 		for _, m := range check.Measures {

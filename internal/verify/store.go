@@ -78,7 +78,7 @@ type Store interface {
 	// checks row it belongs to, grouped by check (the rows of one check
 	// in a row), and with m nil for a checks row that has none. Then it
 	// calls fn with c nil for every check_measures row whose checks row
-	// is gone. Of c, ID, Dept, At and Measures are set.
+	// is gone. Of c, ID, Dept, At, Measures and LeafIndex are set.
 	ScanCheckMeasures(ctx context.Context, fn func(c *measure.Check, m *CheckMeasure) error) error
 }
 

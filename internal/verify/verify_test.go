@@ -645,6 +645,17 @@ var tamperCases = []tamperCase{
 		p.raw.execUnchecked(t, `INSERT INTO check_measures (check_id, measure, dept, at) SELECT 'nosuchcheck', measure, dept, at FROM check_measures WHERE check_id = ?`, id)
 		return []want{{verify.Inserted, "check_measures", "nosuchcheck:RESTRICT_HIGH_CONSUMPTION"}}
 	}},
+	{"an inserted check with its check_measures row names the check only", func(t *testing.T, p *platform) []want {
+		id, _, _ := strings.Cut(p.feedback, ":")
+		p.raw.exec(t, `INSERT INTO checks (id, dept, subject_key, matter, purpose, at, measures) SELECT 'fakecheck', dept, subject_key, matter, purpose, at, measures FROM checks WHERE id = ?`, id)
+		p.raw.exec(t, `INSERT INTO check_measures (check_id, measure, dept, at) SELECT 'fakecheck', measure, dept, at FROM check_measures WHERE check_id = ?`, id)
+		return []want{{verify.Inserted, "checks", "fakecheck"}}
+	}},
+	{"an inserted check without check_measures rows names the check only", func(t *testing.T, p *platform) []want {
+		id, _, _ := strings.Cut(p.feedback, ":")
+		p.raw.exec(t, `INSERT INTO checks (id, dept, subject_key, matter, purpose, at, measures) SELECT 'fakecheck', dept, subject_key, matter, purpose, at, measures FROM checks WHERE id = ?`, id)
+		return []want{{verify.Inserted, "checks", "fakecheck"}}
+	}},
 	{"a check_measures row moved to another department names it", func(t *testing.T, p *platform) []want {
 		id, m, _ := strings.Cut(p.feedback, ":")
 		p.raw.exec(t, `UPDATE check_measures SET dept = 'OTHER' WHERE check_id = ?`, id)

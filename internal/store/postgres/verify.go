@@ -352,14 +352,14 @@ func (v *snapshot) ScanListEntries(ctx context.Context, fn func(e *verify.ListEn
 func (v *snapshot) ScanCheckMeasures(ctx context.Context, fn func(c *measure.Check, m *verify.CheckMeasure) error) error {
 	var c measure.Check
 	var m verify.CheckMeasure
-	err := rowsEach(ctx, v.s.pool, `SELECT c.id, c.dept, c.at, c.measures, m.check_id, m.measure, m.dept, m.at
+	err := rowsEach(ctx, v.s.pool, `SELECT c.id, c.dept, c.at, c.measures, COALESCE(c.leaf_index, -1), m.check_id, m.measure, m.dept, m.at
 		FROM checks c LEFT JOIN check_measures m ON m.check_id = c.id ORDER BY c.id, m.measure`, func(rows pgx.Rows) error {
 		var id string
 		var at time.Time
 		var ms []byte
 		var mID, mMeasure, mDept pgtype.Text
 		var mAt pgtype.Timestamptz
-		if err := rows.Scan(&id, &c.Dept, &at, &ms, &mID, &mMeasure, &mDept, &mAt); err != nil {
+		if err := rows.Scan(&id, &c.Dept, &at, &ms, &c.LeafIndex, &mID, &mMeasure, &mDept, &mAt); err != nil {
 			return translate(err)
 		}
 		if id != c.ID {

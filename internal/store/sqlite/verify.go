@@ -474,11 +474,11 @@ func (v *snapshot) ScanCheckMeasures(ctx context.Context, fn func(c *measure.Che
 	defer tx.Rollback()
 	var c measure.Check
 	var m verify.CheckMeasure
-	err = scan(ctx, tx, `SELECT c.id, c.dept, c.at, c.measures, m.check_id, m.measure, m.dept, m.at
+	err = scan(ctx, tx, `SELECT c.id, c.dept, c.at, c.measures, COALESCE(c.leaf_index, -1), m.check_id, m.measure, m.dept, m.at
 		FROM checks c LEFT JOIN check_measures m ON m.check_id = c.id ORDER BY c.id, m.measure`, func(rows *sql.Rows) error {
 		var id, at, ms string
 		var mID, mMeasure, mDept, mAt sql.NullString
-		if err := rows.Scan(&id, &c.Dept, &at, &ms, &mID, &mMeasure, &mDept, &mAt); err != nil {
+		if err := rows.Scan(&id, &c.Dept, &at, &ms, &c.LeafIndex, &mID, &mMeasure, &mDept, &mAt); err != nil {
 			return translate(err)
 		}
 		if id != c.ID {
