@@ -400,6 +400,24 @@ func (cs *checksSuite) grounds(t *testing.T) {
 			t.Errorf("a person on YXZYZ gets %v, want ACCEPT_WITH_MINOR_MISSING because of entry %s", c.codes(), e.ID)
 		}
 	})
+	t.Run("a serious negative record imported by another process ends a red-list entry before the import exits", func(t *testing.T) {
+		t.Parallel()
+		league := lcDept(t, p, p.uniq("VOL"), "--lists", "YXZYZ")
+		penCode := p.uniq("PENI")
+		p.dept(t, penCode, "XZCF", "")
+		who := newPerson()
+		e := srv.enter(t, league, "YXZYZ", map[string]any{
+			"ref": p.uniq("V"), "subject": subjectOfPerson(who), "decided_on": "2026-06-01",
+			"document_no": "津志认〔2026〕" + p.uniq("") + "号", "grounds": []string{"star_volunteer"}, "basis": "《志愿服务条例》第三十六条",
+		})
+		row := penalty(who, p.uniq("RVI"), "2026-07-01", map[string]any{"penalty_types": []string{"license_revocation"}, "fine_amount": nil})
+		p.mustRun(t, nil, "import", writeFile(t, "serious.ndjson", ndjson(t, row)), "--dept", penCode, "--item", "XZCF")
+		// The server's job was not told (another process wrote the record);
+		// the import ended the entry itself, without waiting for a sweep.
+		if got, _ := srv.ownEntry(t, league, "YXZYZ", e.ID); got.Status != "removed" || got.Removal == nil || got.Removal.Reason != "negative_record" {
+			t.Errorf("after the import the red-list entry is %q (removal %+v), want removed for negative_record", got.Status, got.Removal)
+		}
+	})
 	t.Run("a new serious negative record ends a red-list entry: at once for checks, and the job removes it within seconds", func(t *testing.T) {
 		t.Parallel()
 		league := lcDept(t, p, p.uniq("VOL"), "--lists", "YXZYZ")
