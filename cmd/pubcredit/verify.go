@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -95,6 +96,10 @@ func cmdVerify(ctx context.Context, args []string, env Env) error {
 		}
 		if fi.Size() == 0 {
 			return fmt.Errorf("database %s: the file is empty, not a pubcredit database", cfg.Redacted())
+		}
+		// Nor is a file that is no SQLite database opened at all.
+		if !isSQLiteFile(path) {
+			return fmt.Errorf("database %s: the file is not a SQLite database", cfg.Redacted())
 		}
 	}
 	st, closeStore, err := openStore(ctx, cfg)
@@ -199,4 +204,17 @@ func printSummary(out *bufio.Writer, s verify.Summary, complete bool) {
 	default:
 		fmt.Fprintf(out, "FAILED: %s\n", plural(s.Problems, "problem", "problems"))
 	}
+}
+
+// isSQLiteFile reports whether the file at path begins with the SQLite
+// database header.
+func isSQLiteFile(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 16)
+	_, err = io.ReadFull(f, head)
+	return err == nil && string(head) == "SQLite format 3\x00"
 }

@@ -127,7 +127,7 @@ func TestVerifyCommandCannotRun(t *testing.T) {
 		want string
 	}{
 		{"a database that does not exist", []string{"verify", "--db", "sqlite:" + missing, "--key", other.VerifierKey()}, "database sqlite:" + missing},
-		{"a file that is not a database", []string{"verify", "--db", "sqlite:" + notDB, "--key", other.VerifierKey()}, "database sqlite:" + notDB},
+		{"a file that is not a database", []string{"verify", "--db", "sqlite:" + notDB, "--key", other.VerifierKey()}, "the file is not a SQLite database"},
 		{"an empty file", []string{"verify", "--db", "sqlite:" + empty, "--key", other.VerifierKey()}, "the file is empty"},
 		{"no keyring and no --key", []string{"verify", "--db", "sqlite:" + notDB, "--keys", filepath.Join(dir, "keys.json")}, "keys:"},
 		{"an unknown flag", []string{"verify", "--nope"}, "not defined: -nope"},
@@ -150,8 +150,13 @@ func TestVerifyCommandCannotRun(t *testing.T) {
 	if fi, err := os.Stat(empty); err != nil || fi.Size() != 0 {
 		t.Errorf("verify wrote to an empty file: %v, %v", fi, err)
 	}
-	if _, err := os.Stat(empty + "-wal"); err == nil {
-		t.Errorf("verify made a WAL beside an empty file")
+	for _, f := range []string{empty, notDB} {
+		if _, err := os.Stat(f + "-wal"); err == nil {
+			t.Errorf("verify made a WAL beside %s", f)
+		}
+	}
+	if b, err := os.ReadFile(notDB); err != nil || !strings.HasPrefix(string(b), "this is not a database") {
+		t.Errorf("verify changed a file that is not a database: %q, %v", b, err)
 	}
 }
 
