@@ -68,20 +68,10 @@ type rawDB interface {
 }
 
 var engines = []engine{
-	{"sqlite", func(t *testing.T) (store, rawDB) {
-		path := filepath.Join(t.TempDir(), "pubcredit.db")
-		st, err := sqlite.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return st, sqliteDB{db}
-	}},
+	{"sqlite", func(t *testing.T) (store, rawDB) { return openSQLite(t, false) }},
+	// A database verify cannot lock for writing is read in one
+	// transaction, the scans taking turns on one connection.
+	{"sqlite unlocked", func(t *testing.T) (store, rawDB) { return openSQLite(t, true) }},
 	{"postgres", func(t *testing.T) (store, rawDB) {
 		url := pgtest.URL(t)
 		st, err := postgres.Open(context.Background(), url)
@@ -96,6 +86,22 @@ var engines = []engine{
 		t.Cleanup(func() { conn.Close(context.Background()) })
 		return st, pgDB{conn}
 	}},
+}
+
+func openSQLite(t *testing.T, unlocked bool) (store, rawDB) {
+	path := filepath.Join(t.TempDir(), "pubcredit.db")
+	st, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.VerifyUnlocked = unlocked
+	t.Cleanup(func() { st.Close() })
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return st, sqliteDB{db}
 }
 
 type sqliteDB struct{ db *sql.DB }

@@ -53,6 +53,11 @@ type Store struct {
 
 	startGroup sync.Once       // starts the group-commit loop on first use
 	writes     chan groupWrite // small writes waiting to be committed together
+
+	// VerifyUnlocked makes VerifySnapshot read as it does a database it
+	// cannot lock for writing: one read transaction, the scans taking
+	// turns. Tests only.
+	VerifyUnlocked bool
 }
 
 // Open opens (creating when absent) the database at path. It does not

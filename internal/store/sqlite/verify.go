@@ -5,7 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"net/url"
+	"sync"
+	"time"
 
 	"pubcredit/internal/access"
 	"pubcredit/internal/auth"
@@ -17,66 +18,72 @@ import (
 var _ verify.Database = (*Store)(nil)
 
 // VerifySnapshot opens read-only connections of its own, apart from the
-// store's pool (query_only: verification writes nothing), and begins a
+// store's pool, that read below database/sql (rawrows.go), and begins a
 // read transaction on one connection for each scan of the walk, so that
 // the scans run in parallel. In WAL mode a read transaction reads one
 // snapshot from its first read to its end, whatever writers commit
 // meanwhile; the transactions are begun while a connection holds the
 // write lock, so that no commit falls between them and every scan reads
 // the same state. A database that cannot be locked for writing (a
-// read-only copy) is read in one transaction, its scans taking turns.
-// ScanRecords and ScanListEntries read in transactions of their own.
+// read-only copy) is read in one transaction, its scans taking turns a
+// row at a time. ScanRecords, ScanListEntries and ScanCheckMeasures read
+// in transactions of their own, on one more connection.
 //
 // The database is not memory-mapped (mmap_size): that makes verification
 // faster, but the mapped pages count in the process's resident memory,
 // which would then grow with the log.
 func (s *Store) VerifySnapshot(ctx context.Context) (verify.Store, func(), error) {
-	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "query_only(1)"} {
-		q.Add("_pragma", p)
-	}
-	db, err := sql.Open("sqlite", "file:"+s.path+"?mode=ro&"+q.Encode())
-	if err != nil {
-		return nil, nil, translate(err)
-	}
-	db.SetMaxOpenConns(nScans + 1)
-	db.SetMaxIdleConns(nScans + 1)
-	v := &snapshot{db: db}
+	v := &snapshot{}
+	var opened []*rawConn
 	release := func() {
-		for _, tx := range v.txs {
-			if tx != nil {
-				tx.Rollback()
-			}
+		for _, c := range opened {
+			c.conn.Close()
 		}
-		db.Close()
 	}
-	unlock := s.holdWriteLock(ctx)
+	open := func() (*rawConn, error) {
+		c, err := openRaw(ctx, s.path, 10*time.Second)
+		if err == nil {
+			opened = append(opened, c)
+		}
+		return c, err
+	}
+	var err error
+	if v.side, err = open(); err != nil {
+		release()
+		return nil, nil, err
+	}
+	var unlock func()
+	if !s.VerifyUnlocked {
+		unlock = s.holdWriteLock(ctx)
+	}
 	n := nScans
 	if unlock == nil {
 		n = 1
 	}
 	for i := range n {
-		tx, err := db.BeginTx(ctx, nil)
+		c, err := open()
 		if err == nil {
 			// A deferred transaction takes its snapshot at its first
 			// read: take it now.
-			var c int64
-			err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM ledger_checkpoints`).Scan(&c)
-			v.txs[i] = tx
+			err = errors.Join(c.exec(`BEGIN`), c.exec(`SELECT COUNT(*) FROM ledger_checkpoints`))
+			v.conns[i] = c
 		}
 		if err != nil {
 			if unlock != nil {
 				unlock()
 			}
 			release()
-			return nil, nil, translate(err)
+			return nil, nil, err
 		}
 	}
 	if unlock != nil {
 		unlock()
 	}
-	for i := n; i < nScans; i++ {
-		v.txs[i] = v.txs[0]
+	if n == 1 {
+		shared := &rawConn{conn: v.conns[0].conn, mu: new(sync.Mutex)}
+		for i := range nScans {
+			v.conns[i] = shared
+		}
 	}
 	return v, release, nil
 }
@@ -115,20 +122,21 @@ const (
 
 // snapshot implements verify.Store over read transactions begun together.
 type snapshot struct {
-	db  *sql.DB
-	txs [nScans]*sql.Tx
+	conns [nScans]*rawConn
+	side  *rawConn // the checks of the current rows, one after another
 }
 
 var _ verify.Store = (*snapshot)(nil)
 
-// scan runs query and calls each for every row until it returns an error,
-// which is returned unchanged.
-func scan(ctx context.Context, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, query string, each func(*sql.Rows) error) error {
-	rows, err := q.QueryContext(ctx, query)
+// scanner is a row being read, of database/sql or of the direct API.
+type scanner interface{ Scan(...any) error }
+
+// scan runs query on c and calls each for every row until it returns an
+// error, which is returned unchanged.
+func scan(c *rawConn, query string, each func(scanner) error) error {
+	rows, err := c.query(query)
 	if err != nil {
-		return translate(err)
+		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -136,13 +144,13 @@ func scan(ctx context.Context, q interface {
 			return err
 		}
 	}
-	return translate(rows.Err())
+	return rows.Err()
 }
 
 func (v *snapshot) ScanLeaves(ctx context.Context, fn func(idx int64, data []byte) error) error {
 	var idx int64
 	var data sql.RawBytes
-	return scan(ctx, v.txs[scanLeaves], `SELECT idx, data FROM ledger_leaves ORDER BY idx`, func(rows *sql.Rows) error {
+	return scan(v.conns[scanLeaves], `SELECT idx, data FROM ledger_leaves ORDER BY idx`, func(rows scanner) error {
 		if err := rows.Scan(&idx, &data); err != nil {
 			return translate(err)
 		}
@@ -153,7 +161,7 @@ func (v *snapshot) ScanLeaves(ctx context.Context, fn func(idx int64, data []byt
 func (v *snapshot) ScanHashes(ctx context.Context, fn func(idx int64, hash []byte) error) error {
 	var idx int64
 	var hash sql.RawBytes
-	return scan(ctx, v.txs[scanHashes], `SELECT idx, hash FROM ledger_hashes ORDER BY idx`, func(rows *sql.Rows) error {
+	return scan(v.conns[scanHashes], `SELECT idx, hash FROM ledger_hashes ORDER BY idx`, func(rows scanner) error {
 		if err := rows.Scan(&idx, &hash); err != nil {
 			return translate(err)
 		}
@@ -164,7 +172,7 @@ func (v *snapshot) ScanHashes(ctx context.Context, fn func(idx int64, hash []byt
 func (v *snapshot) ScanCheckpoints(ctx context.Context, fn func(size int64, signed []byte) error) error {
 	var size int64
 	var signed sql.RawBytes
-	return scan(ctx, v.txs[scanCheckpoints], `SELECT size, signed FROM ledger_checkpoints ORDER BY size`, func(rows *sql.Rows) error {
+	return scan(v.conns[scanCheckpoints], `SELECT size, signed FROM ledger_checkpoints ORDER BY size`, func(rows scanner) error {
 		if err := rows.Scan(&size, &signed); err != nil {
 			return translate(err)
 		}
@@ -178,7 +186,7 @@ func (v *snapshot) ScanVersions(ctx context.Context, fn func(v *record.Version) 
 	var ver record.Version
 	var change, at string
 	var payload, state sql.RawBytes
-	each := func(rows *sql.Rows) error {
+	each := func(rows scanner) error {
 		// The salt and the note are scanned as copies, so that NULL (an
 		// erased salt) and an empty value stay apart; the larger columns
 		// stay in the driver's buffer.
@@ -189,10 +197,10 @@ func (v *snapshot) ScanVersions(ctx context.Context, fn func(v *record.Version) 
 		ver.Change, ver.At, ver.Payload, ver.State = record.Change(change), parseTS(at), payload, state
 		return fn(&ver)
 	}
-	if err := scan(ctx, v.txs[scanVersions], `SELECT `+versionScanCols+` FROM record_versions WHERE leaf_index IS NOT NULL ORDER BY leaf_index`, each); err != nil {
+	if err := scan(v.conns[scanVersions], `SELECT `+versionScanCols+` FROM record_versions WHERE leaf_index IS NOT NULL ORDER BY leaf_index`, each); err != nil {
 		return err
 	}
-	return scan(ctx, v.txs[scanVersions], `SELECT `+versionScanCols+` FROM record_versions WHERE leaf_index IS NULL`, each)
+	return scan(v.conns[scanVersions], `SELECT `+versionScanCols+` FROM record_versions WHERE leaf_index IS NULL`, each)
 }
 
 const accessScanCols = `id, at, principal_kind, principal, subject_key, action, purpose, authority, records, items, salt, COALESCE(leaf_index, -1)`
@@ -201,7 +209,7 @@ func (v *snapshot) ScanAccess(ctx context.Context, fn func(e *access.Event) erro
 	var e access.Event
 	var at, kind, action string
 	var subject, recs, items sql.RawBytes
-	each := func(rows *sql.Rows) error {
+	each := func(rows scanner) error {
 		e.Salt = nil
 		if err := rows.Scan(&e.ID, &at, &kind, &e.Actor, &subject, &action, &e.Purpose, &e.Authority, &recs, &items, &e.Salt, &e.LeafIndex); err != nil {
 			return translate(err)
@@ -218,10 +226,10 @@ func (v *snapshot) ScanAccess(ctx context.Context, fn func(e *access.Event) erro
 		}
 		return fn(&e)
 	}
-	if err := scan(ctx, v.txs[scanAccess], `SELECT `+accessScanCols+` FROM access_events WHERE leaf_index IS NOT NULL ORDER BY leaf_index`, each); err != nil {
+	if err := scan(v.conns[scanAccess], `SELECT `+accessScanCols+` FROM access_events WHERE leaf_index IS NOT NULL ORDER BY leaf_index`, each); err != nil {
 		return err
 	}
-	return scan(ctx, v.txs[scanAccess], `SELECT `+accessScanCols+` FROM access_events WHERE leaf_index IS NULL`, each)
+	return scan(v.conns[scanAccess], `SELECT `+accessScanCols+` FROM access_events WHERE leaf_index IS NULL`, each)
 }
 
 // ScanRecords reads in a read transaction of its own on another reader
@@ -231,17 +239,16 @@ func (v *snapshot) ScanAccess(ctx context.Context, fn func(e *access.Event) erro
 // latest version instead would descend the WITHOUT ROWID b-tree of
 // record_versions, whose rows overflow their pages, once per record.
 func (v *snapshot) ScanRecords(ctx context.Context, fn func(rec *record.Stored, latest *record.Version) error) error {
-	tx, err := v.db.BeginTx(ctx, nil)
-	if err != nil {
-		return translate(err)
+	if err := v.side.exec(`BEGIN`); err != nil {
+		return err
 	}
-	defer tx.Rollback()
-	recs, err := tx.QueryContext(ctx, `SELECT `+recordCols+` FROM records ORDER BY id`)
+	defer v.side.exec(`ROLLBACK`)
+	recs, err := v.side.query(`SELECT ` + recordCols + ` FROM records ORDER BY id`)
 	if err != nil {
 		return translate(err)
 	}
 	defer recs.Close()
-	vers, err := tx.QueryContext(ctx, `SELECT record_id, version, payload, state, salt FROM record_versions ORDER BY record_id, version`)
+	vers, err := v.side.query(`SELECT record_id, version, payload, state, salt FROM record_versions ORDER BY record_id, version`)
 	if err != nil {
 		return translate(err)
 	}
@@ -324,7 +331,7 @@ const listVersionScanCols = `entry_id, version, state, salt, COALESCE(leaf_index
 func (v *snapshot) ScanListVersions(ctx context.Context, fn func(v *verify.ListVersion) error) error {
 	var lv verify.ListVersion
 	var state sql.RawBytes
-	each := func(rows *sql.Rows) error {
+	each := func(rows scanner) error {
 		lv.Salt = nil
 		if err := rows.Scan(&lv.EntryID, &lv.Version, &state, &lv.Salt, &lv.LeafIndex); err != nil {
 			return translate(err)
@@ -332,22 +339,22 @@ func (v *snapshot) ScanListVersions(ctx context.Context, fn func(v *verify.ListV
 		lv.State = state
 		return fn(&lv)
 	}
-	if err := scan(ctx, v.txs[scanListVersions], `SELECT `+listVersionScanCols+` FROM list_entry_versions WHERE leaf_index IS NOT NULL ORDER BY leaf_index`, each); err != nil {
+	if err := scan(v.conns[scanListVersions], `SELECT `+listVersionScanCols+` FROM list_entry_versions WHERE leaf_index IS NOT NULL ORDER BY leaf_index`, each); err != nil {
 		return err
 	}
-	return scan(ctx, v.txs[scanListVersions], `SELECT `+listVersionScanCols+` FROM list_entry_versions WHERE leaf_index IS NULL`, each)
+	return scan(v.conns[scanListVersions], `SELECT `+listVersionScanCols+` FROM list_entry_versions WHERE leaf_index IS NULL`, each)
 }
 
 func (v *snapshot) ScanFeedback(ctx context.Context, fn func(f *measure.Feedback) error) error {
-	return scanLeafOrder(ctx, v.txs[scanFeedbackRows], feedbackCols, "check_feedback", scanFeedback, fn)
+	return scanLeafOrder(v.conns[scanFeedbackRows], feedbackCols, "check_feedback", scanFeedback, fn)
 }
 
 func (v *snapshot) ScanChecks(ctx context.Context, fn func(c *measure.Check) error) error {
-	return scanLeafOrder(ctx, v.txs[scanCheckRows], checkCols, "checks", scanCheck, fn)
+	return scanLeafOrder(v.conns[scanCheckRows], checkCols, "checks", scanCheck, fn)
 }
 
 func (v *snapshot) ScanSubjects(ctx context.Context, fn func(sj *record.SealedSubject) error) error {
-	return scanLeafOrder(ctx, v.txs[scanSubjectRows], subjectScanCols, "subjects", scanSubject, fn)
+	return scanLeafOrder(v.conns[scanSubjectRows], subjectScanCols, "subjects", scanSubject, fn)
 }
 
 const subjectScanCols = `COALESCE(id, ''), subject_key, id_type, number_enc, name_enc, created_at, salt, COALESCE(leaf_index, -1)`
@@ -362,35 +369,34 @@ func scanSubject(row interface{ Scan(...any) error }) (record.SealedSubject, err
 
 // scanLeafOrder calls fn for every row of table read with read: those with
 // a leaf index in leaf order, then those without one.
-func scanLeafOrder[T any](ctx context.Context, tx *sql.Tx, cols, table string, read func(interface{ Scan(...any) error }) (T, error), fn func(*T) error) error {
-	each := func(rows *sql.Rows) error {
+func scanLeafOrder[T any](c *rawConn, cols, table string, read func(interface{ Scan(...any) error }) (T, error), fn func(*T) error) error {
+	each := func(rows scanner) error {
 		t, err := read(rows)
 		if err != nil {
 			return translate(err)
 		}
 		return fn(&t)
 	}
-	if err := scan(ctx, tx, `SELECT `+cols+` FROM `+table+` WHERE leaf_index IS NOT NULL ORDER BY leaf_index`, each); err != nil {
+	if err := scan(c, `SELECT `+cols+` FROM `+table+` WHERE leaf_index IS NOT NULL ORDER BY leaf_index`, each); err != nil {
 		return err
 	}
-	return scan(ctx, tx, `SELECT `+cols+` FROM `+table+` WHERE leaf_index IS NULL`, each)
+	return scan(c, `SELECT `+cols+` FROM `+table+` WHERE leaf_index IS NULL`, each)
 }
 
 // ScanListEntries reads as ScanRecords does: list_entries in id order
 // merged with list_entry_versions in primary-key order, in a read
 // transaction of its own on the second connection.
 func (v *snapshot) ScanListEntries(ctx context.Context, fn func(e *verify.ListEntry, latest *verify.ListVersion) error) error {
-	tx, err := v.db.BeginTx(ctx, nil)
-	if err != nil {
-		return translate(err)
+	if err := v.side.exec(`BEGIN`); err != nil {
+		return err
 	}
-	defer tx.Rollback()
-	ents, err := tx.QueryContext(ctx, `SELECT id, list, dept, ref, record_id, subject_key, status, version, active_from, until, state FROM list_entries ORDER BY id`)
+	defer v.side.exec(`ROLLBACK`)
+	ents, err := v.side.query(`SELECT id, list, dept, ref, record_id, subject_key, status, version, active_from, until, state FROM list_entries ORDER BY id`)
 	if err != nil {
 		return translate(err)
 	}
 	defer ents.Close()
-	vers, err := tx.QueryContext(ctx, `SELECT entry_id, version, state, salt FROM list_entry_versions ORDER BY entry_id, version`)
+	vers, err := v.side.query(`SELECT entry_id, version, state, salt FROM list_entry_versions ORDER BY entry_id, version`)
 	if err != nil {
 		return translate(err)
 	}
@@ -467,15 +473,14 @@ func (v *snapshot) ScanListEntries(ctx context.Context, fn func(e *verify.ListEn
 // does: checks in id order joined with their check_measures rows, then the
 // rows whose check is gone.
 func (v *snapshot) ScanCheckMeasures(ctx context.Context, fn func(c *measure.Check, m *verify.CheckMeasure) error) error {
-	tx, err := v.db.BeginTx(ctx, nil)
-	if err != nil {
-		return translate(err)
+	if err := v.side.exec(`BEGIN`); err != nil {
+		return err
 	}
-	defer tx.Rollback()
+	defer v.side.exec(`ROLLBACK`)
 	var c measure.Check
 	var m verify.CheckMeasure
-	err = scan(ctx, tx, `SELECT c.id, c.dept, c.at, c.measures, COALESCE(c.leaf_index, -1), m.check_id, m.measure, m.dept, m.at
-		FROM checks c LEFT JOIN check_measures m ON m.check_id = c.id ORDER BY c.id, m.measure`, func(rows *sql.Rows) error {
+	err := scan(v.side, `SELECT c.id, c.dept, c.at, c.measures, COALESCE(c.leaf_index, -1), m.check_id, m.measure, m.dept, m.at
+		FROM checks c LEFT JOIN check_measures m ON m.check_id = c.id ORDER BY c.id, m.measure`, func(rows scanner) error {
 		var id, at, ms string
 		var mID, mMeasure, mDept, mAt sql.NullString
 		if err := rows.Scan(&id, &c.Dept, &at, &ms, &c.LeafIndex, &mID, &mMeasure, &mDept, &mAt); err != nil {
@@ -493,8 +498,8 @@ func (v *snapshot) ScanCheckMeasures(ctx context.Context, fn func(c *measure.Che
 	if err != nil {
 		return err
 	}
-	return scan(ctx, tx, `SELECT m.check_id, m.measure, m.dept, m.at FROM check_measures m
-		WHERE NOT EXISTS (SELECT 1 FROM checks c WHERE c.id = m.check_id) ORDER BY m.check_id, m.measure`, func(rows *sql.Rows) error {
+	return scan(v.side, `SELECT m.check_id, m.measure, m.dept, m.at FROM check_measures m
+		WHERE NOT EXISTS (SELECT 1 FROM checks c WHERE c.id = m.check_id) ORDER BY m.check_id, m.measure`, func(rows scanner) error {
 		var at string
 		if err := rows.Scan(&m.CheckID, &m.Measure, &m.Dept, &at); err != nil {
 			return translate(err)
