@@ -138,6 +138,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, clk clock
 	}
 	a.Lists = &listing.Service{Types: types, Store: st, Records: a.Records, Calendar: a.Calendar, Clock: clk}
 	a.Records.EntryOf, a.Records.ListOf, a.Records.SeriousNegative = a.Lists.ListOf, types.OfItem, a.Lists.Nudge
+	a.Profiles.Noticed = a.Lists.NoticedRecords
 	a.Auth.Lists = types.Codes
 	measures, err := measure.Load(catalogfs.Measures())
 	if err != nil {

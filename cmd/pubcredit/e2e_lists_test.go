@@ -926,8 +926,17 @@ func (ls *listsSuite) notice(t *testing.T) {
 	p := lcPlatform(t, ls.newDB)
 	market := lcDept(t, p, p.uniq("MKT"), "--lists", "SCJG_YZWF")
 	counter := lcDept(t, p, p.uniq("HR"), "--matters", "civil_service_recruitment")
+	reader := lcDept(t, p, p.uniq("RD"), "--read", "SCJG_YZWF")
 	who := newPerson()
 	early := p.at(cityTime("2026-09-28", "10:00")).serve(t, nil)
+	listed := func(srv *server) bool {
+		for _, r := range srv.file(t, reader, who, "信用审查").Records {
+			if r.Item == "SCJG_YZWF" {
+				return true
+			}
+		}
+		return false
+	}
 
 	e := early.enter(t, market, "SCJG_YZWF", violationEntry(who, p.uniq("N"), "2026-09-01"))
 	dropped := early.enter(t, market, "SCJG_YZWF", violationEntry(newPerson(), p.uniq("N"), "2026-09-01"))
@@ -955,6 +964,11 @@ func (ls *listsSuite) notice(t *testing.T) {
 			}
 		}
 	})
+	t.Run("during the notice the entry's record is not shared with other departments", func(t *testing.T) {
+		if listed(early) {
+			t.Errorf("a department that reads SCJG_YZWF is shown the record of an entry in its notice period")
+		}
+	})
 	t.Run("a server on the day before the end of the notice leaves it noticed", func(t *testing.T) {
 		before := p.at(cityTime("2026-10-09", "23:30")).serve(t, nil)
 		time.Sleep(2 * time.Second) // the job runs when the server starts
@@ -976,6 +990,9 @@ func (ls *listsSuite) notice(t *testing.T) {
 		m, ok := c.measure("RESTRICT_CIVIL_SERVICE")
 		if !ok || !m.because("list_entry", e.ID, "SCJG_YZWF") {
 			t.Errorf("the active entry does not restrict recruitment with itself as the reason: %+v", c.Measures)
+		}
+		if !listed(later) {
+			t.Errorf("once the entry is active, a department that reads SCJG_YZWF is not shown its record")
 		}
 	})
 }

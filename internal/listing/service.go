@@ -130,6 +130,23 @@ func (s *Service) ListOf(ctx context.Context, st record.Stored) (string, bool, e
 	return "", false, nil
 }
 
+// NoticedRecords returns the ids of a person's records that are the records
+// of entries still in their notice period: the listing is not in effect
+// yet, and the person may still be heard.
+func (s *Service) NoticedRecords(ctx context.Context, subjectKey []byte) (map[string]bool, error) {
+	all, err := s.Store.EntriesBySubject(ctx, subjectKey)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool)
+	for _, e := range all {
+		if e.Status == Noticed {
+			out[e.RecordID] = true
+		}
+	}
+	return out, nil
+}
+
 // EnterRecord puts a person on the list a record submission's item backs
 // (POST /api/v1/records of SXBZXR...): the list's record is its entry, so
 // it is made as Enter makes it, the document number, grounds and basis

@@ -49,6 +49,11 @@ type Service struct {
 	Records *record.Service
 	Keys    *vault.Keyring
 	Access  *access.Log
+	// Noticed returns the ids of a person's records that are the records
+	// of list entries still in their notice period
+	// (listing.Service.NoticedRecords): the listing is not yet in effect,
+	// so only the department that made it sees them. Nil: none are.
+	Noticed func(ctx context.Context, subjectKey []byte) (map[string]bool, error)
 }
 
 // Subject resolves an identity number to its lookup key, validating it.
@@ -60,8 +65,9 @@ func (s *Service) Subject(idType, number string) ([]byte, identity.Document, err
 // ForDepartment returns the file of the person as department p may see it:
 // records of the items p has read rights on, shared per each item's sharing
 // attribute. p's own records are always shown in full; other departments'
-// records only while displayed (sharing stops with display). The read is an
-// access event naming the purpose.
+// records only while displayed (sharing stops with display), and not while
+// they are the records of list entries in their notice period. The read is
+// an access event naming the purpose.
 // Returns Invalid for a missing purpose or a bad number, Forbidden when p
 // has no read rights at all. A person of whom the department may see nothing
 // has an empty file: the answer does not reveal whether the platform knows them.
@@ -87,6 +93,10 @@ func (s *Service) ForDepartment(ctx context.Context, p *auth.Principal, idType, 
 	if err != nil {
 		return File{}, err
 	}
+	noticed, err := s.noticed(ctx, key, stored)
+	if err != nil {
+		return File{}, err
+	}
 	today := s.Records.Today()
 	var visible []record.Stored
 	var full []bool
@@ -96,7 +106,7 @@ func (s *Service) ForDepartment(ctx context.Context, p *auth.Principal, idType, 
 			continue
 		}
 		own := st.Dept == p.ID
-		if !own && it.Sharing == catalog.NotShared {
+		if !own && (it.Sharing == catalog.NotShared || noticed[st.ID]) {
 			continue
 		}
 		shown := st.Window.StateOn(st.Status, today) == record.InDisplay
@@ -128,6 +138,21 @@ func (s *Service) ForDepartment(ctx context.Context, p *auth.Principal, idType, 
 		return File{}, err
 	}
 	return f, nil
+}
+
+// noticed returns the records among stored that are the records of list
+// entries in their notice period; it asks only when one of them is of an
+// item that backs a list.
+func (s *Service) noticed(ctx context.Context, key []byte, stored []record.Stored) (map[string]bool, error) {
+	if s.Noticed == nil || s.Records.ListOf == nil {
+		return nil, nil
+	}
+	for _, st := range stored {
+		if _, listed := s.Records.ListOf(st.Item); listed {
+			return s.Noticed(ctx, key)
+		}
+	}
+	return nil, nil
 }
 
 func (s *Service) log(ctx context.Context, p *auth.Principal, key []byte, purpose string, entries []Entry) error {
