@@ -554,6 +554,24 @@ func (ls *listsSuite) entries(t *testing.T) {
 			t.Errorf("details %+v, want subject.id_number with code minor", e.Error.Details)
 		}
 	})
+	t.Run("the trustworthy-youth list takes people of 14 to 35 only, naming subject.id_number", func(t *testing.T) {
+		t.Parallel()
+		league := lcDept(t, p, p.uniq("YL"), "--lists", "SXQN")
+		youth := func(who person) map[string]any {
+			return map[string]any{"ref": p.uniq("Y"), "subject": subjectOfPerson(who), "decided_on": "2026-06-01",
+				"document_no": "津团认〔2026〕" + p.uniq("") + "号", "grounds": []string{"recommended"}, "basis": "团发〔2016〕21号"}
+		}
+		n := int(personSeq.Add(1))
+		older := personBorn(time.Date(1980, 3, 1, 0, 0, 0, 0, time.UTC), n) // 46 on the decision date
+		e := srv.postJSON(t, league, "/api/v1/lists/SXQN/entries", youth(older)).wantError(t, http.StatusUnprocessableEntity, "subject.id_number")
+		if !e.hasDetail("subject.id_number", "too_old") {
+			t.Errorf("details %+v, want subject.id_number with code too_old", e.Error.Details)
+		}
+		young := personBorn(time.Date(2000, 3, 1, 0, 0, 0, 0, time.UTC), int(personSeq.Add(1))) // 26
+		if got := srv.enter(t, league, "SXQN", youth(young)); got.Status != "active" {
+			t.Errorf("a 26-year-old on SXQN: %+v, want active", got)
+		}
+	})
 	t.Run("every problem of an entry is named at once: a missing document number and decision date", func(t *testing.T) {
 		t.Parallel()
 		body := debtorEntry(newPerson(), p.uniq("D"), "")

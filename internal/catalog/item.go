@@ -190,6 +190,10 @@ type Item struct {
 	// MinAge refuses records of people younger than this on the decision
 	// date (minors are never put on the dishonest-debtor list). 0: no limit.
 	MinAge int `yaml:"min_age,omitempty" json:"min_age,omitempty"`
+	// MaxAge refuses records of people older than this on the decision
+	// date (the trustworthy-youth red list is for people of 14 to 35).
+	// 0: no limit.
+	MaxAge int `yaml:"max_age,omitempty" json:"max_age,omitempty"`
 	// Subject names the national column codes that carry the person and the
 	// decision date in a national export (CF_XDR_MC, CF_XDR_ZJHM, CF_JDRQ...).
 	Subject SubjectColumns `yaml:"subject,omitempty" json:"subject,omitempty"`

@@ -231,6 +231,8 @@ func TestLoadRejects(t *testing.T) {
 			"x.yaml", "display:", "only negative items have periods"},
 		{"a positive item with a severity rule",
 			one(strings.Replace(item, "polarity: negative", "polarity: positive", 1)), "x.yaml", "severity:", "only negative items have a severity rule"},
+		{"a max_age below the min_age",
+			one(strings.Replace(item, "severity:\n", "min_age: 18\nmax_age: 16\nseverity:\n", 1)), "x.yaml", "max_age:", "max_age 16 must be between min_age (18) and 150"},
 		{"a forbidden field by name",
 			one(item + strings.Replace(field, "name: kind", "name: blood_type", 1)), "x.yaml", "name: blood_type", `"blood_type" is data that may never be collected`},
 		{"a forbidden field by Chinese label",

@@ -232,6 +232,9 @@ func (c *checker) severity(l located) {
 	if it.MinAge < 0 || it.MinAge > 30 {
 		c.add(l.at("min_age"), "min_age %d must be between 0 and 30", it.MinAge)
 	}
+	if it.MaxAge < 0 || it.MaxAge > 150 || (it.MaxAge > 0 && it.MaxAge < it.MinAge) {
+		c.add(l.at("max_age"), "max_age %d must be between min_age (%d) and 150, or 0 for no limit", it.MaxAge, it.MinAge)
+	}
 	s := it.Severity
 	if it.Polarity != Negative {
 		if s != (SeverityRule{}) {

@@ -160,8 +160,12 @@ func (n *normaliser) normalise(s Submission) (Content, string, error) {
 		n.p.Add("decided_on", "future", "the decision date %s is in the future", d)
 	} else {
 		c.DecidedOn = d
-		if age, ok := doc.AgeOn(d); ok && it.MinAge > 0 && age < it.MinAge {
+		age, ok := doc.AgeOn(d)
+		switch {
+		case ok && it.MinAge > 0 && age < it.MinAge:
 			n.p.Add("subject.id_number", "minor", "the person was %d on the decision date; %s may not hold records of anyone under %d", age, it.Code, it.MinAge)
+		case ok && it.MaxAge > 0 && age > it.MaxAge:
+			n.p.Add("subject.id_number", "too_old", "the person was %d on the decision date; %s holds records of people of %d at most", age, it.Code, it.MaxAge)
 		}
 	}
 
