@@ -136,13 +136,6 @@ func (s *Service) runSender(ctx context.Context, interval time.Duration, report 
 func (s *Service) send(ctx context.Context, d Delivery) error {
 	start := s.Clock.Now().UTC()
 	status, failure := s.post(ctx, d, start)
-	if ctx.Err() != nil {
-		// Stopping: the attempt did not finish. Give the delivery back so
-		// that the next process sends it without waiting for the lease.
-		release, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		return s.Store.Release(release, d.ID)
-	}
 	end := s.Clock.Now().UTC()
 	a := Attempt{At: start.Truncate(time.Microsecond), Error: failure, DurationMS: end.Sub(start).Milliseconds()}
 	if status != 0 {
@@ -150,6 +143,20 @@ func (s *Service) send(ctx context.Context, d Delivery) error {
 	}
 	o := Outcome{Delivery: d.ID, Attempt: a}
 	o.Status, o.Retries, o.NextAt = outcome(d, start, failure == "", s.jitter())
+	if ctx.Err() != nil {
+		// Stopping. The attempt is recorded all the same, on a context of
+		// its own: one cut off before its answer is shown as interrupted
+		// (the receiver may have had it), counts as no failure, and is due
+		// again at once, so that the next process sends it without
+		// waiting for the lease.
+		if failure != "" {
+			o.Attempt.Error = "interrupted: the platform stopped before the receiver answered; it is sent again"
+			o.Status, o.Retries, o.NextAt = Pending, d.Retries, start
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+	}
 	if err := s.Store.RecordAttempt(ctx, o); err != nil {
 		return errs.Wrap(errs.KindOf(err), err, "delivery %s: recording the attempt", d.ID)
 	}

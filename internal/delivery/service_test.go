@@ -346,7 +346,7 @@ func TestSenderRetriesThenDeadThenRedelivers(t *testing.T) {
 	}
 }
 
-func TestStoppingGivesTheDeliveryBack(t *testing.T) {
+func TestStoppingRecordsTheAttemptAndGivesTheDeliveryBack(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	p := newPlatform(t, func(c context.Context, n int) (int, error) {
 		if n == 1 {
@@ -366,8 +366,8 @@ func TestStoppingGivesTheDeliveryBack(t *testing.T) {
 	}
 	owner := &auth.Principal{Kind: auth.Department, ID: "READER"}
 	ds, _ := p.svc.Deliveries(t.Context(), owner, sub.ID, "", "", 10)
-	if ds[0].Status != delivery.Pending || ds[0].Attempts != 0 {
-		t.Errorf("after a stop mid-request: %+v, want pending without an attempt", ds[0])
+	if ds[0].Status != delivery.Pending || ds[0].Attempts != 1 || !strings.HasPrefix(ds[0].LastError, "interrupted") || ds[0].NextAt == nil {
+		t.Errorf("after a stop mid-request: %+v, want pending, due, with the attempt shown as interrupted", ds[0])
 	}
 	// The next process sends it at once, without waiting for the lease.
 	if n := p.round(t); n != 1 {
