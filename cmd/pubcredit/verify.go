@@ -16,6 +16,7 @@ import (
 	"pubcredit/internal/config"
 	"pubcredit/internal/errs"
 	"pubcredit/internal/ledger"
+	"pubcredit/internal/store/sqlite"
 	"pubcredit/internal/vault"
 	"pubcredit/internal/verify"
 )
@@ -102,7 +103,7 @@ func cmdVerify(ctx context.Context, args []string, env Env) error {
 			return fmt.Errorf("database %s: the file is not a SQLite database", cfg.Redacted())
 		}
 	}
-	st, closeStore, err := openStore(ctx, cfg)
+	st, closeStore, err := openStoreToRead(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("database %s: %w", cfg.Redacted(), err)
 	}
@@ -110,6 +111,9 @@ func cmdVerify(ctx context.Context, args []string, env Env) error {
 	have, want, err := st.SchemaVersion(ctx)
 	if err != nil {
 		return fmt.Errorf("database %s: %w", cfg.Redacted(), err)
+	}
+	if have == 0 {
+		return fmt.Errorf("database %s: not a pubcredit database (it has no schema)", cfg.Redacted())
 	}
 	if have != want {
 		return fmt.Errorf("the database schema is at version %d and this build reads version %d: verify with the matching build", have, want)
@@ -185,10 +189,10 @@ func plural(n int, one, many string) string {
 
 // printSummary writes what was verified, and the verdict when complete.
 func printSummary(out *bufio.Writer, s verify.Summary, complete bool) {
-	fmt.Fprintf(out, "leaves: %d (%s, %s, %s, %s, %s); records: %d; list entries: %d; checkpoints: %d, the newest of size %d\n",
+	fmt.Fprintf(out, "leaves: %d (%s, %s, %s, %s, %s, %s); records: %d; list entries: %d; checkpoints: %d, the newest of size %d\n",
 		s.Leaves, plural(s.Versions, "record version", "record versions"), plural(s.AccessEvents, "access event", "access events"),
 		plural(s.ListVersions, "list entry version", "list entry versions"), plural(s.Checks, "check", "checks"),
-		plural(s.Feedback, "feedback", "feedback"), s.Records, s.ListEntries, s.Checkpoints, s.NewestSize)
+		plural(s.Feedback, "feedback", "feedback"), plural(s.Subjects, "person", "people"), s.Records, s.ListEntries, s.Checkpoints, s.NewestSize)
 	if s.Unintegrated > 0 {
 		fmt.Fprintf(out, "%s after the newest checkpoint (a running server signs them within a second): checked against their rows, not yet against a checkpoint\n",
 			plural(s.Unintegrated, "leaf", "leaves"))
@@ -217,4 +221,19 @@ func isSQLiteFile(path string) bool {
 	head := make([]byte, 16)
 	_, err = io.ReadFull(f, head)
 	return err == nil && string(head) == "SQLite format 3\x00"
+}
+
+// openStoreToRead opens the configured database to read it only: SQLite
+// read-only (no mode, journal mode or file changed), PostgreSQL as usual
+// (verify's transactions there are read-only).
+func openStoreToRead(ctx context.Context, cfg config.Config) (Store, func(), error) {
+	path, ok := strings.CutPrefix(cfg.DB, "sqlite:")
+	if !ok {
+		return openStore(ctx, cfg)
+	}
+	s, err := sqlite.OpenReadOnly(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, func() { s.Close() }, nil
 }

@@ -84,6 +84,58 @@ func testVerifyCommand(t *testing.T, dbURL string) {
 			t.Errorf("exit %d\nstderr:\n%s", r.Code, r.Stderr)
 		}
 	})
+	if strings.HasPrefix(p.db, "sqlite:") {
+		t.Run("a read-only copy verifies and is left as it was: mode, bytes, no files beside it", func(t *testing.T) {
+			dir := t.TempDir()
+			cp := filepath.Join(dir, "copy.db") // a rollback-journal copy, as VACUUM INTO makes it
+			db := openRaw(t, p)
+			if _, err := db.sqlite.Exec(`VACUUM INTO ?`, cp); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(cp, 0o444); err != nil {
+				t.Fatal(err)
+			}
+			before, err := os.ReadFile(cp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := p.run(t, nil, "verify", "--db", "sqlite:"+cp)
+			if r.Code != 0 || !strings.Contains(r.Stdout, "OK:") {
+				t.Fatalf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
+			}
+			after, err := os.ReadFile(cp)
+			fi, _ := os.Stat(cp)
+			if err != nil || !bytes.Equal(before, after) || fi.Mode().Perm() != 0o444 {
+				t.Errorf("verify changed the copy: same bytes %v, mode %v", bytes.Equal(before, after), fi.Mode().Perm())
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+				var names []string
+				for _, e := range entries {
+					names = append(names, e.Name())
+				}
+				t.Errorf("files beside the copy after verify: %v, want copy.db alone", names)
+			}
+		})
+		t.Run("a SQLite database that is not the platform's is refused as such (exit 2)", func(t *testing.T) {
+			other := filepath.Join(t.TempDir(), "other.db")
+			db, err := sql.Open("sqlite", "file:"+other)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Exec(`CREATE TABLE x (a)`); err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+			before, _ := os.ReadFile(other)
+			r := p.run(t, nil, "verify", "--db", "sqlite:"+other)
+			if r.Code != 2 || !strings.Contains(r.Stderr, "not a pubcredit database") {
+				t.Errorf("exit %d, want 2 saying not a pubcredit database\nstderr:\n%s", r.Code, r.Stderr)
+			}
+			if after, _ := os.ReadFile(other); !bytes.Equal(before, after) {
+				t.Errorf("verify changed a database that is not the platform's")
+			}
+		})
+	}
 	t.Run("a records row changed behind the platform's back is named", func(t *testing.T) {
 		db := openRaw(t, p)
 		id := db.firstRecord(t)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/url"
 	"sync"
 	"time"
 
@@ -30,9 +31,15 @@ type rawConn struct {
 }
 
 // openRaw opens a read-only connection to the database at path that waits
-// up to busy for a lock and stops reading when ctx ends.
-func openRaw(ctx context.Context, path string, busy time.Duration) (*rawConn, error) {
-	c, err := zs.OpenConn(path, zs.OpenReadOnly|zs.OpenNoMutex)
+// up to busy for a lock and stops reading when ctx ends; immutable reads it
+// without locks (no process may have it open).
+func openRaw(ctx context.Context, path string, busy time.Duration, immutable bool) (*rawConn, error) {
+	flags := zs.OpenReadOnly | zs.OpenNoMutex
+	if immutable {
+		flags |= zs.OpenURI
+		path = "file:" + url.PathEscape(path) + "?immutable=1"
+	}
+	c, err := zs.OpenConn(path, flags)
 	if err != nil {
 		return nil, translateRaw(err)
 	}

@@ -58,6 +58,9 @@ type Store struct {
 	// cannot lock for writing: one read transaction, the scans taking
 	// turns. Tests only.
 	VerifyUnlocked bool
+
+	readOnly  bool // opened by OpenReadOnly
+	immutable bool // read without locks: no process has it open
 }
 
 // Open opens (creating when absent) the database at path. It does not
@@ -112,8 +115,51 @@ func Open(path string) (*Store, error) {
 	return s, nil
 }
 
+// OpenReadOnly opens the database at path to read it and nothing else, as
+// verify does: no file is created, no mode or journal mode changed, no WAL
+// checkpointed. A database in WAL mode that no process has open and whose
+// directory cannot be written (an evidence copy on read-only media) is read
+// as immutable, when it has no write-ahead log left to apply.
+func OpenReadOnly(path string) (*Store, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	s, err := openReadOnly(path, false)
+	if err == nil {
+		return s, nil
+	}
+	if wal, werr := os.Stat(path + "-wal"); werr == nil && wal.Size() > 0 {
+		return nil, fmt.Errorf("sqlite: opening %s read-only: %w (its write-ahead log %s-wal cannot be applied where the database lies: copy both files to a writable directory)", path, err, path)
+	}
+	if _, serr := os.Stat(path + "-shm"); serr == nil {
+		return nil, fmt.Errorf("sqlite: opening %s read-only: %w", path, err)
+	}
+	return openReadOnly(path, true)
+}
+
+func openReadOnly(path string, immutable bool) (*Store, error) {
+	dsn := "file:" + path + "?mode=ro&_pragma=busy_timeout(10000)&_pragma=query_only(1)"
+	if immutable {
+		dsn += "&immutable=1"
+	}
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	db.SetMaxOpenConns(2)
+	s := &Store{w: newPreparedDB(db), r: newPreparedDB(db), path: path, readOnly: true, immutable: immutable}
+	if _, err := db.Exec(`SELECT COUNT(*) FROM sqlite_master`); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: opening %s: %w", path, err)
+	}
+	return s, nil
+}
+
 // Close closes the database. Writes in flight MUST have returned.
 func (s *Store) Close() error {
+	if s.readOnly {
+		return s.r.Close()
+	}
 	if s.writes != nil {
 		close(s.writes)
 	}

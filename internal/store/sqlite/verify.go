@@ -26,7 +26,7 @@ var _ verify.Database = (*Store)(nil)
 // write lock, so that no commit falls between them and every scan reads
 // the same state. A database that cannot be locked for writing (a
 // read-only copy) is read in one transaction, its scans taking turns a
-// row at a time. ScanRecords, ScanListEntries and ScanCheckMeasures read
+// row at a time; one opened immutable (OpenReadOnly) needs no lock. ScanRecords, ScanListEntries and ScanCheckMeasures read
 // in transactions of their own, on one more connection.
 //
 // The database is not memory-mapped (mmap_size): that makes verification
@@ -41,7 +41,7 @@ func (s *Store) VerifySnapshot(ctx context.Context) (verify.Store, func(), error
 		}
 	}
 	open := func() (*rawConn, error) {
-		c, err := openRaw(ctx, s.path, 10*time.Second)
+		c, err := openRaw(ctx, s.path, 10*time.Second, s.immutable)
 		if err == nil {
 			opened = append(opened, c)
 		}
@@ -53,7 +53,10 @@ func (s *Store) VerifySnapshot(ctx context.Context) (verify.Store, func(), error
 		return nil, nil, err
 	}
 	var unlock func()
-	if !s.VerifyUnlocked {
+	switch {
+	case s.immutable: // no process has it open: every connection reads the same
+		unlock = func() {}
+	case !s.VerifyUnlocked:
 		unlock = s.holdWriteLock(ctx)
 	}
 	n := nScans
