@@ -100,8 +100,8 @@ func checkClaim(c *measure.Check) claim {
 func subjectClaim(sj *record.SealedSubject) claim {
 	emptied := len(sj.Number) == 0 && len(sj.Name) == 0
 	id := sj.ID
-	if id == "" { // stored before subjects were ledgered, and never sealed
-		id = "(no id)"
+	if id == "" { // stored by no build that ledgers subjects: named by its time, never its key
+		id = "(no id, stored " + sj.At.UTC().Format(time.RFC3339Nano) + ")"
 	}
 	return newClaim(TableSubjects, record.SubjectLeafKind, id, sj.LeafIndex, sj.Salt, sj.At, nil, emptied, sj.Committed)
 }

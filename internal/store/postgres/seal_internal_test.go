@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,9 +27,21 @@ func TestOldSubjectsAreSealed(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := time.Date(2026, 1, 2, 3, 4, 5, 123456000, time.UTC)
+	// A row as stored before the migration: no id (which the migrated
+	// schema refuses, so the guard is lifted here).
 	old := record.SealedSubject{Key: bytes.Repeat([]byte{7}, 32), IDType: "resident_id", Number: []byte("sealed number"), Name: []byte("sealed name")}
-	if _, err := s.pool.Exec(ctx, `INSERT INTO subjects (subject_key, id_type, number_enc, name_enc, created_at) VALUES ($1, $2, $3, $4, $5)`,
-		old.Key, old.IDType, old.Number, old.Name, at); err != nil {
+	insert := func() error {
+		_, err := s.pool.Exec(ctx, `INSERT INTO subjects (subject_key, id_type, number_enc, name_enc, created_at) VALUES ($1, $2, $3, $4, $5)`,
+			old.Key, old.IDType, old.Number, old.Name, at)
+		return err
+	}
+	if err := insert(); err == nil || !strings.Contains(err.Error(), "subjects_need_id") {
+		t.Fatalf("a row without an id, as an older build writes it, was not refused: %v", err)
+	}
+	if _, err := s.pool.Exec(ctx, `ALTER TABLE subjects DROP CONSTRAINT subjects_need_id`); err != nil {
+		t.Fatal(err)
+	}
+	if err := insert(); err != nil {
 		t.Fatal(err)
 	}
 	seal := func() {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,9 +26,21 @@ func TestOldSubjectsAreSealed(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.UTC) // below the microsecond: the seal keeps microseconds
+	// A row as stored before the migration: no id (which the migrated
+	// schema refuses, so the guard is lifted here).
 	old := record.SealedSubject{Key: bytes.Repeat([]byte{7}, 32), IDType: "resident_id", Number: []byte("sealed number"), Name: []byte("sealed name")}
-	if _, err := s.w.ExecContext(ctx, `INSERT INTO subjects (subject_key, id_type, number_enc, name_enc, created_at) VALUES (?, ?, ?, ?, ?)`,
-		old.Key, old.IDType, old.Number, old.Name, at.Format("2006-01-02T15:04:05.000000000Z")); err != nil {
+	insert := func() error {
+		_, err := s.w.ExecContext(ctx, `INSERT INTO subjects (subject_key, id_type, number_enc, name_enc, created_at) VALUES (?, ?, ?, ?, ?)`,
+			old.Key, old.IDType, old.Number, old.Name, at.Format("2006-01-02T15:04:05.000000000Z"))
+		return err
+	}
+	if err := insert(); err == nil || !strings.Contains(err.Error(), "migrated by a newer pubcredit") {
+		t.Fatalf("a row without an id, as an older build writes it, was not refused: %v", err)
+	}
+	if _, err := s.w.ExecContext(ctx, `DROP TRIGGER subjects_need_id`); err != nil {
+		t.Fatal(err)
+	}
+	if err := insert(); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.tx(ctx, func(ctx context.Context, tx *txn) error { return sealOldSubjects(ctx, tx) }); err != nil {

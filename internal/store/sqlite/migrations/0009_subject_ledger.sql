@@ -8,3 +8,11 @@ ALTER TABLE subjects ADD COLUMN id TEXT;
 ALTER TABLE subjects ADD COLUMN salt BLOB;
 ALTER TABLE subjects ADD COLUMN leaf_index INTEGER;
 CREATE UNIQUE INDEX subjects_leaf ON subjects (leaf_index);
+
+-- A server of an older build, left running after this migration, would
+-- store people with no id and no leaf: refuse those writes rather than
+-- let them pass for tampering later.
+CREATE TRIGGER subjects_need_id BEFORE INSERT ON subjects WHEN NEW.id IS NULL
+BEGIN
+    SELECT RAISE(ABORT, 'a subjects row needs an id and a ledger leaf: the database was migrated by a newer pubcredit');
+END;
