@@ -29,8 +29,9 @@ import (
 // them, from another goroutine; each need not share their snapshot,
 // because the check it feeds compares only the rows it returns together.
 type Store interface {
-	// ScanLeaves calls fn for every ledger leaf (ledger_leaves), by index.
-	ScanLeaves(ctx context.Context, fn func(idx int64, data []byte) error) error
+	// ScanLeaves calls fn for every ledger leaf (ledger_leaves), by index,
+	// with the kind and event_id columns stored beside it.
+	ScanLeaves(ctx context.Context, fn func(idx int64, kind, eventID, data []byte) error) error
 	// ScanHashes calls fn for every stored tree hash (ledger_hashes), by
 	// tlog stored-hash index.
 	ScanHashes(ctx context.Context, fn func(idx int64, hash []byte) error) error

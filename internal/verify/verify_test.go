@@ -566,6 +566,15 @@ var tamperCases = []tamperCase{
 		p.raw.exec(t, `UPDATE ledger_leaves SET data = ? WHERE idx = ?`, l.Encode(), p.eventLeaf)
 		return []want{{verify.Changed, "ledger_leaves", strconv.FormatInt(p.eventLeaf, 10)}}
 	}},
+	{"a leaf's event_id column, which pushes are made from, changed names the leaf", func(t *testing.T, p *platform) []want {
+		p.raw.exec(t, `UPDATE ledger_leaves SET event_id = ? WHERE idx = 0`, p.corrected+":9")
+		return []want{{verify.Changed, "ledger_leaves", "0"}}
+	}},
+	{"a leaf's kind column changed names the leaf", func(t *testing.T, p *platform) []want {
+		i := p.leafOf(t, p.corrected, 2)
+		p.raw.exec(t, `UPDATE ledger_leaves SET kind = 'access' WHERE idx = ?`, i)
+		return []want{{verify.Changed, "ledger_leaves", strconv.FormatInt(i, 10)}}
+	}},
 	{"a deleted leaf names the leaf", func(t *testing.T, p *platform) []want {
 		leaf := p.leafOf(t, p.plain, 1)
 		p.raw.exec(t, `DELETE FROM ledger_leaves WHERE idx = ?`, leaf)

@@ -117,8 +117,9 @@ func pull[R any](fail func(), scan func(func(R) error) error) *cursor[R] {
 }
 
 type leafRow struct {
-	idx  int64
-	data []byte
+	idx   int64
+	data  []byte
+	named bool // the kind and event_id columns beside the leaf are its own
 }
 
 type hashRow struct {
@@ -204,8 +205,8 @@ type walker struct {
 func newWalker(ctx context.Context, st Store, vkey string, now time.Time, emit func(Problem), fail func()) *walker {
 	w := &walker{vkey: vkey, now: now, emit: emit, fail: fail, gap: -1, lastHashed: -1}
 	w.leaves = newCursor(fail, func(yield func(leafRow) bool) error {
-		return st.ScanLeaves(ctx, func(idx int64, data []byte) error {
-			if !yield(leafRow{idx, bytes.Clone(data)}) {
+		return st.ScanLeaves(ctx, func(idx int64, kind, eventID, data []byte) error {
+			if !yield(leafRow{idx, bytes.Clone(data), names(data, kind, eventID)}) {
 				return errStop
 			}
 			return nil
@@ -291,6 +292,10 @@ func (w *walker) walk() {
 			i = idx
 		}
 		w.checkpointsUpTo(i)
+		if !w.leaves.cur.named {
+			// The dispatcher reads what to push from these columns.
+			w.emit(Problem{Changed, TableLeaves, itoa(i), "the kind or event_id column beside the leaf differs from the leaf's own"})
+		}
 		w.leaf(i, w.leaves.cur.data)
 		w.leafCount++
 		w.leaves.advance()
@@ -398,6 +403,25 @@ func (w *walker) leaf(i int64, data []byte) {
 		}
 	}
 }
+
+// names reports whether leaf data names the kind and event id given: the
+// leaf encoding's second and third lines (ledger.Leaf.Encode).
+func names(data, kind, eventID []byte) bool {
+	rest, ok := bytes.CutPrefix(data, leafHeader)
+	for _, want := range [][]byte{kind, eventID} {
+		if !ok {
+			return false
+		}
+		if rest, ok = bytes.CutPrefix(rest, want); ok && len(rest) > 0 && rest[0] == '\n' {
+			rest = rest[1:]
+		} else {
+			ok = false
+		}
+	}
+	return ok
+}
+
+var leafHeader = []byte(ledger.LeafVersion + "\n")
 
 // integrated reports whether the leaf being walked is below a stored
 // checkpoint, so that its stored hashes must exist. The checkpoints of

@@ -115,14 +115,14 @@ func rowsEach(ctx context.Context, q interface {
 	return translate(rows.Err())
 }
 
-func (v *snapshot) ScanLeaves(ctx context.Context, fn func(idx int64, data []byte) error) error {
+func (v *snapshot) ScanLeaves(ctx context.Context, fn func(idx int64, kind, eventID, data []byte) error) error {
 	var idx int64
-	var data pgtype.DriverBytes
-	return v.scan(ctx, `SELECT idx, data FROM ledger_leaves ORDER BY idx`, func(rows pgx.Rows) error {
-		if err := rows.Scan(&idx, &data); err != nil {
+	var kind, eventID, data pgtype.DriverBytes
+	return v.scan(ctx, `SELECT idx, kind, event_id, data FROM ledger_leaves ORDER BY idx`, func(rows pgx.Rows) error {
+		if err := rows.Scan(&idx, &kind, &eventID, &data); err != nil {
 			return translate(err)
 		}
-		return fn(idx, data)
+		return fn(idx, kind, eventID, data)
 	})
 }
 

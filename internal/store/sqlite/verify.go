@@ -150,14 +150,14 @@ func scan(c *rawConn, query string, each func(scanner) error) error {
 	return rows.Err()
 }
 
-func (v *snapshot) ScanLeaves(ctx context.Context, fn func(idx int64, data []byte) error) error {
+func (v *snapshot) ScanLeaves(ctx context.Context, fn func(idx int64, kind, eventID, data []byte) error) error {
 	var idx int64
-	var data sql.RawBytes
-	return scan(v.conns[scanLeaves], `SELECT idx, data FROM ledger_leaves ORDER BY idx`, func(rows scanner) error {
-		if err := rows.Scan(&idx, &data); err != nil {
+	var kind, eventID, data sql.RawBytes
+	return scan(v.conns[scanLeaves], `SELECT idx, kind, event_id, data FROM ledger_leaves ORDER BY idx`, func(rows scanner) error {
+		if err := rows.Scan(&idx, &kind, &eventID, &data); err != nil {
 			return translate(err)
 		}
-		return fn(idx, data)
+		return fn(idx, kind, eventID, data)
 	})
 }
 
