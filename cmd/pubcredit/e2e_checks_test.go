@@ -558,6 +558,17 @@ func (cs *checksSuite) refusals(t *testing.T) {
 		body["subject"] = map[string]any{"id_number": "11010519491231002"}
 		srv.postJSON(t, cs.counter, "/api/v1/checks", body).wantError(t, http.StatusUnprocessableEntity, "subject.id_number")
 	})
+	t.Run("a name given with the subject must be a name: too long or with control characters is 422 naming subject.name", func(t *testing.T) {
+		t.Parallel()
+		for _, name := range []string{strings.Repeat("张", 65), "张\x01三"} {
+			body := checkBody(who, "high_consumption", "购票核查")
+			body["subject"].(map[string]any)["name"] = name
+			srv.postJSON(t, cs.counter, "/api/v1/checks", body).wantError(t, http.StatusUnprocessableEntity, "subject.name")
+		}
+		body := checkBody(who, "high_consumption", "购票核查")
+		body["subject"].(map[string]any)["name"] = who.Name
+		srv.postJSON(t, cs.counter, "/api/v1/checks", body).want(t, http.StatusOK)
+	})
 	t.Run("a bad identity and a missing purpose are named at once", func(t *testing.T) {
 		t.Parallel()
 		body := checkBody(who, "high_consumption", "")

@@ -256,6 +256,10 @@ func (c *Checker) Check(ctx context.Context, p *auth.Principal, subject rec.Subj
 	case !slices.Contains(p.Matters, matter):
 		return Result{}, errs.E(errs.Forbidden, "department %s does not check people for %s", p.ID, matter)
 	}
+	// A name is not needed to find the person; one given must be a name.
+	if name := strings.TrimSpace(subject.Name); name != "" && !rec.ValidName(name) {
+		pr.Add("subject.name", "format", "%s", rec.NameFormat)
+	}
 	purpose = strings.TrimSpace(purpose)
 	switch {
 	case purpose == "":

@@ -207,10 +207,18 @@ func (n *normaliser) subject(sub Subject) (doc identity.Document, name string) {
 	switch {
 	case name == "":
 		n.p.Add("subject.name", "required", "the person's name is required")
-	case utf8.RuneCountInString(name) > maxNameLen || hasControl(name) || !utf8.ValidString(name):
-		n.p.Add("subject.name", "format", "the name must be at most %d printable characters", maxNameLen)
+	case !ValidName(name):
+		n.p.Add("subject.name", "format", NameFormat)
 	}
 	return doc, name
+}
+
+// NameFormat says what a person's name may be.
+var NameFormat = fmt.Sprintf("the name must be at most %d printable characters", maxNameLen)
+
+// ValidName reports whether a person's name, trimmed, has a valid form.
+func ValidName(name string) bool {
+	return utf8.RuneCountInString(name) <= maxNameLen && !hasControl(name) && utf8.ValidString(name)
 }
 
 // severity derives the severity of a negative record and checks a stated one
