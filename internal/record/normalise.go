@@ -208,7 +208,7 @@ func (n *normaliser) subject(sub Subject) (doc identity.Document, name string) {
 	case name == "":
 		n.p.Add("subject.name", "required", "the person's name is required")
 	case !ValidName(name):
-		n.p.Add("subject.name", "format", NameFormat)
+		n.p.Add("subject.name", "format", "%s", NameFormat)
 	}
 	return doc, name
 }
