@@ -560,7 +560,7 @@ func (cs *checksSuite) refusals(t *testing.T) {
 	})
 	t.Run("a name given with the subject must be a name: too long or with control characters is 422 naming subject.name", func(t *testing.T) {
 		t.Parallel()
-		for _, name := range []string{strings.Repeat("张", 65), "张\x01三"} {
+		for _, name := range []string{strings.Repeat("张", 65), "张\x01三", "张\u0085三", "张\u202e三", "\ufeff张三", "张\u200b三"} {
 			body := checkBody(who, "high_consumption", "购票核查")
 			body["subject"].(map[string]any)["name"] = name
 			srv.postJSON(t, cs.counter, "/api/v1/checks", body).wantError(t, http.StatusUnprocessableEntity, "subject.name")

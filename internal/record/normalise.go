@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"pubcredit/internal/catalog"
@@ -640,9 +641,12 @@ func isDigits(s string) bool {
 	return true
 }
 
+// hasControl reports whether s holds a character that does not print.
 func hasControl(s string) bool {
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
+		// C0 and C1 controls, and format characters that print nothing or
+		// reorder what follows (U+200B, U+202E, U+FEFF...).
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
 			return true
 		}
 	}

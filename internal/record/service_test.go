@@ -152,6 +152,29 @@ func TestSubmitRejectsEveryProblemAtOnce(t *testing.T) {
 	}
 }
 
+func TestSubmitRefusesNamesAndRefsThatDoNotPrint(t *testing.T) {
+	f := newFixture(t)
+	for _, bad := range []string{"张\x01三", "张\u0085三", "张\u202e三", "\ufeff张三", "张\u200b三"} {
+		sub := penalty("np", nil)
+		sub.Subject.Name = bad
+		if got := details(t, wantErr(f.svc.Submit(context.Background(), f.dept, sub))); got["subject.name"] != "format" {
+			t.Errorf("name %q: problems %v, want subject.name format", bad, got)
+		}
+		sub = penalty(bad, nil)
+		if got := details(t, wantErr(f.svc.Submit(context.Background(), f.dept, sub))); got["ref"] == "" {
+			t.Errorf("ref %q: problems %v, want ref named", bad, got)
+		}
+	}
+	sub := penalty("np", nil)
+	sub.Subject.Name = "阿卜杜·热合曼" // a middle dot prints
+	if _, err := f.svc.Submit(context.Background(), f.dept, sub); err != nil {
+		t.Errorf("a name with a middle dot: %v", err)
+	}
+}
+
+// wantErr drops a result to keep its error.
+func wantErr(_ record.Result, err error) error { return err }
+
 func TestSubmitForbidsItemsOutsideTheDepartmentsRights(t *testing.T) {
 	f := newFixture(t)
 	sub := penalty("x", nil)
