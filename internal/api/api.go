@@ -119,6 +119,14 @@ func decodeJSON(r *http.Request, limit int64, v any) error {
 		return err
 	}
 	if bytes.Contains(body, []byte(`\u0000`)) {
+		// Name the field when a value holds it, as every other bad value is.
+		isNUL := func(tok json.Token, _ int64, isKey bool) bool {
+			v, ok := tok.(string)
+			return ok && !isKey && strings.ContainsRune(v, 0)
+		}
+		if path := jsonPathWhere(body, isNUL); path != "" {
+			return errs.Fields("the request is not valid", errs.FieldError{Field: path, Code: "format", Message: "holds a NUL character (\\u0000), which no field accepts"})
+		}
 		return errs.E(errs.Malformed, "the body holds a NUL character (\\u0000), which no field accepts")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -146,7 +154,7 @@ func decodeJSON(r *http.Request, limit int64, v any) error {
 			return errs.E(errs.Malformed, "the body must be a JSON object")
 		}
 		// typ.Field has no array indexes: find the value's full path.
-		if path := jsonPathWhere(body, func(_ string, off int64, isKey bool) bool { return !isKey && off >= typ.Offset }); path != "" {
+		if path := jsonPathWhere(body, func(_ json.Token, off int64, isKey bool) bool { return !isKey && off >= typ.Offset }); path != "" {
 			field = path
 		}
 		return errs.Fields("the request is not valid", errs.FieldError{Field: field, Code: "type", Message: fmt.Sprintf("must be %s, not %s", jsonType(typ.Type.Kind().String()), typ.Value)})
@@ -155,7 +163,7 @@ func decodeJSON(r *http.Request, limit int64, v any) error {
 		// name is all we take from its text, and the path of its first
 		// occurrence from the body.
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		if path := jsonPathWhere(body, func(key string, _ int64, isKey bool) bool { return isKey && key == name }); path != "" {
+		if path := jsonPathWhere(body, func(key json.Token, _ int64, isKey bool) bool { return isKey && key == name }); path != "" {
 			name = path
 		}
 		return errs.Fields("the request is not valid", errs.FieldError{Field: name, Code: "unknown_field", Message: "is not a field of this request"})
@@ -165,9 +173,9 @@ func decodeJSON(r *http.Request, limit int64, v any) error {
 
 // jsonPathWhere walks the JSON in body token by token and returns the path
 // ("results[0].measure") of the first key or value for which hit is true,
-// given the key (for a key), and the offset just past the token; "" when
-// none is.
-func jsonPathWhere(body []byte, hit func(key string, off int64, isKey bool) bool) string {
+// given the token (a key is a string), the offset just past it and whether
+// it is a key; "" when none is.
+func jsonPathWhere(body []byte, hit func(tok json.Token, off int64, isKey bool) bool) string {
 	type frame struct {
 		array   bool
 		index   int    // in an array, the element being read
@@ -217,7 +225,7 @@ func jsonPathWhere(body []byte, hit func(key string, off int64, isKey bool) bool
 		}
 		switch tok {
 		case json.Delim('{'), json.Delim('['):
-			if hit("", off, false) {
+			if hit(tok, off, false) {
 				return render()
 			}
 			st = append(st, frame{array: tok == json.Delim('['), wantKey: tok == json.Delim('{')})
@@ -225,7 +233,7 @@ func jsonPathWhere(body []byte, hit func(key string, off int64, isKey bool) bool
 			st = st[:len(st)-1]
 			read()
 		default:
-			if hit("", off, false) {
+			if hit(tok, off, false) {
 				return render()
 			}
 			read()

@@ -33,6 +33,8 @@ func TestDecodeJSONNamesTheFullPath(t *testing.T) {
 		{`{"subject":{"id_number":7}}`, "subject.id_number", "type"},
 		{`{"subject":{"id_number":"x"},"results":{"measure":"A"}}`, "results", "type"},
 		{`{"bar":true}`, "bar", "unknown_field"},
+		{`{"subject":{"id_number":"x\u0000"}}`, "subject.id_number", "format"},
+		{`{"results":[{"measure":"A","applied":true},{"measure":"B\u0000"}]}`, "results[1].measure", "format"},
 	} {
 		r := httptest.NewRequest("POST", "/", strings.NewReader(c.body))
 		var v body
