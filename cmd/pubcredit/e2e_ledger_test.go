@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -1742,5 +1743,50 @@ func TestServeRefusesAnotherLedgerOrigin(t *testing.T) {
 	}
 	if r := p.run(t, nil, "verify"); r.Code != 0 {
 		t.Errorf("verify after the refused start: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
+}
+
+// TestVerifyWhileAServerWrites: `pubcredit verify` on a SQLite database a
+// running server is writing to reads one consistent state, read-only, and
+// finds nothing.
+func TestVerifyWhileAServerWrites(t *testing.T) {
+	t.Parallel()
+	p := newPlatform(t, "", nil)
+	token := p.dept(t, p.uniq("VW"), "XZCF", "XZCF")
+	srv := p.serve(t, nil)
+	stop := make(chan struct{})
+	var written atomic.Int64
+	var wg sync.WaitGroup
+	for w := range 2 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				who := newPerson()
+				status, body, err := tryDo(http.MethodPost, srv.base+"/api/v1/records", token, mustJSON(t, penalty(who, fmt.Sprintf("VW-%d-%d", w, i), "2026-05-01", nil)))
+				if err != nil || status != http.StatusCreated {
+					t.Errorf("POST record: %v %d %s", err, status, body)
+					return
+				}
+				written.Add(1)
+			}
+		})
+	}
+	for range 3 {
+		time.Sleep(300 * time.Millisecond)
+		if r := p.run(t, nil, "verify"); r.Code != 0 {
+			t.Errorf("verify while the server writes: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if written.Load() == 0 {
+		t.Fatal("nothing was written while verify ran")
+	}
+	if r := p.run(t, nil, "verify"); r.Code != 0 {
+		t.Errorf("verify after the writes: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
 	}
 }
