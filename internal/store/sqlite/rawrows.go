@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"sync"
@@ -75,11 +76,34 @@ func (c *rawConn) query(query string) (*rawRows, error) {
 	return &rawRows{stmt: s, mu: c.mu}, nil
 }
 
+// queryKept runs query as a statement the connection keeps prepared, with
+// args ([]byte, string or int64) bound to ?1, ?2...
+func (c *rawConn) queryKept(query string, args ...any) (*rawRows, error) {
+	s, err := c.conn.Prepare(query)
+	if err != nil {
+		return nil, translateRaw(err)
+	}
+	for i, a := range args {
+		switch v := a.(type) {
+		case []byte:
+			s.BindBytes(i+1, v)
+		case string:
+			s.BindText(i+1, v)
+		case int64:
+			s.BindInt64(i+1, v)
+		default:
+			return nil, fmt.Errorf("sqlite: cannot bind %T", a)
+		}
+	}
+	return &rawRows{stmt: s, mu: c.mu, kept: true}, nil
+}
+
 // rawRows reads a statement's rows the way *sql.Rows does (Next, Scan, Err,
 // Close), so that the same scanning code serves both. Values scanned into
 // *sql.RawBytes stay valid until the next call of Next.
 type rawRows struct {
 	stmt   *zs.Stmt
+	kept   bool // the connection keeps the statement prepared: reset it, do not finalize it
 	mu     *sync.Mutex
 	locked bool
 	err    error
@@ -163,10 +187,64 @@ func (r *rawRows) Scan(dest ...any) error {
 // Err returns the error that ended the rows, if any.
 func (r *rawRows) Err() error { return r.err }
 
-// Close finalizes the statement.
+// Close finalizes the statement, or resets a kept one.
 func (r *rawRows) Close() error {
 	r.unlock()
+	if r.kept {
+		return translateRaw(errors.Join(r.stmt.Reset(), r.stmt.ClearBindings()))
+	}
 	return translateRaw(r.stmt.Finalize())
+}
+
+// A rawPool keeps up to its size of read connections of the direct API for
+// the platform's hottest read (Standing, a check's facts), each used by one
+// goroutine at a time: opening one costs more than many reads, so a read
+// waits for one to be free rather than open another.
+type rawPool struct {
+	path  string
+	idle  chan *rawConn
+	slots chan struct{} // one for each connection open
+}
+
+func newRawPool(path string, size int) *rawPool {
+	return &rawPool{path: path, idle: make(chan *rawConn, size), slots: make(chan struct{}, size)}
+}
+
+// get returns an idle connection, opens one while fewer than the pool's
+// size are open, or waits for one.
+func (p *rawPool) get(ctx context.Context) (*rawConn, error) {
+	select {
+	case c := <-p.idle:
+		return c, nil
+	default:
+	}
+	select {
+	case c := <-p.idle:
+		return c, nil
+	case p.slots <- struct{}{}:
+		c, err := openRaw(context.Background(), p.path, 10*time.Second, false)
+		if err != nil {
+			<-p.slots
+		}
+		return c, err
+	case <-ctx.Done():
+		return nil, errs.Wrap(errs.Unavailable, ctx.Err(), "the request was cancelled")
+	}
+}
+
+// put returns c to the pool.
+func (p *rawPool) put(c *rawConn) { p.idle <- c }
+
+// close closes the idle connections.
+func (p *rawPool) close() {
+	for {
+		select {
+		case c := <-p.idle:
+			c.conn.Close()
+		default:
+			return
+		}
+	}
 }
 
 // translateRaw turns an error of the direct API into one of the store's

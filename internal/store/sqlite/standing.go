@@ -37,11 +37,18 @@ func (r *standingRow) Scan(dest ...any) error {
 }
 
 // Standing reads a person's records, payloads left out, and list entries
-// together, each in id order.
+// together, each in id order. It reads below database/sql (rawrows.go):
+// every check at the counter reads it, and the driver's conversions cost
+// more than the lookup.
 func (s *Store) Standing(ctx context.Context, key []byte) ([]record.Stored, []listing.Entry, error) {
-	rows, err := s.r.QueryContext(ctx, standing, key)
+	c, err := s.hot.get(ctx)
 	if err != nil {
-		return nil, nil, translate(err)
+		return nil, nil, err
+	}
+	defer s.hot.put(c)
+	rows, err := c.queryKept(standing, key)
+	if err != nil {
+		return nil, nil, err
 	}
 	defer rows.Close()
 	var recs []record.Stored

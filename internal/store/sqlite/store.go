@@ -61,6 +61,8 @@ type Store struct {
 
 	readOnly  bool // opened by OpenReadOnly
 	immutable bool // read without locks: no process has it open
+
+	hot *rawPool // read connections of the direct API, for Standing
 }
 
 // Open opens (creating when absent) the database at path. It does not
@@ -104,7 +106,8 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	c.SetMaxOpenConns(1)
-	s := &Store{w: newPreparedDB(w), r: newPreparedDB(r), c: c, path: path, stop: make(chan struct{}), stopped: make(chan struct{})}
+	s := &Store{w: newPreparedDB(w), r: newPreparedDB(r), c: c, path: path, stop: make(chan struct{}), stopped: make(chan struct{}),
+		hot: newRawPool(path, readers)}
 	if err := w.Ping(); err != nil {
 		close(s.stopped)
 		s.Close()
@@ -147,7 +150,7 @@ func openReadOnly(path string, immutable bool) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	db.SetMaxOpenConns(2)
-	s := &Store{w: newPreparedDB(db), r: newPreparedDB(db), path: path, readOnly: true, immutable: immutable}
+	s := &Store{w: newPreparedDB(db), r: newPreparedDB(db), path: path, readOnly: true, immutable: immutable, hot: newRawPool(path, 2)}
 	if _, err := db.Exec(`SELECT COUNT(*) FROM sqlite_master`); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: opening %s: %w", path, err)
@@ -157,6 +160,7 @@ func openReadOnly(path string, immutable bool) (*Store, error) {
 
 // Close closes the database. Writes in flight MUST have returned.
 func (s *Store) Close() error {
+	s.hot.close()
 	if s.readOnly {
 		return s.r.Close()
 	}
