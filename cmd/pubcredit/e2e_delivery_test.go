@@ -84,6 +84,7 @@ func runDeliverySuite(t *testing.T, dbURL string) {
 		d.srv = p.serve(t, nil)
 		t.Run("a subscriber receives record.created and list.entry.active, signed, the person in clear only where it may read the item", d.signedPushes)
 		t.Run("a department that may read a list's item is pushed its entries in clear, and that is in the access log once", d.listInClear)
+		t.Run("the record of an entry in its notice period is not pushed as a record; the entry's notice is", d.noticedRecordNotPushed)
 		t.Run("subscriptions are checked and belong to their department", d.validation)
 		t.Run("an identical subscription is refused naming the existing one; another filter on the same URL is not", d.duplicate)
 		t.Run("without read rights the person is masked and no fields are pushed; rolled-back changes push nothing", d.masked)
@@ -497,6 +498,36 @@ func (d *deliverySuite) listInClear(t *testing.T) {
 	if len(reads) != 1 || reads[0].Action != "record.read" || !slices.Equal(reads[0].Items, []string{"SXBZXR"}) ||
 		len(reads[0].Records) != 1 || reads[0].Records[0] != got[0].Event.Data["record_id"] || !strings.Contains(reads[0].Purpose, ok.ID) {
 		t.Errorf("the access log shows %+v, want the push of delivery %s once, naming SXBZXR and the entry's record", reads, ok.ID)
+	}
+}
+
+func (d *deliverySuite) noticedRecordNotPushed(t *testing.T) {
+	market := listOwner(t, d.p, d.p.uniq("DSCJG"), "SCJG_YZWF")
+	reader := d.p.dept(t, d.p.uniq("DNREAD"), "", "SCJG_YZWF")
+	rcv := newReceiver(t, always(http.StatusOK))
+	sub := d.subscribe(t, reader, rcv, map[string]any{"events": []string{"record.created", "list.entry.noticed"},
+		"items": []string{"SCJG_YZWF"}, "lists": []string{"SCJG_YZWF"}})
+	var e struct {
+		ID       string `json:"id"`
+		RecordID string `json:"record_id"`
+		Status   string `json:"status"`
+	}
+	d.srv.postJSON(t, market, "/api/v1/lists/SCJG_YZWF/entries", violationEntry(newPerson(), d.p.uniq("NT"), "2026-11-02")).want(t, http.StatusCreated).decode(t, &e)
+	if e.Status != "noticed" {
+		t.Fatalf("SCJG_YZWF entry %s is %s, want noticed", e.ID, e.Status)
+	}
+	// The entry's leaf follows its record's: once the notice is delivered,
+	// the record's leaf was dispatched too.
+	d.awaitDelivery(t, reader, sub.ID, func(x deliveryJSON) bool { return x.EventType == "list.entry.noticed" && x.Status == "delivered" })
+	for _, x := range d.deliveries(t, reader, sub.ID, "") {
+		if x.EventType == "record.created" {
+			t.Errorf("the record %s of a noticed entry was pushed: %+v", e.RecordID, x)
+		}
+	}
+	for _, p := range rcv.pushes() {
+		if p.Event.Type == "record.created" {
+			t.Errorf("the receiver got record.created for a noticed entry's record: %s", p.Body)
+		}
 	}
 }
 

@@ -33,6 +33,9 @@ func TypeOf(l Leaf) string {
 	var t string
 	switch l.Kind {
 	case record.LeafKind:
+		if l.Noticed {
+			return ""
+		}
 		switch record.Change(l.Change) {
 		case record.Created:
 			t = RecordCreated

@@ -100,6 +100,10 @@ type Leaf struct {
 	Item   string // record.version: the record's catalog item
 	List   string // list.entry: the list code
 	Dept   string // the department that made the change
+	// Noticed: the record is the record of a list entry in its notice
+	// period. It is not pushed as a record (nor shared in file reads): the
+	// entry's own events say what subscribers may know of it.
+	Noticed bool
 }
 
 // LeafRow is a ledger leaf as a store reads it for dispatch, joined with the
@@ -111,11 +115,12 @@ type LeafRow struct {
 	RecordDept     string
 	EntryState     []byte // the list entry version's canonical state
 	List, ListDept string
+	Noticed        bool // the record version's record is the record of an entry in its notice period
 }
 
 // Leaf is the leaf the row stands for.
 func (r LeafRow) Leaf() Leaf {
-	l := Leaf{Index: r.Index, Kind: r.Kind, EventID: r.EventID, Change: r.Change, Item: r.Item, Dept: r.RecordDept}
+	l := Leaf{Index: r.Index, Kind: r.Kind, EventID: r.EventID, Change: r.Change, Item: r.Item, Dept: r.RecordDept, Noticed: r.Noticed}
 	if r.Kind == listing.LeafKind {
 		l.List, l.Dept, l.Change = r.List, r.ListDept, string(listing.StatusOfState(r.EntryState))
 	}

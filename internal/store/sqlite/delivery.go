@@ -188,7 +188,8 @@ func dispatchTargets(ctx context.Context, tx *txn) ([]delivery.Target, error) {
 // change each commits to, stopping before a missing index.
 func dispatchLeaves(ctx context.Context, tx *txn, from int64, limit int) ([]delivery.Leaf, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT l.idx, l.kind, l.event_id, COALESCE(rv.change, ''), COALESCE(r.item, ''), COALESCE(r.dept, ''),
-			lev.state, COALESCE(le.list, ''), COALESCE(le.dept, '')
+			lev.state, COALESCE(le.list, ''), COALESCE(le.dept, ''),
+			r.id IS NOT NULL AND EXISTS (SELECT 1 FROM list_entries n WHERE n.subject_key = r.subject_key AND n.record_id = r.id AND n.status = 'noticed')
 		FROM ledger_leaves l
 		LEFT JOIN record_versions rv ON l.kind = ? AND rv.leaf_index = l.idx
 		LEFT JOIN records r ON r.id = rv.record_id
@@ -202,7 +203,7 @@ func dispatchLeaves(ctx context.Context, tx *txn, from int64, limit int) ([]deli
 	var out []delivery.Leaf
 	for rows.Next() {
 		var r delivery.LeafRow
-		if err := rows.Scan(&r.Index, &r.Kind, &r.EventID, &r.Change, &r.Item, &r.RecordDept, &r.EntryState, &r.List, &r.ListDept); err != nil {
+		if err := rows.Scan(&r.Index, &r.Kind, &r.EventID, &r.Change, &r.Item, &r.RecordDept, &r.EntryState, &r.List, &r.ListDept, &r.Noticed); err != nil {
 			return nil, err
 		}
 		if r.Index != from+int64(len(out)) {
