@@ -445,6 +445,24 @@ func (ls *listsSuite) entries(t *testing.T) {
 		body["until"] = "2026-11-30"
 		srv.postJSON(t, ls.court, "/api/v1/lists/SXBZXR/entries", body).wantError(t, http.StatusUnprocessableEntity, "until")
 	})
+	t.Run("a term that has ended by the decision date alone is 422 naming decided_on", func(t *testing.T) {
+		t.Parallel()
+		e := srv.postJSON(t, ls.court, "/api/v1/lists/SXBZXR/entries", debtorEntry(newPerson(), p.uniq("SX"), "1990-01-01")).
+			wantError(t, http.StatusUnprocessableEntity, "decided_on")
+		if e.hasDetail("until", "") {
+			t.Errorf("details %+v name until, which the request did not give", e.Error.Details)
+		}
+	})
+	t.Run("an entry that would end before its notice period does is 422 naming until", func(t *testing.T) {
+		t.Parallel()
+		// Entered on 2026-11-30, the notice ends 5 working days later, on 2026-12-07.
+		body := violationEntry(newPerson(), p.uniq("NB"), "2026-11-02")
+		body["until"] = "2026-12-05"
+		e := srv.postJSON(t, ls.market, "/api/v1/lists/SCJG_YZWF/entries", body).wantError(t, http.StatusUnprocessableEntity, "until")
+		if !e.hasDetail("until", "before_active") {
+			t.Errorf("details %+v, want until before_active", e.Error.Details)
+		}
+	})
 	t.Run("the same ref again answers 200 with the same entry", func(t *testing.T) {
 		t.Parallel()
 		who := newPerson()
@@ -804,11 +822,26 @@ func (ls *listsSuite) removal(t *testing.T) {
 			t.Errorf("repair of an entry listed today (decided 2025-06-01) answered %d, want 409: %s", res.Status, truncateBody(res.Body))
 		}
 	})
-	t.Run("repair removal on a list without an earliest removal is accepted", func(t *testing.T) {
+	t.Run("repair removal on a list whose item is not repairable is 422 naming reason (SXBZXR is left on performance)", func(t *testing.T) {
 		t.Parallel()
 		e := srv.enter(t, ls.court, "SXBZXR", debtorEntry(newPerson(), p.uniq("R"), "2026-11-02"))
-		if got := srv.removeEntry(t, ls.court, "SXBZXR", e.ID, "repaired", "").want(t, http.StatusOK).entry(t); got.Status != "removed" {
-			t.Errorf("status %q", got.Status)
+		res := srv.removeEntry(t, ls.court, "SXBZXR", e.ID, "repaired", "")
+		if b := res.wantError(t, http.StatusUnprocessableEntity, "reason"); !b.hasDetail("reason", "not_repairable") {
+			t.Errorf("details %+v, want reason not_repairable", b.Error.Details)
+		}
+		if got := srv.removeEntry(t, ls.court, "SXBZXR", e.ID, "performed", "已履行").want(t, http.StatusOK).entry(t); got.Status != "removed" {
+			t.Errorf("removal as performed after the refused repair: status %q", got.Status)
+		}
+	})
+	t.Run("a removal note or a document number with a character that does not print is 422 naming it", func(t *testing.T) {
+		t.Parallel()
+		body := debtorEntry(newPerson(), p.uniq("R"), "2026-11-02")
+		body["document_no"] = "(2026)津0101执\u202e12号"
+		srv.postJSON(t, ls.court, "/api/v1/lists/SXBZXR/entries", body).wantError(t, http.StatusUnprocessableEntity, "document_no")
+		e := srv.enter(t, ls.court, "SXBZXR", debtorEntry(newPerson(), p.uniq("R"), "2026-11-02"))
+		srv.removeEntry(t, ls.court, "SXBZXR", e.ID, "performed", "已履行\a").wantError(t, http.StatusUnprocessableEntity, "note")
+		if got := srv.removeEntry(t, ls.court, "SXBZXR", e.ID, "performed", "已履行。\n执行款已到账").want(t, http.StatusOK).entry(t); got.Status != "removed" {
+			t.Errorf("a note of two lines: status %q", got.Status)
 		}
 	})
 	t.Run("a removal as revoked revokes the entry's record", func(t *testing.T) {

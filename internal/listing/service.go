@@ -231,11 +231,27 @@ func (s *Service) enter(ctx context.Context, p *auth.Principal, t *Type, req Ent
 	case derr == nil && t.DurationMonths > 0:
 		until = decided.AddMonths(t.DurationMonths)
 	}
-	if !until.IsZero() && !until.After(today) {
-		pr.Add("until", "past", "the entry would already have ended on %s", until)
+	untilField := "until" // or the decision date it was counted from
+	if req.Until == "" {
+		untilField = "decided_on"
 	}
-	if strings.TrimSpace(req.DocumentNo) == "" {
+	switch {
+	case until.IsZero():
+	case !until.After(today):
+		pr.Add(untilField, "past", "the entry would already have ended on %s", until)
+	case t.NoticeDays > 0:
+		if from, err := s.Calendar.AddWorkingDays(today, t.NoticeDays); err == nil && !until.After(from) {
+			pr.Add(untilField, "before_active", "the entry would end on %s, before its notice period ends on %s: it would never be in effect", until, from)
+		}
+	}
+	switch {
+	case strings.TrimSpace(req.DocumentNo) == "":
 		pr.Add("document_no", "required", "the number of the document that decided the listing is required")
+	case !record.PrintableLine(req.DocumentNo):
+		pr.Add("document_no", "format", "holds a character that does not print")
+	}
+	if !record.PrintableText(req.Basis) {
+		pr.Add("basis", "format", "holds a character that does not print")
 	}
 	if utf8.RuneCountInString(req.Basis) > 2000 {
 		pr.Add("basis", "too_long", "at most 2000 characters")
@@ -323,10 +339,11 @@ func (s *Service) enter(ctx context.Context, p *auth.Principal, t *Type, req Ent
 	return rec, stored, created, nil
 }
 
-// minorError names the person's age as the reason a list refused them.
+// minorError names the person's age as the reason a list that never takes
+// minors refused them.
 func minorError(err error, t *Type) error {
 	var e *errs.Error
-	if errors.As(err, &e) && e.Kind == errs.Invalid {
+	if errors.As(err, &e) && e.Kind == errs.Invalid && t.NeverMinors() {
 		for i, d := range e.Details {
 			if d.Code == "minor" {
 				c := *e
@@ -413,8 +430,11 @@ func (s *Service) Remove(ctx context.Context, p *auth.Principal, code, id, reaso
 		return Entry{}, errs.Fields("the removal is not valid", errs.FieldError{Field: "reason", Code: code,
 			Message: fmt.Sprintf("reason must be one of: %s", strings.Join(Reasons, ", "))})
 	}
-	if utf8.RuneCountInString(note) > 2000 {
+	switch {
+	case utf8.RuneCountInString(note) > 2000:
 		return Entry{}, errs.Fields("the removal is not valid", errs.FieldError{Field: "note", Code: "too_long", Message: "at most 2000 characters"})
+	case !record.PrintableText(note):
+		return Entry{}, errs.Fields("the removal is not valid", errs.FieldError{Field: "note", Code: "format", Message: "holds a character that does not print"})
 	}
 	if e.Status == Removed {
 		return Entry{}, errs.E(errs.Conflict, "entry %s was already removed (%s)", id, e.Removal.Reason)
@@ -427,6 +447,10 @@ func (s *Service) Remove(ctx context.Context, p *auth.Principal, code, id, reaso
 		}
 		return Entry{}, errs.Fields("the removal is not valid", errs.FieldError{Field: "reason", Code: "not_expired",
 			Message: fmt.Sprintf("the entry's term %s: it cannot be removed as expired before then", term)})
+	}
+	if reason == Repaired && !t.CatalogItem().Repairable {
+		return Entry{}, errs.Fields("the removal is not valid", errs.FieldError{Field: "reason", Code: "not_repairable",
+			Message: fmt.Sprintf("%s cannot be repaired (its item %s is not repairable): remove the entry as performed, revoked, expired or other", t.Code, t.Item)})
 	}
 	if reason == Repaired && t.EarliestRemoval > 0 {
 		if earliest := e.ActiveFrom.AddMonths(t.EarliestRemoval); e.Status == Noticed || today.Before(earliest) {

@@ -641,6 +641,16 @@ func isDigits(s string) bool {
 	return true
 }
 
+// PrintableLine reports whether s, one line of text (a document number),
+// holds only characters that print.
+func PrintableLine(s string) bool { return utf8.ValidString(s) && !hasControl(s) }
+
+// PrintableText reports whether s, free text (a note, a basis), holds only
+// characters that print, line breaks and tabs apart.
+func PrintableText(s string) bool {
+	return utf8.ValidString(s) && !hasControl(strings.NewReplacer("\n", "", "\r", "", "\t", "").Replace(s))
+}
+
 // hasControl reports whether s holds a character that does not print.
 func hasControl(s string) bool {
 	for _, r := range s {
