@@ -833,6 +833,14 @@ func (ls *listsSuite) removal(t *testing.T) {
 			t.Errorf("removal as performed after the refused repair: status %q", got.Status)
 		}
 	})
+	t.Run("a red list's term given among the fields is 422: the entry's until says it", func(t *testing.T) {
+		t.Parallel()
+		league := lcDept(t, p, p.uniq("VOL"), "--lists", "YXZYZ")
+		body := map[string]any{"ref": p.uniq("V"), "subject": subjectOfPerson(newPerson()), "decided_on": "2026-06-01",
+			"document_no": "津志认〔2026〕" + p.uniq("") + "号", "grounds": []string{"star_volunteer"}, "basis": "《志愿服务条例》第三十六条",
+			"fields": map[string]any{"until": "2027-01-01"}}
+		srv.postJSON(t, league, "/api/v1/lists/YXZYZ/entries", body).wantError(t, http.StatusUnprocessableEntity, "fields.until")
+	})
 	t.Run("a removal note or a document number with a character that does not print is 422 naming it", func(t *testing.T) {
 		t.Parallel()
 		body := debtorEntry(newPerson(), p.uniq("R"), "2026-11-02")

@@ -103,6 +103,8 @@ func (t *Type) entryField(key string) string {
 		return "grounds"
 	case t.BasisField != "" && name == t.BasisField:
 		return "basis"
+	case t.item.Display.UntilField != "" && name == t.item.Display.UntilField:
+		return "until"
 	}
 	return ""
 }
