@@ -43,7 +43,7 @@
 // redirect (never followed), a timeout or a closed connection, is retried.
 //
 // A receiver gets one delivery at a time from a subscription (a slow one
-// holds one of the sender's few connections, never collection or checks),
+// holds one of the sender's 16 connections, never collection or checks),
 // in ledger order among those due together; a retried delivery may arrive
 // after later ones, so receivers order by the data's version.
 //

@@ -48,7 +48,7 @@ func (s *Service) nudge() {
 // returns when they are all sent and recorded, with how many were tried.
 // The background sender (Run) does the same continuously.
 func (s *Service) SendDue(ctx context.Context) (int, error) {
-	due, err := s.claim(ctx, orDefault(s.Concurrency, 4))
+	due, err := s.claim(ctx, orDefault(s.Concurrency, defaultConcurrency))
 	var wg sync.WaitGroup
 	errc := make(chan error, len(due))
 	for _, d := range due {
@@ -98,7 +98,7 @@ func (s *Service) runDispatcher(ctx context.Context, interval time.Duration, rep
 func (s *Service) runSender(ctx context.Context, interval time.Duration, report func(error)) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	slots := orDefault(s.Concurrency, 4)
+	slots := orDefault(s.Concurrency, defaultConcurrency)
 	done := make(chan struct{}, slots)
 	inFlight := 0
 	var wg sync.WaitGroup

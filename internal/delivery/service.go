@@ -52,7 +52,7 @@ type Service struct {
 	// When nil, or for an unknown list, list pushes are masked.
 	ListItem func(list string) (string, bool)
 
-	Concurrency int            // deliveries in flight at once; default 4
+	Concurrency int            // deliveries in flight at once; default defaultConcurrency
 	Batch       int            // ledger leaves per dispatch transaction; default 500
 	Lease       time.Duration  // how long a sender holds a delivery it sends; default 1 minute
 	PerDept     int            // live subscriptions a department may have; default 20
@@ -315,3 +315,8 @@ func (s *Service) Redeliver(ctx context.Context, p *auth.Principal, id, delivery
 	s.nudge()
 	return d, nil
 }
+
+// defaultConcurrency is how many deliveries are in flight at once unless
+// configured: enough that a few receivers hanging until the attempt's
+// timeout do not hold up every other department's pushes (each holds one).
+const defaultConcurrency = 16
