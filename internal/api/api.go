@@ -137,6 +137,12 @@ func decodeJSON(r *http.Request, limit int64, v any) error {
 		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 			return errs.E(errs.Malformed, "the body must hold exactly one JSON object")
 		}
+		// encoding/json keeps the last of a repeated key: which one the
+		// caller meant is unknown.
+		repeated := func(tok json.Token, _ int64, isKey bool) bool { _, r := tok.(repeatedKey); return isKey && r }
+		if path := jsonPathWhere(body, repeated); path != "" {
+			return errs.Fields("the request is not valid", errs.FieldError{Field: path, Code: "repeated", Message: "is given more than once; give it once"})
+		}
 		return nil
 	}
 	var syn *json.SyntaxError
@@ -171,6 +177,10 @@ func decodeJSON(r *http.Request, limit int64, v any) error {
 	return errs.Wrap(errs.Malformed, err, "the body is not valid JSON")
 }
 
+// repeatedKey is a key jsonPathWhere gives hit when its object had it
+// already.
+type repeatedKey string
+
 // jsonPathWhere walks the JSON in body token by token and returns the path
 // ("results[0].measure") of the first key or value for which hit is true,
 // given the token (a key is a string), the offset just past it and whether
@@ -178,9 +188,10 @@ func decodeJSON(r *http.Request, limit int64, v any) error {
 func jsonPathWhere(body []byte, hit func(tok json.Token, off int64, isKey bool) bool) string {
 	type frame struct {
 		array   bool
-		index   int    // in an array, the element being read
-		key     string // in an object, the member being read
-		wantKey bool   // in an object, a key comes next
+		index   int             // in an array, the element being read
+		key     string          // in an object, the member being read
+		wantKey bool            // in an object, a key comes next
+		keys    map[string]bool // in an object, the keys read
 	}
 	var st []frame
 	render := func() string {
@@ -216,8 +227,17 @@ func jsonPathWhere(body []byte, hit func(tok json.Token, off int64, isKey bool) 
 		off := dec.InputOffset()
 		if n := len(st); n > 0 && st[n-1].wantKey {
 			if key, ok := tok.(string); ok {
-				st[n-1].key, st[n-1].wantKey = key, false
-				if hit(key, off, true) {
+				f := &st[n-1]
+				f.key, f.wantKey = key, false
+				if f.keys == nil {
+					f.keys = make(map[string]bool)
+				}
+				tok = key
+				if f.keys[key] {
+					tok = repeatedKey(key)
+				}
+				f.keys[key] = true
+				if hit(tok, off, true) {
 					return render()
 				}
 				continue

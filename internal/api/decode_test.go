@@ -33,6 +33,8 @@ func TestDecodeJSONNamesTheFullPath(t *testing.T) {
 		{`{"subject":{"id_number":7}}`, "subject.id_number", "type"},
 		{`{"subject":{"id_number":"x"},"results":{"measure":"A"}}`, "results", "type"},
 		{`{"bar":true}`, "bar", "unknown_field"},
+		{`{"subject":{"id_number":"x","id_number":"y"}}`, "subject.id_number", "repeated"},
+		{`{"results":[{"measure":"A","applied":true},{"measure":"B","applied":true,"measure":"C"}]}`, "results[1].measure", "repeated"},
 		{`{"subject":{"id_number":"x\u0000"}}`, "subject.id_number", "format"},
 		{`{"results":[{"measure":"A","applied":true},{"measure":"B\u0000"}]}`, "results[1].measure", "format"},
 	} {
@@ -43,6 +45,23 @@ func TestDecodeJSONNamesTheFullPath(t *testing.T) {
 		if !errors.As(err, &e) || len(e.Details) != 1 || e.Details[0].Field != c.field || e.Details[0].Code != c.code {
 			t.Errorf("%s: %v (details %+v), want %s %s", c.body, err, detailsOf(e), c.field, c.code)
 		}
+	}
+}
+
+// TestDecodeJSONTakesTheSameKeyInOtherObjects: a key is repeated only
+// within one object.
+func TestDecodeJSONTakesTheSameKeyInOtherObjects(t *testing.T) {
+	var v struct {
+		Subject struct {
+			IDNumber string `json:"id_number"`
+		} `json:"subject"`
+		Results []struct {
+			Measure string `json:"measure"`
+		} `json:"results"`
+	}
+	body := `{"subject":{"id_number":"x"},"results":[{"measure":"A"},{"measure":"B"}]}`
+	if err := decodeJSON(httptest.NewRequest("POST", "/", strings.NewReader(body)), 1<<20, &v); err != nil || len(v.Results) != 2 {
+		t.Errorf("decode = %v, %+v", err, v)
 	}
 }
 
