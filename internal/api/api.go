@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 
 	"pubcredit/internal/auth"
@@ -188,10 +189,10 @@ type repeatedKey string
 func jsonPathWhere(body []byte, hit func(tok json.Token, off int64, isKey bool) bool) string {
 	type frame struct {
 		array   bool
-		index   int             // in an array, the element being read
-		key     string          // in an object, the member being read
-		wantKey bool            // in an object, a key comes next
-		keys    map[string]bool // in an object, the keys read
+		index   int      // in an array, the element being read
+		key     string   // in an object, the member being read
+		wantKey bool     // in an object, a key comes next
+		keys    []string // in an object, the keys read (few: a slice beats a map)
 	}
 	var st []frame
 	render := func() string {
@@ -229,14 +230,11 @@ func jsonPathWhere(body []byte, hit func(tok json.Token, off int64, isKey bool) 
 			if key, ok := tok.(string); ok {
 				f := &st[n-1]
 				f.key, f.wantKey = key, false
-				if f.keys == nil {
-					f.keys = make(map[string]bool)
-				}
 				tok = key
-				if f.keys[key] {
+				if slices.Contains(f.keys, key) {
 					tok = repeatedKey(key)
 				}
-				f.keys[key] = true
+				f.keys = append(f.keys, key)
 				if hit(tok, off, true) {
 					return render()
 				}
