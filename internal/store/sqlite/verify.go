@@ -26,8 +26,9 @@ var _ verify.Database = (*Store)(nil)
 // write lock, so that no commit falls between them and every scan reads
 // the same state. A database that cannot be locked for writing (a
 // read-only copy) is read in one transaction, its scans taking turns a
-// row at a time; one opened immutable (OpenReadOnly) needs no lock. ScanRecords, ScanListEntries and ScanCheckMeasures read
-// in transactions of their own, on one more connection.
+// row at a time; one opened immutable (OpenReadOnly) needs no lock.
+// ScanRecords, ScanListEntries and ScanCheckMeasures read in transactions
+// of their own, on one more connection.
 //
 // The database is not memory-mapped (mmap_size): that makes verification
 // faster, but the mapped pages count in the process's resident memory,
