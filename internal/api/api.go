@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"pubcredit/internal/auth"
 	"pubcredit/internal/catalog"
@@ -118,6 +119,9 @@ func decodeJSON(r *http.Request, limit int64, v any) error {
 	body, err := io.ReadAll(limitBody(r.Body, limit))
 	if err != nil {
 		return err
+	}
+	if !utf8.Valid(body) {
+		return errs.E(errs.Malformed, "the body is not valid UTF-8")
 	}
 	if bytes.Contains(body, []byte(`\u0000`)) {
 		// Name the field when a value holds it, as every other bad value is.
@@ -231,7 +235,9 @@ func jsonPathWhere(body []byte, hit func(tok json.Token, off int64, isKey bool) 
 				f := &st[n-1]
 				f.key, f.wantKey = key, false
 				tok = key
-				if slices.Contains(f.keys, key) {
+				// encoding/json matches keys to fields regardless of
+				// case: "Applied" after "applied" is the same field again.
+				if slices.ContainsFunc(f.keys, func(k string) bool { return strings.EqualFold(k, key) }) {
 					tok = repeatedKey(key)
 				}
 				f.keys = append(f.keys, key)

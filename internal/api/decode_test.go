@@ -34,6 +34,7 @@ func TestDecodeJSONNamesTheFullPath(t *testing.T) {
 		{`{"subject":{"id_number":"x"},"results":{"measure":"A"}}`, "results", "type"},
 		{`{"bar":true}`, "bar", "unknown_field"},
 		{`{"subject":{"id_number":"x","id_number":"y"}}`, "subject.id_number", "repeated"},
+		{`{"results":[{"measure":"A","applied":true,"Applied":false}]}`, "results[0].Applied", "repeated"},
 		{`{"results":[{"measure":"A","applied":true},{"measure":"B","applied":true,"measure":"C"}]}`, "results[1].measure", "repeated"},
 		{`{"subject":{"id_number":"x\u0000"}}`, "subject.id_number", "format"},
 		{`{"results":[{"measure":"A","applied":true},{"measure":"B\u0000"}]}`, "results[1].measure", "format"},
@@ -45,6 +46,16 @@ func TestDecodeJSONNamesTheFullPath(t *testing.T) {
 		if !errors.As(err, &e) || len(e.Details) != 1 || e.Details[0].Field != c.field || e.Details[0].Code != c.code {
 			t.Errorf("%s: %v (details %+v), want %s %s", c.body, err, detailsOf(e), c.field, c.code)
 		}
+	}
+}
+
+// TestDecodeJSONRefusesInvalidUTF8: encoding/json would turn it into
+// U+FFFD and store that.
+func TestDecodeJSONRefusesInvalidUTF8(t *testing.T) {
+	var v struct{ Name string }
+	err := decodeJSON(httptest.NewRequest("POST", "/", strings.NewReader("{\"Name\":\"\xff\xfe\"}")), 1<<20, &v)
+	if errs.KindOf(err) != errs.Malformed {
+		t.Errorf("invalid UTF-8: %v, want a malformed body", err)
 	}
 }
 
