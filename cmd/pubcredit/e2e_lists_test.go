@@ -833,6 +833,22 @@ func (ls *listsSuite) removal(t *testing.T) {
 			t.Errorf("removal as performed after the refused repair: status %q", got.Status)
 		}
 	})
+	t.Run("grounds that are not text and an over-long document number are named as the request names them", func(t *testing.T) {
+		t.Parallel()
+		body := debtorEntry(newPerson(), p.uniq("G"), "2026-11-02")
+		body["grounds"] = []any{"refused_with_ability", 5}
+		if e := srv.postJSON(t, ls.court, "/api/v1/lists/SXBZXR/entries", body).wantError(t, http.StatusUnprocessableEntity, "grounds[1]"); !e.hasDetail("grounds[1]", "type") {
+			t.Errorf("details %+v, want grounds[1] type", e.Error.Details)
+		}
+		body = debtorEntry(newPerson(), p.uniq("G"), "2026-11-02")
+		body["document_no"] = strings.Repeat("号", 300)
+		e := srv.postJSON(t, ls.court, "/api/v1/lists/SXBZXR/entries", body).wantError(t, http.StatusUnprocessableEntity, "document_no")
+		for _, d := range e.Error.Details {
+			if strings.HasPrefix(d.Field, "fields.") {
+				t.Errorf("the error names %s, a field the request did not give", d.Field)
+			}
+		}
+	})
 	t.Run("a red list's term given among the fields is 422: the entry's until says it", func(t *testing.T) {
 		t.Parallel()
 		league := lcDept(t, p, p.uniq("VOL"), "--lists", "YXZYZ")

@@ -311,7 +311,7 @@ func (s *Service) enter(ctx context.Context, p *auth.Principal, t *Type, req Ent
 		return record.Record{}, Entry{}, false, errs.On(errs.Conflict, "ref", "conflict", "ref %q is already used on list %s with other content: to change an entry, remove it (reason revoked) and enter it anew under another ref", errs.Clip(req.Ref, 60), t.Code)
 	}
 	if err != nil {
-		return record.Record{}, Entry{}, false, minorError(err, t)
+		return record.Record{}, Entry{}, false, asEntryFields(minorError(err, t), t)
 	}
 	rec := res.Record
 
@@ -337,6 +337,27 @@ func (s *Service) enter(ctx context.Context, p *auth.Principal, t *Type, req Ent
 		return record.Record{}, Entry{}, false, errs.On(errs.Conflict, "ref", "conflict", "ref %q is already used by entry %s with other content", rec.Ref, stored.ID)
 	}
 	return rec, stored, created, nil
+}
+
+// asEntryFields names the record's fields that carry an entry's own values
+// (document number, grounds, basis) as the entry request does.
+func asEntryFields(err error, t *Type) error {
+	var e *errs.Error
+	if !errors.As(err, &e) || len(e.Details) == 0 {
+		return err
+	}
+	names := map[string]string{"fields." + t.DocumentField: "document_no", "fields." + t.GroundsField: "grounds"}
+	if t.BasisField != "" {
+		names["fields."+t.BasisField] = "basis"
+	}
+	c := *e
+	c.Details = slices.Clone(e.Details)
+	for i, d := range c.Details {
+		if f, ok := names[d.Field]; ok {
+			c.Details[i].Field = f
+		}
+	}
+	return &c
 }
 
 // minorError names the person's age as the reason a list that never takes
@@ -365,10 +386,13 @@ func (s *Service) grounds(t *Type, raw any, pr *errs.Problems) []string {
 			given = append(given, strings.TrimSpace(g))
 		}
 	case []any:
-		for _, g := range v {
-			if s, ok := g.(string); ok {
-				given = append(given, strings.TrimSpace(s))
+		for i, g := range v {
+			s, ok := g.(string)
+			if !ok {
+				pr.Add(fmt.Sprintf("grounds[%d]", i), "type", "each ground must be a code, a name or an alias (text)")
+				return nil
 			}
+			given = append(given, strings.TrimSpace(s))
 		}
 	case nil:
 	default:
