@@ -413,11 +413,31 @@ func (n *normaliser) number(key string, f *catalog.Field, s string, national boo
 	return n.exactNumber(key, f, s, national)
 }
 
+// decimalText reports whether s is a plain decimal number: an optional
+// sign, digits and at most one decimal point. big.Rat would also take Go's
+// forms (0x10, 0b11, 1_000, 1e3, 3/4), which no department means.
+func decimalText(s string) bool {
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "-"), "+")
+	digits, points := 0, 0
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case r == '.':
+			points++
+		default:
+			return false
+		}
+	}
+	return digits > 0 && points <= 1
+}
+
 // exactNumber is number with big.Rat.
 func (n *normaliser) exactNumber(key string, f *catalog.Field, s string, national bool) (any, bool) {
 	path := fieldPath(key)
-	x, ok := new(big.Rat).SetString(strings.ReplaceAll(s, ",", ""))
-	if !ok || strings.ContainsAny(s, "/eE") || len(s) > 40 {
+	plain := strings.ReplaceAll(s, ",", "")
+	x, ok := new(big.Rat).SetString(plain)
+	if !ok || !decimalText(plain) || len(s) > 40 {
 		n.p.Add(path, "type", "must be a number, not %s", echo(s))
 		return nil, false
 	}

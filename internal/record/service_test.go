@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -169,6 +170,20 @@ func TestSubmitRefusesNamesAndRefsThatDoNotPrint(t *testing.T) {
 	sub.Subject.Name = "阿卜杜·热合曼" // a middle dot prints
 	if _, err := f.svc.Submit(context.Background(), f.dept, sub); err != nil {
 		t.Errorf("a name with a middle dot: %v", err)
+	}
+}
+
+func TestSubmitTakesAmountsAsPlainDecimals(t *testing.T) {
+	f := newFixture(t)
+	for i, bad := range []string{"0x10", "0b11", "0o7", "1_000", "0x1p4", "1e3", "3/4"} {
+		sub := penalty(fmt.Sprintf("amt-%d", i), map[string]any{"fine_amount": bad})
+		if got := details(t, wantErr(f.svc.Submit(context.Background(), f.dept, sub))); got["fields.fine_amount"] != "type" {
+			t.Errorf("fine_amount %q: problems %v, want fields.fine_amount type", bad, got)
+		}
+	}
+	res, err := f.svc.Submit(context.Background(), f.dept, penalty("amt-ok", map[string]any{"fine_amount": "1,000.50"}))
+	if err != nil || fmt.Sprint(res.Record.Content.Fields["fine_amount"]) != "1000.5" {
+		t.Errorf("1,000.50: %v, %v", res.Record.Content.Fields["fine_amount"], err)
 	}
 }
 
