@@ -568,6 +568,8 @@ func (cs *checksSuite) refusals(t *testing.T) {
 		body := checkBody(who, "high_consumption", "购票核查")
 		body["subject"].(map[string]any)["name"] = who.Name
 		srv.postJSON(t, cs.counter, "/api/v1/checks", body).want(t, http.StatusOK)
+		// Nor may a purpose hide characters that do not print.
+		srv.postJSON(t, cs.counter, "/api/v1/checks", checkBody(who, "high_consumption", "购票\u202e核查")).wantError(t, http.StatusUnprocessableEntity, "purpose")
 	})
 	t.Run("a bad identity and a missing purpose are named at once", func(t *testing.T) {
 		t.Parallel()

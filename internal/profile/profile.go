@@ -81,6 +81,8 @@ func (s *Service) ForDepartment(ctx context.Context, p *auth.Principal, idType, 
 		return File{}, errs.Fields("a purpose is required", errs.FieldError{Field: "purpose", Code: "required", Message: "state the lawful purpose of this lookup"})
 	case utf8.RuneCountInString(purpose) > MaxPurpose:
 		return File{}, errs.Fields("the purpose is too long", errs.FieldError{Field: "purpose", Code: "too_long", Message: "at most 500 characters"})
+	case !record.PrintableText(purpose):
+		return File{}, errs.Fields("the purpose is not valid", errs.FieldError{Field: "purpose", Code: "format", Message: "holds a character that does not print"})
 	}
 	if len(p.Read) == 0 {
 		return File{}, errs.E(errs.Forbidden, "department %s has no read rights on any catalog item", p.ID)

@@ -371,6 +371,10 @@ func (n *normaliser) value(key string, f *catalog.Field, raw any, national bool)
 			n.p.Add(fieldPath(key), "encoding", "is not valid UTF-8 text (or holds a NUL character)")
 			return nil, false
 		}
+		if !PrintableText(s) {
+			n.p.Add(fieldPath(key), "format", "holds a character that does not print (a control, zero-width or direction mark)")
+			return nil, false
+		}
 		if utf8.RuneCountInString(s) > limit {
 			n.p.Add(fieldPath(key), "too_long", "must be at most %d characters", limit)
 			return nil, false
@@ -668,19 +672,38 @@ func PrintableLine(s string) bool { return utf8.ValidString(s) && !hasControl(s)
 // PrintableText reports whether s, free text (a note, a basis), holds only
 // characters that print, line breaks and tabs apart.
 func PrintableText(s string) bool {
-	return utf8.ValidString(s) && !hasControl(strings.NewReplacer("\n", "", "\r", "", "\t", "").Replace(s))
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r != '\n' && r != '\r' && r != '\t' && hidden(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // hasControl reports whether s holds a character that does not print.
 func hasControl(s string) bool {
 	for _, r := range s {
-		// C0 and C1 controls, and format characters that print nothing or
-		// reorder what follows (U+200B, U+202E, U+FEFF...).
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+		if hidden(r) {
 			return true
 		}
 	}
 	return false
+}
+
+// hidden reports whether r does not print: a C0 or C1 control, or a format
+// character that prints nothing or reorders what follows (U+200B, U+202E,
+// U+FEFF...).
+func hidden(r rune) bool {
+	switch {
+	case r < 0x80:
+		return r < 0x20 || r == 0x7f
+	case r >= 0x2070 && r < 0xfeff: // CJK and most scripts: no control or format character in between
+		return false
+	}
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
 }
 
 // fieldPath is the path of a field in a FieldError.

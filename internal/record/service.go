@@ -413,6 +413,12 @@ func (s *Service) Correct(ctx context.Context, p *auth.Principal, id string, sub
 	if st.Status == Revoked {
 		return Record{}, false, errs.E(errs.Conflict, "record %s is revoked and cannot be corrected", id)
 	}
+	switch {
+	case utf8.RuneCountInString(note) > maxTextLen:
+		return Record{}, false, errs.Fields("the correction is not valid", errs.FieldError{Field: "note", Code: "too_long", Message: fmt.Sprintf("must be at most %d characters", maxTextLen)})
+	case !PrintableText(note):
+		return Record{}, false, errs.Fields("the correction is not valid", errs.FieldError{Field: "note", Code: "format", Message: "holds a character that does not print"})
+	}
 	if sub.Item == "" {
 		sub.Item = st.Item
 	}
@@ -485,6 +491,8 @@ func (s *Service) Revoke(ctx context.Context, p *auth.Principal, id, reason, bas
 			pr.Add(f.name, "required", "%s is required", f.name)
 		case utf8.RuneCountInString(f.v) > maxStringLen:
 			pr.Add(f.name, "too_long", "must be at most %d characters", maxStringLen)
+		case !PrintableText(f.v):
+			pr.Add(f.name, "format", "holds a character that does not print")
 		}
 	}
 	if err := pr.Err("the revocation is not valid"); err != nil {

@@ -166,7 +166,12 @@ func TestSubmitRefusesNamesAndRefsThatDoNotPrint(t *testing.T) {
 			t.Errorf("ref %q: problems %v, want ref named", bad, got)
 		}
 	}
-	sub := penalty("np", nil)
+	// Nor do the item's text fields take them; line breaks in long text do.
+	sub := penalty("np-f", map[string]any{"decision_no": "津罚\u202e1号"})
+	if got := details(t, wantErr(f.svc.Submit(context.Background(), f.dept, sub))); got["fields.decision_no"] != "format" {
+		t.Errorf("decision_no with a direction mark: problems %v, want fields.decision_no format", got)
+	}
+	sub = penalty("np", nil)
 	sub.Subject.Name = "阿卜杜·热合曼" // a middle dot prints
 	if _, err := f.svc.Submit(context.Background(), f.dept, sub); err != nil {
 		t.Errorf("a name with a middle dot: %v", err)
