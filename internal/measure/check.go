@@ -69,6 +69,26 @@ func (c Check) Seal() Check {
 	return c
 }
 
+// MeasuresOf reads a check's stored measures (the JSON of its measures
+// column). Measures that do not parse stand for themselves as one measure
+// that can match no commitment (see Unreadable), so that a changed column
+// is found by verify rather than hidden by a read error.
+func MeasuresOf(stored []byte) []CheckedMeasure {
+	var out []CheckedMeasure
+	if err := json.Unmarshal(stored, &out); err != nil {
+		return []CheckedMeasure{{Code: unreadable + string(stored)}}
+	}
+	return out
+}
+
+const unreadable = "\x00unreadable: "
+
+// Unreadable reports whether ms is the stand-in MeasuresOf returns for
+// stored measures that do not parse.
+func Unreadable(ms []CheckedMeasure) bool {
+	return len(ms) == 1 && strings.HasPrefix(ms[0].Code, unreadable)
+}
+
 // CheckedMeasure is a measure a check returned.
 type CheckedMeasure struct {
 	Code    string   `json:"code"`

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"pubcredit/internal/clock"
@@ -155,7 +154,7 @@ func checkCheckMeasures(ctx context.Context, st Store, emit func(Problem)) error
 			done()
 			check, seen = *c, seen[:0]
 			check.Measures = slices.Clone(c.Measures)
-			readable = !slices.ContainsFunc(check.Measures, func(m measure.CheckedMeasure) bool { return strings.HasPrefix(m.Code, "\x00") })
+			readable = !measure.Unreadable(check.Measures)
 		}
 		if m == nil || !readable { // an unreadable check is the walk's to report
 			return nil

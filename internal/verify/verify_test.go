@@ -697,6 +697,11 @@ var tamperCases = []tamperCase{
 			SELECT name_enc, id_type, number_enc, name_enc, created_at, 'forged' FROM subjects WHERE id = ?`, id)
 		return []want{{verify.Inserted, "subjects", "forged"}}
 	}},
+	{"a check's measures that no longer parse name the check, not its check_measures rows", func(t *testing.T, p *platform) []want {
+		id, _, _ := strings.Cut(p.feedback, ":")
+		p.raw.exec(t, `UPDATE checks SET measures = '{"x": 1}' WHERE id = ?`, id)
+		return []want{{verify.Changed, "checks", id}}
+	}},
 	{"deleted feedback names it", func(t *testing.T, p *platform) []want {
 		id, _, _ := strings.Cut(p.feedback, ":")
 		p.raw.exec(t, `DELETE FROM check_feedback WHERE check_id = ?`, id)

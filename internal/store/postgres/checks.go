@@ -50,18 +50,8 @@ func scanCheck(row pgx.Row) (measure.Check, error) {
 	if err := row.Scan(&c.ID, &c.Dept, &c.SubjectKey, &c.Matter, &c.Purpose, &c.At, &ms, &c.Salt, &c.LeafIndex); err != nil {
 		return c, err
 	}
-	c.At, c.Measures = utc(c.At), measuresOf(ms)
+	c.At, c.Measures = utc(c.At), measure.MeasuresOf(ms)
 	return c, nil
-}
-
-// measuresOf reads a check's measures column. Measures that do not parse
-// stand for themselves as a measure that can match no commitment.
-func measuresOf(ms []byte) []measure.CheckedMeasure {
-	var out []measure.CheckedMeasure
-	if err := json.Unmarshal(ms, &out); err != nil {
-		return []measure.CheckedMeasure{{Code: "\x00unreadable: " + string(ms)}}
-	}
-	return out
 }
 
 // Check returns a check. Returns NotFound.

@@ -363,7 +363,7 @@ func (v *snapshot) ScanCheckMeasures(ctx context.Context, fn func(c *measure.Che
 			return translate(err)
 		}
 		if id != c.ID {
-			c.ID, c.At, c.Measures = id, utc(at), measuresOf(ms)
+			c.ID, c.At, c.Measures = id, utc(at), measure.MeasuresOf(ms)
 		}
 		if !mID.Valid {
 			return fn(&c, nil)

@@ -50,18 +50,8 @@ func scanCheck(row interface{ Scan(...any) error }) (measure.Check, error) {
 	if err := row.Scan(&c.ID, &c.Dept, &c.SubjectKey, &c.Matter, &c.Purpose, &at, &ms, &c.Salt, &c.LeafIndex); err != nil {
 		return c, err
 	}
-	c.At, c.Measures = parseTS(at), measuresOf([]byte(ms))
+	c.At, c.Measures = parseTS(at), measure.MeasuresOf([]byte(ms))
 	return c, nil
-}
-
-// measuresOf reads a check's measures column. Measures that do not parse
-// stand for themselves as a measure that can match no commitment.
-func measuresOf(ms []byte) []measure.CheckedMeasure {
-	var out []measure.CheckedMeasure
-	if err := json.Unmarshal(ms, &out); err != nil {
-		return []measure.CheckedMeasure{{Code: "\x00unreadable: " + string(ms)}}
-	}
-	return out
 }
 
 func (s *Store) Check(ctx context.Context, id string) (measure.Check, error) {

@@ -491,7 +491,7 @@ func (v *snapshot) ScanCheckMeasures(ctx context.Context, fn func(c *measure.Che
 			return translate(err)
 		}
 		if id != c.ID {
-			c.ID, c.At, c.Measures = id, parseTS(at), measuresOf([]byte(ms))
+			c.ID, c.At, c.Measures = id, parseTS(at), measure.MeasuresOf([]byte(ms))
 		}
 		if !mID.Valid {
 			return fn(&c, nil)
