@@ -163,10 +163,6 @@ func (s *Service) EnterRecord(ctx context.Context, p *auth.Principal, sub record
 		return record.Record{}, Entry{}, false, err
 	}
 	req := EntryRequest{Ref: sub.Ref, Subject: sub.Subject, DecidedOn: sub.DecidedOn, Severity: sub.Severity, Fields: map[string]any{}}
-	asField := map[string]string{"document_no": t.DocumentField, "grounds": t.GroundsField}
-	if t.BasisField != "" {
-		asField["basis"] = t.BasisField
-	}
 	for k, v := range sub.Fields {
 		switch t.entryField(k) {
 		case "document_no":
@@ -179,19 +175,13 @@ func (s *Service) EnterRecord(ctx context.Context, p *auth.Principal, sub record
 			req.Fields[k] = v
 		}
 	}
-	rec, e, created, err := s.enter(ctx, p, t, req)
-	var ee *errs.Error
-	if errors.As(err, &ee) {
-		c := *ee
-		c.Details = slices.Clone(ee.Details)
-		for i, d := range c.Details {
-			if f, ok := asField[d.Field]; ok {
-				c.Details[i].Field = "fields." + f
-			}
-		}
-		err = &c
+	// Problems are named as the submission names them: its fields.
+	names := map[string]string{}
+	for key, field := range t.fieldsOfEntry() {
+		names[key] = "fields." + field
 	}
-	return rec, e, created, err
+	rec, e, created, err := s.enter(ctx, p, t, req)
+	return rec, e, created, renameFields(err, names)
 }
 
 // enter makes the record and the entry of a request on t, which p owns.
@@ -342,13 +332,18 @@ func (s *Service) enter(ctx context.Context, p *auth.Principal, t *Type, req Ent
 // asEntryFields names the record's fields that carry an entry's own values
 // (document number, grounds, basis) as the entry request does.
 func asEntryFields(err error, t *Type) error {
+	names := map[string]string{}
+	for key, field := range t.fieldsOfEntry() {
+		names["fields."+field] = key
+	}
+	return renameFields(err, names)
+}
+
+// renameFields renames the fields the details of an error name, by names.
+func renameFields(err error, names map[string]string) error {
 	var e *errs.Error
 	if !errors.As(err, &e) || len(e.Details) == 0 {
 		return err
-	}
-	names := map[string]string{"fields." + t.DocumentField: "document_no", "fields." + t.GroundsField: "grounds"}
-	if t.BasisField != "" {
-		names["fields."+t.BasisField] = "basis"
 	}
 	c := *e
 	c.Details = slices.Clone(e.Details)

@@ -109,6 +109,16 @@ func (t *Type) entryField(key string) string {
 	return ""
 }
 
+// fieldsOfEntry maps the keys of an entry request that its record carries
+// as item fields (document_no, grounds, basis) to those fields.
+func (t *Type) fieldsOfEntry() map[string]string {
+	m := map[string]string{"document_no": t.DocumentField, "grounds": t.GroundsField}
+	if t.BasisField != "" {
+		m["basis"] = t.BasisField
+	}
+	return m
+}
+
 // OfItem returns the code of the list the catalog item backs.
 func (ts *Types) OfItem(item string) (string, bool) {
 	for _, t := range ts.List {
