@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -588,6 +589,15 @@ func (cs *checksSuite) refusals(t *testing.T) {
 func (cs *checksSuite) feedbackCases(t *testing.T) {
 	t.Parallel()
 	p, srv := cs.p, cs.srv
+	t.Run("a feedback note or a lookup purpose hiding characters that do not print is 422 naming it", func(t *testing.T) {
+		t.Parallel()
+		who, _ := cs.debtor(t)
+		c := srv.checkPerson(t, cs.counter, who, "high_consumption", "购票核查")
+		srv.feedback(t, cs.counter, c.CheckID, result("RESTRICT_HIGH_CONSUMPTION", true, "已\u202e执行")).wantError(t, http.StatusUnprocessableEntity, "results[0].note")
+		srv.get(t, cs.counter, "/api/v1/subjects/"+who.Number+"/file?purpose="+url.QueryEscape("核查\u200b")).wantError(t, http.StatusUnprocessableEntity, "purpose")
+		// The refused note left the measure open for feedback.
+		srv.feedback(t, cs.counter, c.CheckID, result("RESTRICT_HIGH_CONSUMPTION", true, "已执行")).want(t, http.StatusCreated)
+	})
 	t.Run("feedback is taken once per measure: 201, then 409", func(t *testing.T) {
 		t.Parallel()
 		who, _ := cs.debtor(t)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -272,6 +273,19 @@ func TestCorrectAndRevoke(t *testing.T) {
 	}
 	if _, err := f.svc.Revoke(ctx, f.dept, id, "overturned on review", ""); !slices.Contains(keys(details(t, err)), "basis") {
 		t.Fatalf("revoke without basis: %v", err)
+	}
+	// Text that hides characters, and a note longer than any, are named.
+	if _, err := f.svc.Revoke(ctx, f.dept, id, "复议\u202e撤销", "津复\u200b〔2026〕3号"); details(t, err)["reason"] != "format" || details(t, err)["basis"] != "format" {
+		t.Errorf("revoke with hidden characters: %v, want reason and basis format", details(t, err))
+	}
+	if _, _, err := f.svc.Correct(ctx, f.dept, id, penalty("c1", nil), "改\u0085正"); details(t, err)["note"] != "format" {
+		t.Errorf("a correction note with a C1 control: %v, want note format", details(t, err))
+	}
+	if _, _, err := f.svc.Correct(ctx, f.dept, id, penalty("c1", nil), strings.Repeat("改", 10001)); details(t, err)["note"] != "too_long" {
+		t.Errorf("a correction note of 10,001 characters: %v, want note too_long", details(t, err))
+	}
+	if _, _, err := f.svc.Correct(ctx, f.dept, id, penalty("c1", map[string]any{"fine_amount": 300000}), "第一行\n第二行\t附注"); err != nil {
+		t.Errorf("a note of two lines with a tab: %v", err)
 	}
 	rec, err = f.svc.Revoke(ctx, f.dept, id, "overturned on review", "复议决定书 津复〔2026〕3号")
 	if err != nil || rec.Status != record.Revoked || f.svc.State(rec) != record.StateRevoked || rec.Version != 3 {
