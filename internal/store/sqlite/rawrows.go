@@ -77,23 +77,14 @@ func (c *rawConn) query(query string) (*rawRows, error) {
 }
 
 // queryKept runs query as a statement the connection keeps prepared, with
-// args ([]byte, string or int64) bound to ?1, ?2...
-func (c *rawConn) queryKept(query string, args ...any) (*rawRows, error) {
+// the blobs args bound to ?1, ?2...
+func (c *rawConn) queryKept(query string, args ...[]byte) (*rawRows, error) {
 	s, err := c.conn.Prepare(query)
 	if err != nil {
 		return nil, translateRaw(err)
 	}
 	for i, a := range args {
-		switch v := a.(type) {
-		case []byte:
-			s.BindBytes(i+1, v)
-		case string:
-			s.BindText(i+1, v)
-		case int64:
-			s.BindInt64(i+1, v)
-		default:
-			return nil, fmt.Errorf("sqlite: cannot bind %T", a)
-		}
+		s.BindBytes(i+1, a)
 	}
 	return &rawRows{stmt: s, mu: c.mu, kept: true}, nil
 }
