@@ -7,13 +7,13 @@ package access
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
-	"pubcredit/internal/ids"
-	"pubcredit/internal/ledger"
 	"time"
 
 	"pubcredit/internal/auth"
+	"pubcredit/internal/canon"
 	"pubcredit/internal/clock"
+	"pubcredit/internal/ids"
+	"pubcredit/internal/ledger"
 )
 
 // Action names what was read.
@@ -47,29 +47,34 @@ type Event struct {
 // LeafKind is the ledger event kind of access events.
 const LeafKind = "access"
 
-// Committed is the canonical content an event's ledger leaf commits to.
-func (e Event) Committed() []byte {
-	b, _ := json.Marshal(struct {
-		ID         string    `json:"id"`
-		At         string    `json:"at"`
-		Principal  auth.Kind `json:"principal_kind"`
-		Actor      string    `json:"principal"`
-		SubjectKey string    `json:"subject_key"`
-		Action     Action    `json:"action"`
-		Purpose    string    `json:"purpose"`
-		Authority  string    `json:"authority"`
-		Records    []string  `json:"records"`
-		Items      []string  `json:"items"`
-	}{e.ID, e.At.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano), e.Principal, e.Actor, hex.EncodeToString(e.SubjectKey),
-		e.Action, e.Purpose, e.Authority, nonNil(e.Records), nonNil(e.Items)})
-	return b
-}
+// Committed is the canonical content an event's ledger leaf commits to:
+// the JSON of its fields in the order below, its subject key in hex, its
+// time in UTC to the microsecond, and empty lists as [].
+func (e Event) Committed() []byte { return e.AppendCommitted(nil) }
 
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
+// AppendCommitted appends Committed() to b.
+func (e Event) AppendCommitted(b []byte) []byte {
+	b = append(b, `{"id":`...)
+	b = canon.AppendString(b, e.ID)
+	b = append(b, `,"at":"`...)
+	b = e.At.UTC().Truncate(time.Microsecond).AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","principal_kind":`...)
+	b = canon.AppendString(b, string(e.Principal))
+	b = append(b, `,"principal":`...)
+	b = canon.AppendString(b, e.Actor)
+	b = append(b, `,"subject_key":"`...)
+	b = hex.AppendEncode(b, e.SubjectKey)
+	b = append(b, `","action":`...)
+	b = canon.AppendString(b, string(e.Action))
+	b = append(b, `,"purpose":`...)
+	b = canon.AppendString(b, e.Purpose)
+	b = append(b, `,"authority":`...)
+	b = canon.AppendString(b, e.Authority)
+	b = append(b, `,"records":`...)
+	b = canon.AppendStrings(b, e.Records)
+	b = append(b, `,"items":`...)
+	b = canon.AppendStrings(b, e.Items)
+	return append(b, '}')
 }
 
 // Store keeps access events.
@@ -106,4 +111,11 @@ func (l *Log) Prepare(e Event) Event {
 		e.Salt, e.Leaf = ledger.Seal(LeafKind, e.ID, e.At, e.Committed())
 	}
 	return e
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }

@@ -74,7 +74,11 @@ func NewSalt() []byte {
 // Encode does not validate l: the encoding of a leaf for which Validate
 // reports an error is not accepted by ParseLeaf.
 func (l Leaf) Encode() []byte {
-	b := make([]byte, 0, len(LeafVersion)+len(l.Kind)+len(l.ID)+len(time.RFC3339Nano)+2*len(l.Commitment)+5)
+	return l.AppendEncode(make([]byte, 0, len(LeafVersion)+len(l.Kind)+len(l.ID)+len(time.RFC3339Nano)+2*len(l.Commitment)+5))
+}
+
+// AppendEncode appends Encode() to b.
+func (l Leaf) AppendEncode(b []byte) []byte {
 	b = append(b, LeafVersion...)
 	b = append(b, '\n')
 	b = append(b, l.Kind...)

@@ -5,10 +5,9 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
+	"pubcredit/internal/canon"
 	"pubcredit/internal/catalog"
 	"pubcredit/internal/clock"
 )
@@ -32,19 +31,19 @@ func contentJSON(c Content, names []string) ([]byte, error) {
 // appendContent appends contentJSON(c, names) to b.
 func appendContent(b []byte, c Content, names []string) ([]byte, error) {
 	b = append(b, `{"item":`...)
-	b = appendJSONString(b, c.Item)
+	b = canon.AppendString(b, c.Item)
 	b = append(b, `,"id_type":`...)
-	b = appendJSONString(b, c.IDType)
+	b = canon.AppendString(b, c.IDType)
 	b = append(b, `,"id_number":`...)
-	b = appendJSONString(b, c.IDNumber)
+	b = canon.AppendString(b, c.IDNumber)
 	b = append(b, `,"name":`...)
-	b = appendJSONString(b, c.Name)
+	b = canon.AppendString(b, c.Name)
 	b = append(b, `,"decided_on":"`...)
 	b = appendDate(b, c.DecidedOn)
 	b = append(b, '"')
 	if c.Severity != "" {
 		b = append(b, `,"severity":`...)
-		b = appendJSONString(b, string(c.Severity))
+		b = canon.AppendString(b, string(c.Severity))
 	}
 	b = append(b, `,"fields":`...)
 	if c.Fields == nil {
@@ -87,7 +86,7 @@ func appendContent(b []byte, c Content, names []string) ([]byte, error) {
 // appendField appends "k":v, reporting false when v is not of a type
 // normalise makes.
 func appendField(b []byte, k string, v any) ([]byte, bool) {
-	b = appendJSONString(b, k)
+	b = canon.AppendString(b, k)
 	b = append(b, ':')
 	return appendFieldValue(b, v)
 }
@@ -97,7 +96,7 @@ func appendField(b []byte, k string, v any) ([]byte, bool) {
 func appendFieldValue(b []byte, v any) ([]byte, bool) {
 	switch x := v.(type) {
 	case string:
-		return appendJSONString(b, x), true
+		return canon.AppendString(b, x), true
 	case json.Number:
 		s := string(x)
 		if s == "" {
@@ -118,7 +117,7 @@ func appendFieldValue(b []byte, v any) ([]byte, bool) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, e)
+			b = canon.AppendString(b, e)
 		}
 		return append(b, ']'), true
 	case nil:
@@ -164,43 +163,6 @@ func validNumber(s string) bool {
 	return i == len(s)
 }
 
-// appendJSONString appends s as encoding/json writes a string, HTML
-// characters escaped. Text that needs no escaping, nearly all of it, is
-// copied; the rest is left to encoding/json.
-func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; jsonPlain[c] {
-			continue
-		} else if c != 0xe2 || strings.HasPrefix(s[i:], "\u2028") || strings.HasPrefix(s[i:], "\u2029") {
-			return appendQuoted(b, s)
-		}
-	}
-	if !utf8.ValidString(s) {
-		return appendQuoted(b, s)
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
-}
-
-// jsonPlain marks the bytes encoding/json copies as they are in valid
-// UTF-8 text. 0xe2 is left out: it starts U+2028 and U+2029, which are
-// escaped.
-var jsonPlain = func() (t [256]bool) {
-	for c := 0x20; c < 256; c++ {
-		t[c] = true
-	}
-	for _, c := range []byte{'"', '\\', '<', '>', '&', 0xe2} {
-		t[c] = false
-	}
-	return t
-}()
-
-func appendQuoted(b []byte, s string) []byte {
-	q, _ := json.Marshal(s) // a string always encodes
-	return append(b, q...)
-}
-
 // appendDate appends d as Date.String does.
 func appendDate(b []byte, d clock.Date) []byte {
 	switch {
@@ -228,21 +190,21 @@ func appendState(b []byte, st Stored, created, updated string) []byte {
 		}
 	}
 	b = append(b, `{"id":`...)
-	b = appendJSONString(b, st.ID)
+	b = canon.AppendString(b, st.ID)
 	b = append(b, `,"dept":`...)
-	b = appendJSONString(b, st.Dept)
+	b = canon.AppendString(b, st.Dept)
 	b = append(b, `,"ref":`...)
-	b = appendJSONString(b, st.Ref)
+	b = canon.AppendString(b, st.Ref)
 	b = append(b, `,"item":`...)
-	b = appendJSONString(b, st.Item)
+	b = canon.AppendString(b, st.Item)
 	b = append(b, `,"subject_key":"`...)
 	b = hex.AppendEncode(b, st.SubjectKey)
 	b = append(b, `","version":`...)
 	b = strconv.AppendInt(b, int64(st.Version), 10)
 	b = append(b, `,"status":`...)
-	b = appendJSONString(b, string(st.Status))
+	b = canon.AppendString(b, string(st.Status))
 	b = append(b, `,"severity":`...)
-	b = appendJSONString(b, string(st.Severity))
+	b = canon.AppendString(b, string(st.Severity))
 	b = append(b, `,"from":"`...)
 	b = appendDate(b, st.Window.From)
 	b = append(b, `","earliest_end":"`...)
@@ -254,9 +216,9 @@ func appendState(b []byte, st Stored, created, updated string) []byte {
 	b = append(b, `,"content_hash":"`...)
 	b = hex.AppendEncode(b, st.ContentHash)
 	b = append(b, `","created_at":`...)
-	b = appendJSONString(b, created)
+	b = canon.AppendString(b, created)
 	b = append(b, `,"updated_at":`...)
-	b = appendJSONString(b, updated)
+	b = canon.AppendString(b, updated)
 	b = append(b, `,"revocation":`...)
 	if rev == nil {
 		return append(b, "null}"...)

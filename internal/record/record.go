@@ -151,7 +151,11 @@ const SubjectLeafKind = "subject"
 // encoding, each field as a uvarint length and its bytes, in a fixed order
 // (id, key, id type, sealed number, sealed name, time).
 func (sj SealedSubject) Committed() []byte {
-	b := make([]byte, 0, 96+len(sj.ID)+len(sj.Key)+len(sj.Number)+len(sj.Name))
+	return sj.AppendCommitted(make([]byte, 0, 96+len(sj.ID)+len(sj.Key)+len(sj.Number)+len(sj.Name)))
+}
+
+// AppendCommitted appends Committed() to b.
+func (sj SealedSubject) AppendCommitted(b []byte) []byte {
 	b = append(b, "pubcredit-subject/v1\n"...)
 	b = appendCommittedField(b, sj.ID)
 	b = appendCommittedField(b, sj.Key)
@@ -220,9 +224,10 @@ func stamp(t time.Time) string { return t.UTC().Truncate(time.Microsecond).Forma
 // Committed is the content a version's ledger leaf commits to: a versioned
 // binary encoding, each field as a uvarint length and its bytes, in a fixed
 // order (record id, version, change, time, payload, note, state).
-func (v Version) Committed() []byte {
-	return v.appendCommitted(nil, stamp(v.At))
-}
+func (v Version) Committed() []byte { return v.AppendCommitted(nil) }
+
+// AppendCommitted appends Committed() to b.
+func (v Version) AppendCommitted(b []byte) []byte { return v.appendCommitted(b, stamp(v.At)) }
 
 // appendCommitted appends Committed() to b, with at the stamp of v.At.
 func (v Version) appendCommitted(b []byte, at string) []byte {
