@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -124,6 +125,9 @@ func cmdVerify(ctx context.Context, args []string, env Env) error {
 	db, ok := st.(verify.Database)
 	if !ok {
 		return fmt.Errorf("the %T store cannot be verified", st)
+	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(verify.GCPercent)
 	}
 	snap, done, err := db.VerifySnapshot(ctx)
 	if err != nil {

@@ -34,43 +34,48 @@ type claim struct {
 	table, kind, id string
 	leaf            int64 // -1: none
 	at              time.Time
-	atErr           bool   // the row's time cannot be read: its state does not parse
-	saltLen         int    // -1: erased (NULL)
-	emptied         bool   // the row's content is erased: only its id and time are left
-	want            []byte // the leaf recomputed from the row, when its salt is whole
+	atErr           bool     // the row's time cannot be read: its state does not parse
+	saltLen         int      // -1: erased (NULL)
+	emptied         bool     // the row's content is erased: only its id and time are left
+	commitment      [32]byte // of the row's salt and content, when its salt is whole
 }
 
-// newClaim makes the claim of a row; at and content read the row's event
-// time and the content its leaf commits to; emptied says whether the
-// content is erased. The time is taken as it is stored: leaves carry
+// A claimer makes the claims of one scan's rows. Its buffer holds the
+// content a row commits to while it is hashed, row after row.
+type claimer struct{ buf []byte }
+
+// claim makes the claim of a row; at and content give the row's event
+// time and append the content its leaf commits to; emptied says whether
+// the content is erased. The time is taken as it is stored: leaves carry
 // microseconds, and so does every time the platform stores, so a stored
 // time changed below the microsecond no longer matches its leaf.
-func newClaim(table, kind, id string, leaf int64, salt []byte, at time.Time, atErr error, emptied bool, content func() []byte) claim {
+func (m *claimer) claim(table, kind, id string, leaf int64, salt []byte, at time.Time, atErr error, emptied bool, content func([]byte) []byte) claim {
 	c := claim{table: table, kind: kind, id: id, leaf: leaf, at: at.UTC(), atErr: atErr != nil, saltLen: len(salt), emptied: emptied}
 	if salt == nil {
 		c.saltLen = -1
 	}
 	if !c.atErr && len(salt) == ledger.SaltSize {
-		c.want = c.encode(ledger.Commit(salt, content()))
+		m.buf = content(m.buf[:0])
+		c.commitment = ledger.Commit(salt, m.buf)
 	}
 	return c
 }
 
-func versionClaim(v *record.Version) claim {
+func (m *claimer) version(v *record.Version) claim {
 	emptied := len(v.Payload) == 0 && len(v.Note) == 0 && len(v.State) == 0
-	return newClaim(TableVersions, record.LeafKind, record.EventID(v.RecordID, v.Version), v.LeafIndex, v.Salt, v.At, nil, emptied, v.Committed)
+	return m.claim(TableVersions, record.LeafKind, record.EventID(v.RecordID, v.Version), v.LeafIndex, v.Salt, v.At, nil, emptied, v.AppendCommitted)
 }
 
-// eventClaim: an erased access event keeps who read (a department or an
+// event: an erased access event keeps who read (a department or an
 // auditor), what kind of read and when; not whom, why or what.
-func eventClaim(e *access.Event) claim {
+func (m *claimer) event(e *access.Event) claim {
 	emptied := len(e.SubjectKey) == 0 && e.Purpose == "" && e.Authority == "" && len(e.Records) == 0 && len(e.Items) == 0
-	return newClaim(TableAccess, access.LeafKind, e.ID, e.LeafIndex, e.Salt, e.At, nil, emptied, e.Committed)
+	return m.claim(TableAccess, access.LeafKind, e.ID, e.LeafIndex, e.Salt, e.At, nil, emptied, e.AppendCommitted)
 }
 
-// listClaim: a list entry version keeps its time only in its state, as the
+// list: a list entry version keeps its time only in its state, as the
 // entry's updated_at; once the state is erased, only the leaf has it.
-func listClaim(v *ListVersion) claim {
+func (m *claimer) list(v *ListVersion) claim {
 	var s struct {
 		UpdatedAt time.Time `json:"updated_at"`
 	}
@@ -79,41 +84,40 @@ func listClaim(v *ListVersion) claim {
 	if !emptied {
 		err = json.Unmarshal(v.State, &s)
 	}
-	return newClaim(TableListVersions, listing.LeafKind, listing.EventID(v.EntryID, v.Version), v.LeafIndex, v.Salt, s.UpdatedAt, err, emptied,
-		func() []byte { return v.State })
+	return m.claim(TableListVersions, listing.LeafKind, listing.EventID(v.EntryID, v.Version), v.LeafIndex, v.Salt, s.UpdatedAt, err, emptied,
+		func(b []byte) []byte { return append(b, v.State...) })
 }
 
-// feedbackClaim: feedback holds no personal data and is never erased.
-func feedbackClaim(f *measure.Feedback) claim {
-	return newClaim(TableFeedback, measure.FeedbackLeafKind, f.EventID(), f.LeafIndex, f.Salt, f.At, nil, false, f.Committed)
+// feedback: feedback holds no personal data and is never erased.
+func (m *claimer) feedback(f *measure.Feedback) claim {
+	return m.claim(TableFeedback, measure.FeedbackLeafKind, f.EventID(), f.LeafIndex, f.Salt, f.At, nil, false,
+		func(b []byte) []byte { return append(b, f.Committed()...) })
 }
 
-// checkClaim: an erased check keeps who checked, for which matter, when
-// and what it returned; not whom or why.
-func checkClaim(c *measure.Check) claim {
+// check: an erased check keeps who checked, for which matter, when and
+// what it returned; not whom or why.
+func (m *claimer) check(c *measure.Check) claim {
 	emptied := len(c.SubjectKey) == 0 && c.Purpose == ""
-	return newClaim(TableChecks, measure.CheckLeafKind, c.ID, c.LeafIndex, c.Salt, c.At, nil, emptied, c.Committed)
+	return m.claim(TableChecks, measure.CheckLeafKind, c.ID, c.LeafIndex, c.Salt, c.At, nil, emptied,
+		func(b []byte) []byte { return append(b, c.Committed()...) })
 }
 
-// subjectClaim: a person's subjects row commits to their sealed number and
+// subject: a person's subjects row commits to their sealed number and
 // name; an erased row keeps its id and time.
-func subjectClaim(sj *record.SealedSubject) claim {
+func (m *claimer) subject(sj *record.SealedSubject) claim {
 	emptied := len(sj.Number) == 0 && len(sj.Name) == 0
 	id := sj.ID
 	if id == "" { // stored by no build that ledgers subjects: named by its time, never its key
 		id = "(no id, stored " + sj.At.UTC().Format(time.RFC3339Nano) + ")"
 	}
-	return newClaim(TableSubjects, record.SubjectLeafKind, id, sj.LeafIndex, sj.Salt, sj.At, nil, emptied, sj.Committed)
+	return m.claim(TableSubjects, record.SubjectLeafKind, id, sj.LeafIndex, sj.Salt, sj.At, nil, emptied, sj.AppendCommitted)
 }
 
-func (c *claim) encode(commitment [32]byte) []byte {
-	return ledger.Leaf{Kind: c.kind, ID: c.id, At: c.at, Commitment: commitment}.Encode()
-}
-
-// check compares the leaf recomputed from the row with data; why explains
-// a mismatch the comparison alone does not. A row may be erased (salt and
-// content) only once its leaf is older than MinRetention at now.
-func (c *claim) check(data []byte, now time.Time) (verdict, string) {
+// check compares the leaf recomputed from the row with data, encoding it
+// in *buf; why explains a mismatch the comparison alone does not. A row
+// may be erased (salt and content) only once its leaf is older than
+// MinRetention at now.
+func (c *claim) check(data []byte, now time.Time, buf *[]byte) (verdict, string) {
 	switch {
 	case c.atErr:
 		return mismatch, " (its state does not parse)"
@@ -121,7 +125,9 @@ func (c *claim) check(data []byte, now time.Time) (verdict, string) {
 		return c.checkErased(data, now)
 	case c.saltLen != ledger.SaltSize:
 		return mismatch, fmt.Sprintf(" (its salt is %d bytes, not %d)", c.saltLen, ledger.SaltSize)
-	case bytes.Equal(c.want, data):
+	}
+	*buf = ledger.Leaf{Kind: c.kind, ID: c.id, At: c.at, Commitment: c.commitment}.AppendEncode((*buf)[:0])
+	if bytes.Equal(*buf, data) {
 		return match, ""
 	}
 	return mismatch, ""

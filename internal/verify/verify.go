@@ -111,6 +111,13 @@ type Summary struct {
 // OK reports whether everything verified.
 func (s Summary) OK() bool { return s.Problems == 0 }
 
+// GCPercent is the garbage collector's target the verify command runs with
+// (debug.SetGCPercent) unless GOGC is set: Run's live heap is a few
+// megabytes whatever the log's size (the batches between its scans), and
+// it allocates a few hundred bytes a leaf, so collecting a quarter as often
+// costs a few megabytes and saves about a tenth of its CPU.
+const GCPercent = 400
+
 // Run verifies the database behind st against the ledger's note verifier
 // key vkey ("origin+hash+base64"), erasures as of now, and calls report,
 // from one goroutine at a time, for every problem found, erasures included. It returns the summary,

@@ -200,6 +200,8 @@ type walker struct {
 
 	total, newest      int64
 	leafCount, cpCount int
+
+	buf []byte // a leaf recomputed from its row, leaf after leaf
 }
 
 func newWalker(ctx context.Context, st Store, vkey string, now time.Time, emit func(Problem), fail func()) *walker {
@@ -230,24 +232,27 @@ func newWalker(ctx context.Context, st Store, vkey string, now time.Time, emit f
 			return nil
 		})
 	})
-	claims := func(scan func(fn func(claim) error) error) source { return source{c: pull(fail, scan)} }
-	w.rows[versionRows] = claims(func(fn func(claim) error) error {
-		return st.ScanVersions(ctx, func(v *record.Version) error { return fn(versionClaim(v)) })
+	// Each source's scan makes its claims with a claimer of its own.
+	claims := func(scan func(m *claimer, fn func(claim) error) error) source {
+		return source{c: pull(fail, func(fn func(claim) error) error { return scan(new(claimer), fn) })}
+	}
+	w.rows[versionRows] = claims(func(m *claimer, fn func(claim) error) error {
+		return st.ScanVersions(ctx, func(v *record.Version) error { return fn(m.version(v)) })
 	})
-	w.rows[accessRows] = claims(func(fn func(claim) error) error {
-		return st.ScanAccess(ctx, func(e *access.Event) error { return fn(eventClaim(e)) })
+	w.rows[accessRows] = claims(func(m *claimer, fn func(claim) error) error {
+		return st.ScanAccess(ctx, func(e *access.Event) error { return fn(m.event(e)) })
 	})
-	w.rows[listRows] = claims(func(fn func(claim) error) error {
-		return st.ScanListVersions(ctx, func(v *ListVersion) error { return fn(listClaim(v)) })
+	w.rows[listRows] = claims(func(m *claimer, fn func(claim) error) error {
+		return st.ScanListVersions(ctx, func(v *ListVersion) error { return fn(m.list(v)) })
 	})
-	w.rows[feedbackRows] = claims(func(fn func(claim) error) error {
-		return st.ScanFeedback(ctx, func(f *measure.Feedback) error { return fn(feedbackClaim(f)) })
+	w.rows[feedbackRows] = claims(func(m *claimer, fn func(claim) error) error {
+		return st.ScanFeedback(ctx, func(f *measure.Feedback) error { return fn(m.feedback(f)) })
 	})
-	w.rows[checkRows] = claims(func(fn func(claim) error) error {
-		return st.ScanChecks(ctx, func(c *measure.Check) error { return fn(checkClaim(c)) })
+	w.rows[checkRows] = claims(func(m *claimer, fn func(claim) error) error {
+		return st.ScanChecks(ctx, func(c *measure.Check) error { return fn(m.check(c)) })
 	})
-	w.rows[subjectRows] = claims(func(fn func(claim) error) error {
-		return st.ScanSubjects(ctx, func(sj *record.SealedSubject) error { return fn(subjectClaim(sj)) })
+	w.rows[subjectRows] = claims(func(m *claimer, fn func(claim) error) error {
+		return st.ScanSubjects(ctx, func(sj *record.SealedSubject) error { return fn(m.subject(sj)) })
 	})
 	return w
 }
@@ -367,7 +372,7 @@ func (w *walker) leaf(i int64, data []byte) {
 			w.emit(Problem{Deleted, tableOf(l.Kind), l.ID, fmt.Sprintf("leaf %d commits to it (%s at %s), but the row is gone", i, l.Kind, l.At.Format(time.RFC3339Nano))})
 		}
 	} else {
-		verdict, why := primary.check(data, w.now)
+		verdict, why := primary.check(data, w.now, &w.buf)
 		switch {
 		case verdict == match && forged:
 			w.emit(Problem{Tree, TableHashes, itoa(s0idx), fmt.Sprintf("the stored hash of leaf %d differs from the leaf's hash, and the leaf matches its row %s %s", i, primary.table, primary.id)})

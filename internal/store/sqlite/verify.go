@@ -3,13 +3,13 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"sync"
 	"time"
 
 	"pubcredit/internal/access"
 	"pubcredit/internal/auth"
+	"pubcredit/internal/canon"
 	"pubcredit/internal/measure"
 	"pubcredit/internal/record"
 	"pubcredit/internal/verify"
@@ -30,9 +30,12 @@ var _ verify.Database = (*Store)(nil)
 // ScanRecords, ScanListEntries and ScanCheckMeasures read in transactions
 // of their own, on one more connection.
 //
-// The database is not memory-mapped (mmap_size): that makes verification
-// faster, but the mapped pages count in the process's resident memory,
-// which would then grow with the log.
+// The connections read the database memory-mapped (verifyMmap): a page
+// is then read without a system call, and verification costs about a
+// fifth less CPU. The mapping is read-only and shared with the kernel's
+// page cache: it shows in the process's resident memory as the file is
+// read, but the kernel reclaims those pages under pressure, and the
+// walk's own memory stays bounded whatever the log's size.
 func (s *Store) VerifySnapshot(ctx context.Context) (verify.Store, func(), error) {
 	v := &snapshot{}
 	var opened []*rawConn
@@ -45,6 +48,7 @@ func (s *Store) VerifySnapshot(ctx context.Context) (verify.Store, func(), error
 		c, err := openRaw(ctx, s.path, 10*time.Second, s.immutable)
 		if err == nil {
 			opened = append(opened, c)
+			err = c.exec(verifyMmap)
 		}
 		return c, err
 	}
@@ -91,6 +95,11 @@ func (s *Store) VerifySnapshot(ctx context.Context) (verify.Store, func(), error
 	}
 	return v, release, nil
 }
+
+// verifyMmap maps up to 2 GiB of the database file into memory, the most
+// this build of SQLite maps (SQLITE_MAX_MMAP_SIZE); the pages beyond are
+// read as before.
+const verifyMmap = `PRAGMA mmap_size = 2147418112`
 
 // holdWriteLock takes the database's write lock on a connection of its own
 // and returns its release, or nil when the lock cannot be taken.
@@ -219,13 +228,13 @@ func (v *snapshot) ScanAccess(ctx context.Context, fn func(e *access.Event) erro
 			return translate(err)
 		}
 		e.At, e.Principal, e.Action, e.SubjectKey = parseTS(at), auth.Kind(kind), access.Action(action), subject
-		e.Records, e.Items = e.Records[:0], e.Items[:0]
-		if err := json.Unmarshal(recs, &e.Records); err != nil {
+		var err error
+		if e.Records, err = canon.ParseStrings(recs, e.Records); err != nil {
 			// Not a JSON array of strings: the row was changed; a
 			// value that cannot match the commitment stands for it.
 			e.Records = []string{"\x00unreadable: " + string(recs)}
 		}
-		if err := json.Unmarshal(items, &e.Items); err != nil {
+		if e.Items, err = canon.ParseStrings(items, e.Items); err != nil {
 			e.Items = []string{"\x00unreadable: " + string(items)}
 		}
 		return fn(&e)
