@@ -72,3 +72,92 @@ func TestOldSubjectsAreSealed(t *testing.T) {
 		t.Errorf("%d leaves after sealing twice (%v), want 1", n, err)
 	}
 }
+
+// TestSubjectsRebuiltAsRowidTable: migration 10 keeps every subjects row
+// as it was, puts the rows in leaf order, and leaves the constraints as
+// they were: the key unique, records' references to it enforced, and a row
+// without an id refused.
+func TestSubjectsRebuiltAsRowidTable(t *testing.T) {
+	ctx := t.Context()
+	s, err := Open(filepath.Join(t.TempDir(), "pubcredit.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.migrate(ctx, subjectsRowidMigration-1); err != nil {
+		t.Fatal(err)
+	}
+	// Keys in the reverse of leaf order, one row with no leaf.
+	type row struct {
+		key                 []byte
+		idType, created, id string
+		number, name, salt  []byte
+		leaf                any
+	}
+	var rows []row
+	for i := range 5 {
+		r := row{key: []byte{byte(10 - i), 1}, idType: "resident_id", created: "2026-01-02T03:04:05.000001Z", id: "id" + string(rune('a'+i)),
+			number: []byte{byte(i), 2}, name: []byte{byte(i), 3}, salt: bytes.Repeat([]byte{byte(i)}, 32), leaf: int64(i)}
+		if i == 4 {
+			r.salt, r.leaf = nil, nil
+		}
+		rows = append(rows, r)
+		if _, err := s.w.ExecContext(ctx, `INSERT INTO subjects (subject_key, id_type, number_enc, name_enc, created_at, id, salt, leaf_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.key, r.idType, r.number, r.name, r.created, r.id, r.salt, r.leaf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.w.ExecContext(ctx, `INSERT INTO departments (code, name, submit_items, read_items, created_at) VALUES ('D', 'd', '[]', '[]', '2026-01-01T00:00:00Z')`); err != nil {
+		t.Fatal(err)
+	}
+	insertRecord := func(id string, key []byte) error {
+		_, err := s.w.ExecContext(ctx, `INSERT INTO records (id, dept, ref, item, subject_key, version, status, display_from, public, payload, content_hash, created_at, updated_at)
+			VALUES (?, 'D', ?, 'XZCF', ?, 1, 'active', '2026-01-01', 0, x'00', x'00', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')`, id, id, key)
+		return err
+	}
+	if err := insertRecord("r1", rows[2].key); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.w.QueryContext(ctx, `SELECT subject_key, id_type, number_enc, name_enc, created_at, id, salt, leaf_index FROM subjects ORDER BY rowid`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer got.Close()
+	// The row without a leaf sorts first (NULL), then the leaves in order.
+	want := append([]row{rows[4]}, rows[:4]...)
+	n := 0
+	for ; got.Next(); n++ {
+		var r row
+		var leaf *int64
+		if err := got.Scan(&r.key, &r.idType, &r.number, &r.name, &r.created, &r.id, &r.salt, &leaf); err != nil {
+			t.Fatal(err)
+		}
+		if leaf != nil {
+			r.leaf = *leaf
+		}
+		w := want[n]
+		if !bytes.Equal(r.key, w.key) || r.idType != w.idType || !bytes.Equal(r.number, w.number) || !bytes.Equal(r.name, w.name) ||
+			r.created != w.created || r.id != w.id || !bytes.Equal(r.salt, w.salt) || r.leaf != w.leaf {
+			t.Errorf("rowid order, row %d: %+v, want %+v", n, r, w)
+		}
+	}
+	if err := got.Err(); err != nil || n != len(want) {
+		t.Fatalf("%d rows (%v), want %d", n, err, len(want))
+	}
+	if err := insertRecord("r2", []byte("no such person")); err == nil || !strings.Contains(err.Error(), "FOREIGN KEY") {
+		t.Errorf("a record of a person not stored: %v, want a foreign key error", err)
+	}
+	if _, err := s.w.ExecContext(ctx, `INSERT INTO subjects (subject_key, id_type, number_enc, name_enc, created_at, id) VALUES (?, 'resident_id', x'00', x'00', '', 'x')`, rows[0].key); err == nil {
+		t.Error("a second row of one key was stored")
+	}
+	if _, err := s.w.ExecContext(ctx, `INSERT INTO subjects (subject_key, id_type, number_enc, name_enc, created_at) VALUES (x'99', 'resident_id', x'00', x'00', '')`); err == nil || !strings.Contains(err.Error(), "migrated by a newer pubcredit") {
+		t.Errorf("a row without an id: %v, want it refused", err)
+	}
+	if _, err := s.w.ExecContext(ctx, `INSERT INTO subjects (subject_key, id_type, number_enc, name_enc, created_at, id) VALUES (NULL, 'resident_id', x'00', x'00', '', 'y')`); err == nil {
+		t.Error("a row without a key was stored")
+	}
+}

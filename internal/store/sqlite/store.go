@@ -10,6 +10,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"math"
 	"io/fs"
 	"net/url"
 	"os"
@@ -241,7 +242,10 @@ func (s *Store) SchemaVersion(ctx context.Context) (have, want int, err error) {
 }
 
 // Migrate applies every migration not yet applied, each in a transaction.
-func (s *Store) Migrate(ctx context.Context) error {
+func (s *Store) Migrate(ctx context.Context) error { return s.migrate(ctx, math.MaxInt) }
+
+// migrate applies the migrations up to version upto.
+func (s *Store) migrate(ctx context.Context, upto int) error {
 	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
@@ -250,10 +254,18 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return err
 	}
 	for _, m := range migrationList() {
-		if m.version <= have {
+		if m.version <= have || m.version > upto {
 			continue
 		}
 		body, _ := migrations.ReadFile("migrations/" + m.name)
+		if m.version == subjectsRowidMigration {
+			// SQLite's procedure to rebuild a table: foreign keys off on the
+			// writer's one connection, outside the transaction, and checked
+			// before it commits.
+			if _, err := s.w.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+				return fmt.Errorf("sqlite: migration %s: %w", m.name, err)
+			}
+		}
 		err := s.tx(ctx, func(ctx context.Context, tx *txn) error {
 			if _, err := tx.Tx.ExecContext(ctx, string(body)); err != nil { // a script: never prepared
 				return err
@@ -263,14 +275,44 @@ func (s *Store) Migrate(ctx context.Context) error {
 					return err
 				}
 			}
+			if m.version == subjectsRowidMigration {
+				if err := foreignKeysHold(ctx, tx); err != nil {
+					return err
+				}
+			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.version, ts(time.Now()))
 			return err
 		})
+		if m.version == subjectsRowidMigration {
+			if _, err2 := s.w.ExecContext(ctx, `PRAGMA foreign_keys = ON`); err == nil {
+				err = err2
+			}
+		}
 		if err != nil {
 			return fmt.Errorf("sqlite: migration %s: %w", m.name, err)
 		}
 	}
 	return nil
+}
+
+// subjectsRowidMigration is the migration that rebuilds subjects as a rowid
+// table.
+const subjectsRowidMigration = 10
+
+// foreignKeysHold fails when a row refers to a row that is not there.
+func foreignKeysHold(ctx context.Context, tx *txn) error {
+	var table string
+	var rowid sql.NullInt64
+	var parent string
+	var fkid int
+	err := tx.QueryRowContext(ctx, `PRAGMA foreign_key_check`).Scan(&table, &rowid, &parent, &fkid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("a row of %s refers to a row of %s that is not there", table, parent)
 }
 
 // subjectLedgerMigration is the migration that ledgers subjects rows.

@@ -249,8 +249,8 @@ func (v *snapshot) ScanAccess(ctx context.Context, fn func(e *access.Event) erro
 // connection, so that it runs in parallel with the other scans: its check
 // compares only the rows it returns together. It merges the records in id
 // order with the versions in primary-key order: seeking each record's
-// latest version instead would descend the WITHOUT ROWID b-tree of
-// record_versions, whose rows overflow their pages, once per record.
+// latest version instead would descend record_versions' primary-key index
+// from its root once per record.
 func (v *snapshot) ScanRecords(ctx context.Context, fn func(rec *record.Stored, latest *record.Version) error) error {
 	if err := v.side.exec(`BEGIN`); err != nil {
 		return err
