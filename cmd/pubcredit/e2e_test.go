@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"slices"
@@ -598,6 +600,33 @@ func (s *suite) rejections(t *testing.T) {
 		e := small.postJSON(t, token, "/api/v1/records", big).wantError(t, http.StatusRequestEntityTooLarge)
 		if e.Error.Code != "too_large" {
 			t.Errorf("error code %q, want too_large", e.Error.Code)
+		}
+	})
+	t.Run("a body many times the limit is 413, not a connection reset", func(t *testing.T) {
+		t.Parallel()
+		small := p.serve(t, map[string]string{"PUBCREDIT_MAX_BODY": "2048", "PUBCREDIT_MAX_BATCH": "4096"})
+		huge := []byte(`{"facts":"` + strings.Repeat("x", 16<<20) + `"}`)
+		for path, contentType := range map[string]string{"/api/v1/records": "application/json", "/api/v1/batches": "application/x-ndjson"} {
+			// As curl and most clients do: the whole body sent, then the
+			// answer read.
+			conn, err := net.Dial("tcp", strings.TrimPrefix(small.base, "http://"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: pubcredit\r\nAuthorization: Bearer %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", path, token, contentType, len(huge))
+			if _, err := conn.Write(huge); err != nil {
+				t.Fatalf("%s: sending the body: %v", path, err)
+			}
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatalf("%s: reading the answer: %v", path, err)
+			}
+			var e errorBody
+			json.NewDecoder(resp.Body).Decode(&e)
+			if resp.StatusCode != http.StatusRequestEntityTooLarge || e.Error.Code != "too_large" {
+				t.Errorf("%s: %d %q, want 413 too_large", path, resp.StatusCode, e.Error.Code)
+			}
 		}
 	})
 	t.Run("a batch over the configured limit is 413", func(t *testing.T) {

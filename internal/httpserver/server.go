@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -185,6 +186,11 @@ type errorJSON struct {
 	Details []errs.FieldError `json:"details"`
 }
 
+// drainLimit is how much of a body over the limit is read and discarded so
+// that its sender reads the 413 rather than a reset connection; a sender
+// of still more has its connection closed under it.
+const drainLimit = 64 << 20
+
 // renderError writes err as the one error shape. Internal causes are logged,
 // never sent.
 func renderError(w *statusWriter, r *http.Request, err error, log *slog.Logger, route string) {
@@ -208,6 +214,13 @@ func renderError(w *statusWriter, r *http.Request, err error, log *slog.Logger, 
 	}
 	if w.status != 0 {
 		return // the answer has started; nothing more can be said
+	}
+	if kind == errs.TooLarge {
+		// The client is most likely still sending. Closing now would reset
+		// the connection under it, and it would never read the answer:
+		// read the rest (up to drainLimit) first, and close after answering.
+		w.Header().Set("Connection", "close")
+		io.Copy(io.Discard, io.LimitReader(r.Body, drainLimit))
 	}
 	if details == nil {
 		details = []errs.FieldError{}
