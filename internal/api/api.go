@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -21,6 +20,7 @@ import (
 	"pubcredit/internal/delivery"
 	"pubcredit/internal/errs"
 	"pubcredit/internal/ingest"
+	"pubcredit/internal/jsonpath"
 	"pubcredit/internal/ledger"
 	"pubcredit/internal/listing"
 	"pubcredit/internal/measure"
@@ -129,7 +129,7 @@ func decodeJSON(r *http.Request, limit int64, v any) error {
 			v, ok := tok.(string)
 			return ok && !isKey && strings.ContainsRune(v, 0)
 		}
-		if path := jsonPathWhere(body, isNUL); path != "" {
+		if path := jsonpath.Where(body, true, isNUL); path != "" {
 			return errs.Fields("the request is not valid", errs.FieldError{Field: path, Code: "format", Message: "holds a NUL character (\\u0000), which no field accepts"})
 		}
 		return errs.E(errs.Malformed, "the body holds a NUL character (\\u0000), which no field accepts")
@@ -144,9 +144,10 @@ func decodeJSON(r *http.Request, limit int64, v any) error {
 		}
 		// encoding/json keeps the last of a repeated key: which one the
 		// caller meant is unknown.
-		repeated := func(tok json.Token, _ int64, isKey bool) bool { _, r := tok.(repeatedKey); return isKey && r }
-		if path := jsonPathWhere(body, repeated); path != "" {
-			return errs.Fields("the request is not valid", errs.FieldError{Field: path, Code: "repeated", Message: "is given more than once; give it once"})
+		// Keys are compared regardless of case, as encoding/json matches
+		// them to fields: "Applied" after "applied" is the field again.
+		if path, ok := jsonpath.FirstRepeated(body, true); ok {
+			return errs.Fields("the request is not valid", errs.FieldError{Field: jsonpath.Render(path), Code: "repeated", Message: "is given more than once; give it once"})
 		}
 		return nil
 	}
@@ -165,7 +166,7 @@ func decodeJSON(r *http.Request, limit int64, v any) error {
 			return errs.E(errs.Malformed, "the body must be a JSON object")
 		}
 		// typ.Field has no array indexes: find the value's full path.
-		if path := jsonPathWhere(body, func(_ json.Token, off int64, isKey bool) bool { return !isKey && off >= typ.Offset }); path != "" {
+		if path := jsonpath.Where(body, true, func(_ json.Token, off int64, isKey bool) bool { return !isKey && off >= typ.Offset }); path != "" {
 			field = path
 		}
 		return errs.Fields("the request is not valid", errs.FieldError{Field: field, Code: "type", Message: fmt.Sprintf("must be %s, not %s", jsonType(typ.Type.Kind().String()), typ.Value)})
@@ -174,95 +175,12 @@ func decodeJSON(r *http.Request, limit int64, v any) error {
 		// name is all we take from its text, and the path of its first
 		// occurrence from the body.
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		if path := jsonPathWhere(body, func(key json.Token, _ int64, isKey bool) bool { return isKey && key == name }); path != "" {
+		if path := jsonpath.Where(body, true, func(key json.Token, _ int64, isKey bool) bool { return isKey && key == name }); path != "" {
 			name = path
 		}
 		return errs.Fields("the request is not valid", errs.FieldError{Field: name, Code: "unknown_field", Message: "is not a field of this request"})
 	}
 	return errs.Wrap(errs.Malformed, err, "the body is not valid JSON")
-}
-
-// repeatedKey is a key jsonPathWhere gives hit when its object had it
-// already.
-type repeatedKey string
-
-// jsonPathWhere walks the JSON in body token by token and returns the path
-// ("results[0].measure") of the first key or value for which hit is true,
-// given the token (a key is a string), the offset just past it and whether
-// it is a key; "" when none is.
-func jsonPathWhere(body []byte, hit func(tok json.Token, off int64, isKey bool) bool) string {
-	type frame struct {
-		array   bool
-		index   int      // in an array, the element being read
-		key     string   // in an object, the member being read
-		wantKey bool     // in an object, a key comes next
-		keys    []string // in an object, the keys read (few: a slice beats a map)
-	}
-	var st []frame
-	render := func() string {
-		var b strings.Builder
-		for i, f := range st {
-			switch {
-			case f.array:
-				fmt.Fprintf(&b, "[%d]", f.index)
-			case i > 0:
-				b.WriteString("." + f.key)
-			default:
-				b.WriteString(f.key)
-			}
-		}
-		return b.String()
-	}
-	read := func() { // a value of the innermost frame was read
-		if n := len(st); n > 0 {
-			if st[n-1].array {
-				st[n-1].index++
-			} else {
-				st[n-1].wantKey = true
-			}
-		}
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return ""
-		}
-		off := dec.InputOffset()
-		if n := len(st); n > 0 && st[n-1].wantKey {
-			if key, ok := tok.(string); ok {
-				f := &st[n-1]
-				f.key, f.wantKey = key, false
-				tok = key
-				// encoding/json matches keys to fields regardless of
-				// case: "Applied" after "applied" is the same field again.
-				if slices.ContainsFunc(f.keys, func(k string) bool { return strings.EqualFold(k, key) }) {
-					tok = repeatedKey(key)
-				}
-				f.keys = append(f.keys, key)
-				if hit(tok, off, true) {
-					return render()
-				}
-				continue
-			}
-		}
-		switch tok {
-		case json.Delim('{'), json.Delim('['):
-			if hit(tok, off, false) {
-				return render()
-			}
-			st = append(st, frame{array: tok == json.Delim('['), wantKey: tok == json.Delim('{')})
-		case json.Delim('}'), json.Delim(']'):
-			st = st[:len(st)-1]
-			read()
-		default:
-			if hit(tok, off, false) {
-				return render()
-			}
-			read()
-		}
-	}
 }
 
 // limitBody reads at most limit bytes of body; reading past it fails with a
