@@ -356,6 +356,28 @@ func (s *suite) batches(t *testing.T) {
 		}
 	})
 
+	t.Run("a row with a key given twice is rejected, the key named", func(t *testing.T) {
+		t.Parallel()
+		a, b, c := newPerson(), newPerson(), newPerson()
+		national := string(mustJSON(t, nationalRow(b, p.uniq("TWICE"), "2026-05-01", "0.5")))
+		national = strings.Replace(national, `"CF_WSH"`, `"CF_WSH":"another","CF_WSH"`, 1)
+		sub := string(mustJSON(t, penalty(c, p.uniq("TWICE"), "2026-05-01", nil)))
+		sub = strings.Replace(sub, `"fields":{`, `"fields":{"fine_amount":1,`, 1)
+		var bt batchJSON
+		srv.upload(t, token, "?item=XZCF", "application/x-ndjson", ndjson(t, penalty(a, p.uniq("OK"), "2026-05-01", nil), national, sub)).
+			want(t, http.StatusCreated).decode(t, &bt)
+		wantCounts(t, bt, 3, 1, 2)
+		for line, field := range map[int]string{2: "fields.CF_WSH", 3: "fields.fine_amount"} {
+			r := rejected(t, bt.Rejections, line)
+			if len(r.Errors) == 0 || r.Errors[0]["code"] != "repeated" || r.Errors[0]["field"] != field {
+				t.Errorf("line %d: %+v, want %s repeated", line, r.Errors, field)
+			}
+		}
+		if recs := srv.fileHas(t, reader, b); len(recs) != 0 {
+			t.Errorf("the person of the rejected row has %d records", len(recs))
+		}
+	})
+
 	t.Run("a ref used twice in one batch with other content rejects the second row", func(t *testing.T) {
 		t.Parallel()
 		a := newPerson()

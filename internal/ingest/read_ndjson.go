@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"pubcredit/internal/errs"
+	"pubcredit/internal/jsonpath"
 	"pubcredit/internal/record"
 )
 
@@ -53,7 +54,8 @@ func newFlatKey(name string) flatKey {
 // flatPair is one key of a flat object and its value.
 type flatPair struct {
 	flatKey
-	v any
+	v   any
+	pos int // the key's place in the object, from 0
 }
 
 func newNDJSONReader(r io.Reader, item string) *ndjsonReader {
@@ -98,10 +100,32 @@ func (r *ndjsonReader) parseLine(text []byte, tooLong bool, p *errs.Problems) re
 		p.Add("", "encoding", "the line is not valid UTF-8")
 		return record.Submission{}
 	}
-	if pairs, ok := r.scanFlat(text); ok {
+	if pairs, repeated, ok := r.scanFlat(text); ok {
+		if repeated != nil {
+			repeatedFlat(repeated, p)
+		}
 		return flatSubmission(pairs, p)
 	}
 	return decodeLine(text, p)
+}
+
+// repeatedKey reports a key given twice in one object at path: the decoder,
+// and scanFlat as it, keep the last value, and which one the department
+// meant is unknown.
+func repeatedKey(path string, p *errs.Problems) {
+	p.Add(path, "repeated", "is given more than once in the object; give it once")
+}
+
+// repeatedFlat reports the key at steps given again in a flat object, named
+// by its column as every problem of a flat object is. An empty key is a
+// problem of its own (flatSubmission).
+func repeatedFlat(steps []jsonpath.Step, p *errs.Problems) {
+	key := columnKey(steps[0].Key)
+	if key == "" {
+		return
+	}
+	steps[0].Key = fieldPath(key)
+	repeatedKey(jsonpath.Render(steps), p)
 }
 
 // decodeLine reads the Submission on a line of valid UTF-8 with the generic
@@ -116,10 +140,17 @@ func decodeLine(text []byte, p *errs.Problems) record.Submission {
 		p.Add("", "not_object", "each line must be a JSON object")
 		return record.Submission{}
 	}
+	steps, repeated := jsonpath.FirstRepeated(text, false)
 	_, subject := obj["subject"]
 	_, fields := obj["fields"]
 	if subject || fields {
+		if repeated {
+			repeatedKey(jsonpath.Render(steps), p)
+		}
 		return submission(obj, p)
+	}
+	if repeated {
+		repeatedFlat(steps, p)
 	}
 	return flatSubmission(sortedPairs(obj), p)
 }
@@ -207,7 +238,7 @@ func submission(obj map[string]any, p *errs.Problems) record.Submission {
 func sortedPairs(obj map[string]any) []flatPair {
 	pairs := make([]flatPair, 0, len(obj))
 	for name, v := range obj {
-		pairs = append(pairs, flatPair{newFlatKey(name), v})
+		pairs = append(pairs, flatPair{flatKey: newFlatKey(name), v: v})
 	}
 	slices.SortFunc(pairs, func(a, b flatPair) int { return strings.Compare(a.name, b.name) })
 	return pairs
@@ -267,66 +298,72 @@ func setText(s *record.Submission, key, path string, v any, p *errs.Problems) {
 // scanFlat reads a line holding a flat object, the form of a national
 // export, without the generic decoder: each value a string, number, boolean,
 // null or a list of these. It returns the keys sorted by name, a repeated
-// key keeping its last value as the decoder's map does. ok is false for
-// anything else (a nested object, a Submission object, malformed JSON),
-// which decodeObject reads and reports on.
+// key keeping its last value as the decoder's map does, and the path of
+// the first key given again (the one whose second time comes first), as
+// jsonpath.FirstRepeated finds it, or nil. ok is false for anything else (a nested
+// object, a Submission object, malformed JSON), which decodeObject reads
+// and reports on.
 //
 // text must be valid UTF-8. The values share one copy of the line.
-func (r *ndjsonReader) scanFlat(text []byte) ([]flatPair, bool) {
+func (r *ndjsonReader) scanFlat(text []byte) (pairs []flatPair, repeated []jsonpath.Step, ok bool) {
 	line := string(text)
 	i := skipSpace(line, 0)
 	if i == len(line) || line[i] != '{' {
-		return nil, false
+		return nil, nil, false
 	}
-	pairs := r.pairs[:0]
+	pairs = r.pairs[:0]
 	if i = skipSpace(line, i+1); i < len(line) && line[i] == '}' {
 		i++
 	} else {
 		for {
 			var name string
 			var v any
-			var ok bool
 			if name, i, ok = scanString(line, i); !ok {
-				return nil, false
+				return nil, nil, false
 			}
 			if i = skipSpace(line, i); i == len(line) || line[i] != ':' {
-				return nil, false
+				return nil, nil, false
 			}
 			if v, i, ok = scanValue(line, skipSpace(line, i+1), true); !ok {
-				return nil, false
+				return nil, nil, false
 			}
 			if name == "subject" || name == "fields" {
-				return nil, false // a Submission object
+				return nil, nil, false // a Submission object
 			}
-			pairs = append(pairs, flatPair{r.flatKey(name), v})
+			pairs = append(pairs, flatPair{r.flatKey(name), v, len(pairs)})
 			if i = skipSpace(line, i); i == len(line) {
-				return nil, false
+				return nil, nil, false
 			}
 			if line[i] == '}' {
 				i++
 				break
 			}
 			if line[i] != ',' {
-				return nil, false
+				return nil, nil, false
 			}
 			i = skipSpace(line, i+1)
 		}
 	}
 	if skipSpace(line, i) != len(line) {
-		return nil, false
+		return nil, nil, false
 	}
 	slices.SortStableFunc(pairs, func(a, b flatPair) int { return strings.Compare(a.name, b.name) })
-	n := 0
+	// Sorted stably, a key's times are in the order given: the first key
+	// given again is the one whose second time comes first.
+	n, times, again := 0, 0, len(pairs)
 	for _, kv := range pairs {
 		if n > 0 && pairs[n-1].name == kv.name {
+			if times++; times == 2 && kv.pos < again {
+				repeated, again = []jsonpath.Step{{Key: kv.name}}, kv.pos
+			}
 			pairs[n-1] = kv // the last of a repeated key wins
 			continue
 		}
-		pairs[n] = kv
+		pairs[n], times = kv, 1
 		n++
 	}
 	r.pairs = pairs[:0] // for the next line, once this one is read
-	return pairs[:n], true
+	return pairs[:n], repeated, true
 }
 
 // flatKey returns what the key name of a flat object names, from the cache

@@ -25,6 +25,13 @@ var flatLines = []struct {
 	{`{"a":-0,"b":0.25e+3,"c":1E9,"d":-12.5e-1,"e":true,"f":[],"g":[ 1 , "x" , null , false ]}`, true},
 	{`{"CF_WSH":"a","cf_wsh":"b"}`, true},
 	{`{"CF_WSH":"a","CF_WSH":"b","CF_WSH":""}`, true},
+	{`{"b":1,"a":1,"b":2,"a":2,"a":3}`, true},
+	{`{"a":1,"b":1,"b":2,"a":2}`, true},
+	{`{"ref":"R1","subject.name":"a","subject.name":"b"}`, true},
+	{`{"a":{"b":1,"b":2}}`, false},
+	{`{"a":[{"b":1},{"b":1,"b":2}]}`, false},
+	{`{"ref":"R1","ref":"R2","fields":{}}`, false},
+	{`{"subject":{"name":"a","name":"b"},"fields":{"x":1,"x":2}}`, false},
 	{`{"subject.name":"张三","name":"李四"}`, true},
 	{`{"":"x","   ":"y"}`, true},
 	{`{"` + strings.Repeat("K", 65) + `":"x","` + strings.Repeat("K", 65) + `x":"y"}`, true},
@@ -69,7 +76,7 @@ var flatLines = []struct {
 func TestScanFlatReadsAsTheDecoder(t *testing.T) {
 	r := newNDJSONReader(nil, "")
 	for _, tc := range flatLines {
-		if _, ok := r.scanFlat([]byte(tc.line)); ok != tc.fast {
+		if _, _, ok := r.scanFlat([]byte(tc.line)); ok != tc.fast {
 			t.Errorf("scanFlat(%s) ok = %v, want %v", tc.line, ok, tc.fast)
 		}
 		sameAsDecoder(t, r, []byte(tc.line))
@@ -84,7 +91,7 @@ func TestScanFlatReadsTheNationalExport(t *testing.T) {
 	r := newNDJSONReader(nil, "")
 	for line := range bytes.Lines(buf.Bytes()) {
 		line = bytes.TrimSuffix(line, []byte("\n"))
-		if _, ok := r.scanFlat(line); !ok {
+		if _, _, ok := r.scanFlat(line); !ok {
 			t.Fatalf("scanFlat left %s to the decoder", line)
 		}
 		sameAsDecoder(t, r, line)
@@ -113,5 +120,35 @@ func sameAsDecoder(t *testing.T, r *ndjsonReader, line []byte) {
 	wantSub := decodeLine(line, &want)
 	if !reflect.DeepEqual(gotSub, wantSub) || !reflect.DeepEqual(got, want) {
 		t.Errorf("%s\nreads as %#v, %v\nthe decoder: %#v, %v", line, gotSub, got, wantSub, want)
+	}
+}
+
+// A key given twice in one object is a problem of the row, named by its
+// path, whichever reader reads the line.
+func TestRepeatedKeysAreProblems(t *testing.T) {
+	for line, want := range map[string]string{
+		`{"CF_WSH":"a","CF_WSH":"b"}`:                                         "CF_WSH",
+		`{"b":1,"a":1,"b":2,"a":2}`:                                           "b",
+		`{"ref":"R1","subject.name":"a","subject.name":"b"}`:                  "subject.name",
+		`{"a":{"b":1,"b":2}}`:                                                 "a.b",
+		`{"a":[{"b":1},{"b":1,"b":2}]}`:                                       "a[1].b",
+		`{"ref":"R1","ref":"R2","fields":{}}`:                                 "ref",
+		`{"subject":{"name":"a","name":"b"},"fields":{"x":1,"x":2}}`:          "subject.name",
+		`{"subject":{"name":"a"},"fields":{"x":1,"y":[{"z":1,"z":2}],"x":2}}`: "fields.y[0].z",
+	} {
+		var p errs.Problems
+		newNDJSONReader(nil, "").parseLine([]byte(line), false, &p)
+		found := false
+		for _, e := range p {
+			if e.Code == "repeated" {
+				if found || e.Field != fieldPath(columnKey(want)) && e.Field != want {
+					t.Errorf("%s: repeated at %q, want one at %q (all: %v)", line, e.Field, want, p)
+				}
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%s: no repeated key reported (problems: %v)", line, p)
+		}
 	}
 }
