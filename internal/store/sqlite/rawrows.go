@@ -25,7 +25,8 @@ import (
 // rawConn is a read-only connection of the direct API. mu is nil when one
 // goroutine uses the connection; when several share it (a database that
 // cannot be locked for writing is read on one connection), mu serializes
-// them, a row at a time.
+// every call on it: preparing, a row from Next to the end of Scan, and
+// finalizing (the connection is opened without SQLite's own mutex).
 type rawConn struct {
 	conn *zs.Conn
 	mu   *sync.Mutex
@@ -49,8 +50,19 @@ func openRaw(ctx context.Context, path string, busy time.Duration, immutable boo
 	return &rawConn{conn: c}, nil
 }
 
+// lock takes the connection's lock when it is shared, and returns its
+// release.
+func (c *rawConn) lock() func() {
+	if c.mu == nil {
+		return func() {}
+	}
+	c.mu.Lock()
+	return c.mu.Unlock
+}
+
 // exec runs a statement that returns no rows needed.
 func (c *rawConn) exec(query string) error {
+	defer c.lock()()
 	s, _, err := c.conn.PrepareTransient(query)
 	if err != nil {
 		return translateRaw(err)
@@ -69,6 +81,7 @@ func (c *rawConn) exec(query string) error {
 
 // query prepares query and returns its rows.
 func (c *rawConn) query(query string) (*rawRows, error) {
+	defer c.lock()()
 	s, _, err := c.conn.PrepareTransient(query)
 	if err != nil {
 		return nil, translateRaw(err)
@@ -79,6 +92,7 @@ func (c *rawConn) query(query string) (*rawRows, error) {
 // queryKept runs query as a statement the connection keeps prepared, with
 // the blobs args bound to ?1, ?2...
 func (c *rawConn) queryKept(query string, args ...[]byte) (*rawRows, error) {
+	defer c.lock()()
 	s, err := c.conn.Prepare(query)
 	if err != nil {
 		return nil, translateRaw(err)
@@ -180,7 +194,11 @@ func (r *rawRows) Err() error { return r.err }
 
 // Close finalizes the statement, or resets a kept one.
 func (r *rawRows) Close() error {
-	r.unlock()
+	if !r.locked && r.mu != nil {
+		r.mu.Lock()
+		r.locked = true
+	}
+	defer r.unlock()
 	if r.kept {
 		return translateRaw(errors.Join(r.stmt.Reset(), r.stmt.ClearBindings()))
 	}

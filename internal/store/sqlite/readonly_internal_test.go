@@ -2,7 +2,10 @@ package sqlite
 
 import (
 	"crypto/rand"
+	"database/sql"
+	"errors"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -54,5 +57,54 @@ func TestImmutableReadVerifies(t *testing.T) {
 	}
 	if _, err := ro.w.ExecContext(ctx, `CREATE TABLE x (a)`); err == nil {
 		t.Errorf("an immutable read-only store took a write")
+	}
+}
+
+// TestSharedConnectionTakesTurns: scans that share one connection (a
+// database that cannot be locked for writing) prepare, step and finalize
+// their statements in turns. The connection has no mutex of SQLite's own:
+// two statements prepared at once corrupted its memory.
+func TestSharedConnectionTakesTurns(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "pubcredit.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := openRaw(ctx, path, time.Second, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.conn.Close()
+	shared := &rawConn{conn: raw.conn, mu: new(sync.Mutex)}
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for range 16 {
+		wg.Go(func() {
+			for range 200 {
+				n := 0
+				err := scan(shared, `SELECT name, sql FROM sqlite_master WHERE type IN ('table', 'index') ORDER BY name`, func(rows scanner) error {
+					var name, sql sql.NullString
+					n++
+					return rows.Scan(&name, &sql)
+				})
+				if err == nil && n == 0 {
+					err = errors.New("no rows")
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
