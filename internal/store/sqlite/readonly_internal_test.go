@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"errors"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -106,5 +107,54 @@ func TestSharedConnectionTakesTurns(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// TestReadOnlyPermissionsAreKept: a database its permissions make
+// read-only (the file, or its directory) is read without creating the -wal
+// and -shm files beside it, even by root, whom SQLite would let create them.
+func TestReadOnlyPermissionsAreKept(t *testing.T) {
+	for _, tc := range []struct {
+		name              string
+		fileMode, dirMode os.FileMode
+	}{
+		{"a read-only file in a read-only directory", 0o444, 0o555},
+		{"a read-only file", 0o444, 0o755},
+		{"a read-only directory", 0o644, 0o555},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := t.Context()
+			dir := filepath.Join(t.TempDir(), "evidence")
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, "pubcredit.db")
+			s, err := Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := errors.Join(s.Migrate(ctx), s.Close()); err != nil {
+				t.Fatal(err)
+			}
+			if err := errors.Join(os.Chmod(path, tc.fileMode), os.Chmod(dir, tc.dirMode)); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { os.Chmod(dir, 0o755) })
+			ro, err := OpenReadOnly(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if have, want, err := ro.SchemaVersion(ctx); err != nil || have != want {
+				t.Errorf("schema %d of %d, %v", have, want, err)
+			}
+			if err := ro.Close(); err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range []string{path + "-wal", path + "-shm"} {
+				if _, err := os.Stat(f); err == nil {
+					t.Errorf("%s was created", filepath.Base(f))
+				}
+			}
+		})
 	}
 }

@@ -123,10 +123,17 @@ func Open(path string) (*Store, error) {
 // verify does: no file is created, no mode or journal mode changed, no WAL
 // checkpointed. A database in WAL mode that no process has open and whose
 // directory cannot be written (an evidence copy on read-only media) is read
-// as immutable, when it has no write-ahead log left to apply.
+// as immutable, when it has no write-ahead log left to apply. So is one
+// that no process has open and that its permissions make read-only (the
+// file or its directory writable by no one), even to root, whom SQLite
+// would let create the -wal and -shm files beside it.
 func OpenReadOnly(path string) (*Store, error) {
-	if _, err := os.Stat(path); err != nil {
+	fi, err := os.Stat(path)
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	if dir, err := os.Stat(filepath.Dir(path)); err == nil && (noWrite(fi) || noWrite(dir)) && !exists(path+"-wal") && !exists(path+"-shm") {
+		return openReadOnly(path, true)
 	}
 	s, err := openReadOnly(path, false)
 	if err == nil {
@@ -139,6 +146,14 @@ func OpenReadOnly(path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: opening %s read-only: %w", path, err)
 	}
 	return openReadOnly(path, true)
+}
+
+// noWrite reports whether fi's permissions let no one write it.
+func noWrite(fi os.FileInfo) bool { return fi.Mode().Perm()&0o222 == 0 }
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 func openReadOnly(path string, immutable bool) (*Store, error) {
