@@ -124,13 +124,25 @@ func decodeJSON(r *http.Request, limit int64, v any) error {
 		return errs.E(errs.Malformed, "the body is not valid UTF-8")
 	}
 	if bytes.Contains(body, []byte(`\u0000`)) {
-		// Name the field when a value holds it, as every other bad value is.
+		// Name the field when a value or a key holds it, as every other
+		// bad value is (a key by its path, the NUL escaped in the answer).
+		var inKey bool
 		isNUL := func(tok json.Token, _ int64, isKey bool) bool {
 			v, ok := tok.(string)
-			return ok && !isKey && strings.ContainsRune(v, 0)
+			if !ok {
+				var r jsonpath.Repeated
+				r, ok = tok.(jsonpath.Repeated)
+				v = string(r)
+			}
+			inKey = isKey
+			return ok && strings.ContainsRune(v, 0)
 		}
 		if path := jsonpath.Where(body, true, isNUL); path != "" {
-			return errs.Fields("the request is not valid", errs.FieldError{Field: path, Code: "format", Message: "holds a NUL character (\\u0000), which no field accepts"})
+			msg := "holds a NUL character (\\u0000), which no field accepts"
+			if inKey {
+				msg = "is a key with a NUL character (\\u0000), which no field has"
+			}
+			return errs.Fields("the request is not valid", errs.FieldError{Field: path, Code: "format", Message: msg})
 		}
 		return errs.E(errs.Malformed, "the body holds a NUL character (\\u0000), which no field accepts")
 	}

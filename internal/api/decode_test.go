@@ -38,6 +38,9 @@ func TestDecodeJSONNamesTheFullPath(t *testing.T) {
 		{`{"results":[{"measure":"A","applied":true},{"measure":"B","applied":true,"measure":"C"}]}`, "results[1].measure", "repeated"},
 		{`{"subject":{"id_number":"x\u0000"}}`, "subject.id_number", "format"},
 		{`{"results":[{"measure":"A","applied":true},{"measure":"B\u0000"}]}`, "results[1].measure", "format"},
+		{`{"subject":{"id_\u0000number":"x"}}`, "subject.id_\x00number", "format"},
+		{`{"subject":{"id_number":"x"},"a\u0000":1}`, "a\x00", "format"},
+		{`{"subject":{"id_number":"x","id_number\u0000":"y","id_number\u0000":"z"}}`, "subject.id_number\x00", "format"},
 	} {
 		r := httptest.NewRequest("POST", "/", strings.NewReader(c.body))
 		var v body
