@@ -666,7 +666,7 @@ func isDigits(s string) bool {
 }
 
 // PrintableLine reports whether s, one line of text (a document number),
-// holds only characters that print.
+// holds only characters that print, and no line or paragraph separator.
 func PrintableLine(s string) bool { return utf8.ValidString(s) && !hasControl(s) }
 
 // PrintableText reports whether s, free text (a note, a basis), holds only
@@ -683,10 +683,12 @@ func PrintableText(s string) bool {
 	return true
 }
 
-// hasControl reports whether s holds a character that does not print.
+// hasControl reports whether s, one line of text (a name, a ref, a
+// document number), holds a character that does not print or that breaks
+// the line (U+2028, U+2029).
 func hasControl(s string) bool {
 	for _, r := range s {
-		if hidden(r) {
+		if hidden(r) || r == '\u2028' || r == '\u2029' {
 			return true
 		}
 	}

@@ -156,7 +156,7 @@ func TestSubmitRejectsEveryProblemAtOnce(t *testing.T) {
 
 func TestSubmitRefusesNamesAndRefsThatDoNotPrint(t *testing.T) {
 	f := newFixture(t)
-	for _, bad := range []string{"张\x01三", "张\u0085三", "张\u202e三", "\ufeff张三", "张\u200b三"} {
+	for _, bad := range []string{"张\x01三", "张\u0085三", "张\u202e三", "\ufeff张三", "张\u200b三", "张\u2028三", "张\u2029三"} {
 		sub := penalty("np", nil)
 		sub.Subject.Name = bad
 		if got := details(t, wantErr(f.svc.Submit(context.Background(), f.dept, sub))); got["subject.name"] != "format" {
