@@ -21,16 +21,7 @@ import (
 func TestImmutableReadVerifies(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "pubcredit.db")
-	s, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
+	migratedFile(t, path)
 	ro, err := openReadOnly(path, true)
 	if err != nil {
 		t.Fatal(err)
@@ -67,16 +58,8 @@ func TestImmutableReadVerifies(t *testing.T) {
 // two statements prepared at once corrupted its memory.
 func TestSharedConnectionTakesTurns(t *testing.T) {
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "pubcredit.db")
-	s, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	raw, err := openRaw(ctx, path, time.Second, false)
+	s := openMigrated(t)
+	raw, err := openRaw(ctx, s.path, time.Second, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,13 +112,7 @@ func TestReadOnlyPermissionsAreKept(t *testing.T) {
 				t.Fatal(err)
 			}
 			path := filepath.Join(dir, "pubcredit.db")
-			s, err := Open(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := errors.Join(s.Migrate(ctx), s.Close()); err != nil {
-				t.Fatal(err)
-			}
+			migratedFile(t, path)
 			if err := errors.Join(os.Chmod(path, tc.fileMode), os.Chmod(dir, tc.dirMode)); err != nil {
 				t.Fatal(err)
 			}
@@ -156,5 +133,31 @@ func TestReadOnlyPermissionsAreKept(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// openMigrated opens a new migrated database, closed when the test ends.
+func openMigrated(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(filepath.Join(t.TempDir(), "pubcredit.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// migratedFile makes a migrated database at path, closed.
+func migratedFile(t *testing.T, path string) {
+	t.Helper()
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := errors.Join(s.Migrate(t.Context()), s.Close()); err != nil {
+		t.Fatal(err)
 	}
 }

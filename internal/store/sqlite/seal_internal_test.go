@@ -17,14 +17,7 @@ import (
 // to as verify recomputes them.
 func TestOldSubjectsAreSealed(t *testing.T) {
 	ctx := t.Context()
-	s, err := Open(filepath.Join(t.TempDir(), "pubcredit.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := openMigrated(t)
 	at := time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.UTC) // below the microsecond: the seal keeps microseconds
 	// A row as stored before the migration: no id (which the migrated
 	// schema refuses, so the guard is lifted here).
@@ -49,7 +42,7 @@ func TestOldSubjectsAreSealed(t *testing.T) {
 	var got record.SealedSubject
 	var created string
 	var data []byte
-	err = s.w.QueryRowContext(ctx, `SELECT s.id, s.salt, s.leaf_index, s.created_at, l.data FROM subjects s JOIN ledger_leaves l ON l.idx = s.leaf_index WHERE s.subject_key = ?`, old.Key).
+	err := s.w.QueryRowContext(ctx, `SELECT s.id, s.salt, s.leaf_index, s.created_at, l.data FROM subjects s JOIN ledger_leaves l ON l.idx = s.leaf_index WHERE s.subject_key = ?`, old.Key).
 		Scan(&got.ID, &got.Salt, &got.LeafIndex, &created, &data)
 	if err != nil {
 		t.Fatal(err)
