@@ -58,7 +58,7 @@ func TestImmutableReadVerifies(t *testing.T) {
 // two statements prepared at once corrupted its memory.
 func TestSharedConnectionTakesTurns(t *testing.T) {
 	ctx := t.Context()
-	s := openMigrated(t)
+	s := OpenMigrated(t)
 	raw, err := openRaw(ctx, s.path, time.Second, false)
 	if err != nil {
 		t.Fatal(err)
@@ -136,8 +136,9 @@ func TestReadOnlyPermissionsAreKept(t *testing.T) {
 	}
 }
 
-// openMigrated opens a new migrated database, closed when the test ends.
-func openMigrated(t *testing.T) *Store {
+// OpenMigrated opens a new migrated database, closed when the test ends;
+// the store's external tests use it too.
+func OpenMigrated(t *testing.T) *Store {
 	t.Helper()
 	s, err := Open(filepath.Join(t.TempDir(), "pubcredit.db"))
 	if err != nil {

@@ -17,7 +17,7 @@ import (
 // to as verify recomputes them.
 func TestOldSubjectsAreSealed(t *testing.T) {
 	ctx := t.Context()
-	s := openMigrated(t)
+	s := OpenMigrated(t)
 	at := time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.UTC) // below the microsecond: the seal keeps microseconds
 	// A row as stored before the migration: no id (which the migrated
 	// schema refuses, so the guard is lifted here).
