@@ -48,6 +48,7 @@ func (s *Store) VerifySnapshot(ctx context.Context) (verify.Store, func(), error
 		c, err := openRaw(ctx, s.path, 10*time.Second, s.immutable)
 		if err == nil {
 			opened = append(opened, c)
+			err = c.exec(verifyCache)
 		}
 		return c, err
 	}
@@ -94,6 +95,12 @@ func (s *Store) VerifySnapshot(ctx context.Context) (verify.Store, func(), error
 	}
 	return v, release, nil
 }
+
+// verifyCache is the page cache of each connection of a verification: 64
+// KiB. Every scan reads its pages once, in order, and a small cache makes
+// it faster: 238,000–250,000 leaves/s against 202,000–210,000 with the
+// default 2 MiB, and 173,000–187,000 with 8 MiB (alternating, one run).
+const verifyCache = `PRAGMA cache_size = -64`
 
 // holdWriteLock takes the database's write lock on a connection of its own
 // and returns its release, or nil when the lock cannot be taken.
