@@ -197,6 +197,8 @@ func decodeJSON(r *http.Request, limit int64, v any) error {
 
 // limitBody reads at most limit bytes of body; reading past it fails with a
 // TooLarge error, which keeps its kind through any wrapping by a parser.
+// The bytes up to the limit are read first, whatever the sizes of the reads
+// (a batch keeps the rows that end before the limit).
 func limitBody(body io.Reader, limit int64) io.Reader {
 	return &limitedReader{r: io.LimitReader(body, limit+1), limit: limit}
 }
@@ -205,13 +207,23 @@ type limitedReader struct {
 	r     io.Reader
 	read  int64
 	limit int64
+	over  bool // a byte past the limit was read
 }
 
 func (l *limitedReader) Read(p []byte) (int, error) {
-	n, err := l.r.Read(p)
-	if l.read += int64(n); l.read > l.limit {
+	if l.over {
 		return 0, errs.E(errs.TooLarge, "the body is larger than the limit of %d bytes", l.limit)
 	}
+	n, err := l.r.Read(p)
+	if l.read+int64(n) > l.limit {
+		l.over = true
+		n = int(l.limit - l.read)
+		if n == 0 {
+			return 0, errs.E(errs.TooLarge, "the body is larger than the limit of %d bytes", l.limit)
+		}
+		err = nil // the error comes with the next read
+	}
+	l.read += int64(n)
 	return n, err
 }
 

@@ -2,9 +2,11 @@ package api
 
 import (
 	"errors"
+	"io"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"pubcredit/internal/errs"
 )
@@ -84,4 +86,27 @@ func detailsOf(e *errs.Error) any {
 		return nil
 	}
 	return e.Details
+}
+
+// TestLimitBodyKeepsWhatFits: the bytes up to the limit are read whatever
+// the sizes of the reads, then TooLarge; a batch keeps the rows that end
+// before the limit however its body arrives.
+func TestLimitBodyKeepsWhatFits(t *testing.T) {
+	body := strings.Repeat("0123456789", 10)
+	for name, r := range map[string]func() io.Reader{
+		"one read":      func() io.Reader { return strings.NewReader(body) },
+		"byte by byte":  func() io.Reader { return iotest.OneByteReader(strings.NewReader(body)) },
+		"in half reads": func() io.Reader { return iotest.HalfReader(strings.NewReader(body)) },
+	} {
+		for _, limit := range []int64{0, 1, 37, 99, 100, 101} {
+			got, err := io.ReadAll(limitBody(r(), limit))
+			wantLen := min(limit, int64(len(body)))
+			if int64(len(got)) != wantLen || got != nil && string(got) != body[:len(got)] {
+				t.Errorf("%s, limit %d: read %d bytes, want %d", name, limit, len(got), wantLen)
+			}
+			if over := limit < int64(len(body)); over != (errs.KindOf(err) == errs.TooLarge) || !over && err != nil {
+				t.Errorf("%s, limit %d: error %v", name, limit, err)
+			}
+		}
+	}
 }
