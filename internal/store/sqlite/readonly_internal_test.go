@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -160,5 +161,42 @@ func migratedFile(t *testing.T, path string) {
 	}
 	if err := errors.Join(s.Migrate(t.Context()), s.Close()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestReadOnlyWithALogLeftIsRefused: a read-only copy whose write-ahead log
+// holds changes cannot be read without the -shm file beside it: it is
+// refused with what to do, and nothing is created.
+func TestReadOnlyWithALogLeftIsRefused(t *testing.T) {
+	s := OpenMigrated(t) // open: its write-ahead log is not yet checkpointed away
+	dir := filepath.Join(t.TempDir(), "evidence")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "pubcredit.db")
+	for _, suffix := range []string{"", "-wal"} {
+		b, err := os.ReadFile(s.path + suffix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if suffix == "-wal" && len(b) == 0 {
+			t.Fatal("the write-ahead log of an open database is empty")
+		}
+		if err := os.WriteFile(path+suffix, b, 0o444); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(dir, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(dir, 0o755) })
+	if ro, err := OpenReadOnly(path); err == nil || !strings.Contains(err.Error(), "copy both files to a writable directory") {
+		if ro != nil {
+			ro.Close()
+		}
+		t.Errorf("OpenReadOnly = %v, want it refused", err)
+	}
+	if _, err := os.Stat(path + "-shm"); err == nil {
+		t.Error("-shm was created")
 	}
 }

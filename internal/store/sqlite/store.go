@@ -124,15 +124,19 @@ func Open(path string) (*Store, error) {
 // checkpointed. A database in WAL mode that no process has open and whose
 // directory cannot be written (an evidence copy on read-only media) is read
 // as immutable, when it has no write-ahead log left to apply. So is one
-// that no process has open and that its permissions make read-only (the
-// file or its directory writable by no one), even to root, whom SQLite
-// would let create the -wal and -shm files beside it.
+// that its permissions make read-only (the file or its directory writable
+// by no one), even to root, whom SQLite would let create or rewrite the
+// -shm file beside it; with a write-ahead log left to apply, which needs
+// that file, it is not opened.
 func OpenReadOnly(path string) (*Store, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	if dir, err := os.Stat(filepath.Dir(path)); err == nil && (noWrite(fi) || noWrite(dir)) && !exists(path+"-wal") && !exists(path+"-shm") {
+	if dir, err := os.Stat(filepath.Dir(path)); err == nil && (noWrite(fi) || noWrite(dir)) {
+		if wal, err := os.Stat(path + "-wal"); err == nil && wal.Size() > 0 {
+			return nil, fmt.Errorf("sqlite: %s is read-only, and its write-ahead log %s-wal cannot be applied without writing beside it: copy both files to a writable directory", path, path)
+		}
 		return openReadOnly(path, true)
 	}
 	s, err := openReadOnly(path, false)
@@ -150,11 +154,6 @@ func OpenReadOnly(path string) (*Store, error) {
 
 // noWrite reports whether fi's permissions let no one write it.
 func noWrite(fi os.FileInfo) bool { return fi.Mode().Perm()&0o222 == 0 }
-
-func exists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
-}
 
 func openReadOnly(path string, immutable bool) (*Store, error) {
 	dsn := "file:" + path + "?mode=ro&_pragma=busy_timeout(10000)&_pragma=query_only(1)"
