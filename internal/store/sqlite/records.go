@@ -39,30 +39,26 @@ func (s *Store) CreateRecords(ctx context.Context, subjects []record.SealedSubje
 		if err != nil {
 			return err
 		}
-		// Subjects and records go in in the order of the subject key, which
-		// their indexes are keyed on: in the file's order the keys (HMACs)
-		// fall at random, and a chunk would touch its index pages over and
-		// over. A row repeating an earlier row's ref goes after all the
-		// others, in call order, so that the first stays the one stored.
-		// Versions and leaves follow the call's order.
-		order := make([]int, 0, len(recs))
-		var repeats []int
-		first := make(map[[2]string]bool, len(recs))
-		for i, r := range recs {
-			if k := [2]string{r.Dept, r.Ref}; first[k] {
-				repeats = append(repeats, i)
-			} else {
-				first[k] = true
-				order = append(order, i)
-			}
+		// People go in in the order of their subject key, which their
+		// table's key is: in the file's order the keys (HMACs) fall at
+		// random, and a chunk would touch the key's index pages over and
+		// over. Records, versions and leaves follow the call's order, close
+		// to the order of the records' ids (made from the time): verify
+		// reads records by id, and so reads their pages in turn (in
+		// subject-key order it read a page for nearly every record). A row
+		// repeating an earlier row's ref is stored by the earlier one.
+		order := make([]int, len(recs))
+		for i := range order {
+			order[i] = i
 		}
 		slices.SortStableFunc(order, func(a, b int) int { return bytes.Compare(subjects[a].Key, subjects[b].Key) })
-		order = append(order, repeats...)
 		for _, i := range order {
-			r, sj := recs[i], subjects[i]
-			if err := storeSubject(ctx, subStmt, leaves, sj); err != nil {
+			if err := storeSubject(ctx, subStmt, leaves, subjects[i]); err != nil {
 				return err
 			}
+		}
+		for i := range recs {
+			r := recs[i]
 			res, err := recStmt.ExecContext(ctx, recordArgs(r)...)
 			if err != nil {
 				return err
