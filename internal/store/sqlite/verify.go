@@ -131,6 +131,8 @@ const (
 	scanFeedbackRows
 	scanCheckRows
 	scanSubjectRows
+	scanRecordRows     // ScanRecords: the records rows
+	scanLatestVersions // ScanRecords: each record's latest version
 	nScans
 )
 
@@ -246,98 +248,191 @@ func (v *snapshot) ScanAccess(ctx context.Context, fn func(e *access.Event) erro
 	return scan(v.conns[scanAccess], `SELECT `+accessScanCols+` FROM access_events WHERE leaf_index IS NULL`, each)
 }
 
-// ScanRecords reads in a read transaction of its own on another reader
-// connection, so that it runs in parallel with the other scans: its check
-// compares only the rows it returns together. It merges the records in id
-// order with the versions in primary-key order: seeking each record's
-// latest version instead would descend record_versions' primary-key index
-// from its root once per record.
+// ScanRecords merges the records in id order with the versions in
+// primary-key order (seeking each record's latest version instead would
+// descend record_versions' primary-key index from its root once per
+// record), on two connections of the snapshot, each read in a goroutine of
+// its own: the records check is the longest of verify's scans, and on one
+// goroutine it ended well after the walk.
 func (v *snapshot) ScanRecords(ctx context.Context, fn func(rec *record.Stored, latest *record.Version) error) error {
-	if err := v.side.exec(`BEGIN`); err != nil {
-		return err
-	}
-	defer v.side.exec(`ROLLBACK`)
-	recs, err := v.side.query(`SELECT ` + recordCols + ` FROM records ORDER BY id`)
-	if err != nil {
-		return translate(err)
-	}
-	defer recs.Close()
-	vers, err := v.side.query(`SELECT record_id, version, payload, state, salt FROM record_versions ORDER BY record_id, version`)
-	if err != nil {
-		return translate(err)
-	}
-	defer vers.Close()
+	recs := goRead(func(send func([]record.Stored) bool) error { return readRecords(v.conns[scanRecordRows], send) })
+	defer recs.stop()
+	latest := goRead(func(send func([]record.Version) bool) error { return readLatest(v.conns[scanLatestVersions], send) })
+	defer latest.stop()
 
-	var rec record.Stored
-	var haveRec bool
-	nextRec := func() error {
-		if haveRec = recs.Next(); haveRec {
-			var err error
-			rec, err = scanRecord(recs)
-			return translate(err)
-		}
-		return translate(recs.Err())
-	}
-	// The version cursor: cur is the row read last.
-	var cur record.Version
-	var payload, state sql.RawBytes
-	var haveVer bool
-	nextVer := func() error {
-		if haveVer = vers.Next(); haveVer {
-			cur.Salt = nil
-			if err := vers.Scan(&cur.RecordID, &cur.Version, &payload, &state, &cur.Salt); err != nil {
-				return translate(err)
-			}
-			cur.Payload, cur.State = payload, state
-			return nil
-		}
-		return translate(vers.Err())
-	}
-	// latestOf moves past the versions of record id and returns the last.
-	var latest record.Version
-	latestOf := func(id string) error {
-		for haveVer && cur.RecordID == id {
-			latest.RecordID, latest.Version, latest.Salt = cur.RecordID, cur.Version, cur.Salt
-			latest.Payload = append(latest.Payload[:0], cur.Payload...)
-			latest.State = append(latest.State[:0], cur.State...)
-			if err := nextVer(); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
+	// A reader that failed ends the merge before its rows' absence is
+	// taken for a finding.
+	var rec *record.Stored
+	var cur *record.Version
+	var haveRec, haveVer bool
+	nextRec := func() error { rec, haveRec = recs.next(); return recs.err() }
+	nextVer := func() error { cur, haveVer = latest.next(); return latest.err() }
 	if err := errors.Join(nextRec(), nextVer()); err != nil {
 		return err
 	}
 	for haveRec || haveVer {
 		switch {
 		case haveVer && (!haveRec || cur.RecordID < rec.ID): // versions without a records row
-			if err := latestOf(cur.RecordID); err != nil {
+			if err := fn(nil, cur); err != nil {
 				return err
 			}
-			if err := fn(nil, &latest); err != nil {
+			if err := nextVer(); err != nil {
 				return err
 			}
 		case haveRec && (!haveVer || rec.ID < cur.RecordID): // a records row without versions
-			if err := fn(&rec, nil); err != nil {
+			if err := fn(rec, nil); err != nil {
 				return err
 			}
 			if err := nextRec(); err != nil {
 				return err
 			}
 		default:
-			if err := latestOf(rec.ID); err != nil {
+			if err := fn(rec, cur); err != nil {
 				return err
 			}
-			if err := fn(&rec, &latest); err != nil {
-				return err
-			}
-			if err := nextRec(); err != nil {
+			if err := errors.Join(nextRec(), nextVer()); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// readBatch is the number of rows handed over at once by goRead's readers.
+const readBatch = 256
+
+// readRecords reads the records rows in id order and sends them in batches.
+func readRecords(c *rawConn, send func([]record.Stored) bool) error {
+	rows, err := c.query(`SELECT ` + recordCols + ` FROM records ORDER BY id`)
+	if err != nil {
+		return translate(err)
+	}
+	defer rows.Close()
+	batch := make([]record.Stored, 0, readBatch)
+	for rows.Next() {
+		rec, err := scanRecord(rows) // its byte columns are copies of its own
+		if err != nil {
+			return translate(err)
+		}
+		if batch = append(batch, rec); len(batch) == readBatch {
+			if !send(batch) {
+				return nil
+			}
+			batch = make([]record.Stored, 0, readBatch)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return translate(err)
+	}
+	if len(batch) > 0 {
+		send(batch)
+	}
+	return nil
+}
+
+// readLatest reads the versions in primary-key order and sends the last of
+// each record's (RecordID, Version, Payload, State and Salt), each batch
+// with copies of its own. A batch is sent once the record after its last is
+// read, so that a record's versions never straddle two batches.
+func readLatest(c *rawConn, send func([]record.Version) bool) error {
+	vers, err := c.query(`SELECT record_id, version, payload, state, salt FROM record_versions ORDER BY record_id, version`)
+	if err != nil {
+		return translate(err)
+	}
+	defer vers.Close()
+	batch := make([]record.Version, 0, readBatch)
+	var id string
+	var version int
+	var payload, state sql.RawBytes
+	var salt []byte // nil for NULL (erased), as apart from empty
+	for vers.Next() {
+		if err := vers.Scan(&id, &version, &payload, &state, &salt); err != nil {
+			return translate(err)
+		}
+		if n := len(batch); n > 0 && batch[n-1].RecordID == id { // a later version of the same record
+			batch = batch[:n-1]
+		} else if n == readBatch {
+			if !send(batch) {
+				return nil
+			}
+			batch = make([]record.Version, 0, readBatch)
+		}
+		// One allocation for the three values; a NULL salt stays nil.
+		buf := make([]byte, 0, len(payload)+len(state)+len(salt))
+		ver := record.Version{RecordID: id, Version: version}
+		buf = append(buf, payload...)
+		ver.Payload = buf[:len(payload):len(payload)]
+		buf = append(buf, state...)
+		ver.State = buf[len(payload):len(buf):len(buf)]
+		if salt != nil {
+			ver.Salt = append(buf[len(buf):], salt...)
+		}
+		batch = append(batch, ver)
+	}
+	if err := vers.Err(); err != nil {
+		return translate(err)
+	}
+	if len(batch) > 0 {
+		send(batch)
+	}
+	return nil
+}
+
+// A reader hands over the rows a goroutine of its own reads, in batches.
+type reader[T any] struct {
+	batches chan []T
+	done    chan struct{}
+	batch   []T
+	ended   bool  // batches is closed
+	failure error // set before batches is closed
+}
+
+// goRead runs read in a goroutine of its own; read sends its batches until
+// send returns false (the reader was stopped).
+func goRead[T any](read func(send func([]T) bool) error) *reader[T] {
+	r := &reader[T]{batches: make(chan []T, 2), done: make(chan struct{})}
+	go func() {
+		defer close(r.batches)
+		r.failure = read(func(b []T) bool {
+			select {
+			case r.batches <- b:
+				return true
+			case <-r.done:
+				return false
+			}
+		})
+	}()
+	return r
+}
+
+// next returns the next row, or false at the end.
+func (r *reader[T]) next() (*T, bool) {
+	for len(r.batch) == 0 {
+		b, ok := <-r.batches
+		if !ok {
+			r.ended = true
+			return nil, false
+		}
+		r.batch = b
+	}
+	t := &r.batch[0]
+	r.batch = r.batch[1:]
+	return t, true
+}
+
+// err is the reading's error once next has returned false, else nil.
+func (r *reader[T]) err() error {
+	if !r.ended {
+		return nil
+	}
+	return r.failure
+}
+
+// stop ends the reading and waits for its goroutine.
+func (r *reader[T]) stop() {
+	close(r.done)
+	for range r.batches {
+	}
 }
 
 const listVersionScanCols = `entry_id, version, state, salt, COALESCE(leaf_index, -1)`
