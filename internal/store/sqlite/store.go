@@ -25,6 +25,7 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"pubcredit/internal/clock"
 	"pubcredit/internal/errs"
 	"pubcredit/internal/record"
 )
@@ -429,11 +430,32 @@ func ts(t time.Time) string {
 }
 
 func parseTS(s string) time.Time {
+	if t, ok := readStamp(s); ok {
+		return t
+	}
 	if s == "" {
 		return time.Time{}
 	}
 	t, _ := time.Parse(timeLayout, s)
 	return t
+}
+
+// readStamp reads s when it is in timeLayout, as time.Parse does but for a
+// fraction of its cost (verify reads every stored time); false for anything
+// else, which time.Parse reads.
+func readStamp(s string) (time.Time, bool) {
+	if len(s) != len(timeLayout) || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != '.' || s[29] != 'Z' {
+		return time.Time{}, false
+	}
+	d, err := clock.ParseDate(s[:10])
+	hh, ok1 := clock.Digits(s[11:13])
+	mm, ok2 := clock.Digits(s[14:16])
+	ss, ok3 := clock.Digits(s[17:19])
+	ns, ok4 := clock.Digits(s[20:29])
+	if err != nil || !ok1 || !ok2 || !ok3 || !ok4 || hh > 23 || mm > 59 || ss > 59 {
+		return time.Time{}, false
+	}
+	return time.Date(d.Year, d.Month, d.Day, hh, mm, ss, ns, time.UTC), true
 }
 
 func nullTS(t time.Time) any {
