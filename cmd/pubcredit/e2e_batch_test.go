@@ -378,6 +378,23 @@ func (s *suite) batches(t *testing.T) {
 		}
 	})
 
+	t.Run("a line's keys are read regardless of case, as POST /api/v1/records reads them", func(t *testing.T) {
+		t.Parallel()
+		a, b := newPerson(), newPerson()
+		upper := strings.NewReplacer(`"ref":`, `"REF":`, `"subject":`, `"Subject":`, `"name":`, `"Name":`).
+			Replace(string(mustJSON(t, penalty(a, p.uniq("CASE"), "2026-05-01", nil))))
+		twice := strings.Replace(string(mustJSON(t, penalty(b, p.uniq("CASE"), "2026-05-01", nil))), `"ref":`, `"Ref":"other","ref":`, 1)
+		var bt batchJSON
+		srv.upload(t, token, "", "application/x-ndjson", ndjson(t, upper, twice)).want(t, http.StatusCreated).decode(t, &bt)
+		wantCounts(t, bt, 2, 1, 1)
+		if r := rejected(t, bt.Rejections, 2); len(r.Errors) == 0 || r.Errors[0]["code"] != "repeated" || r.Errors[0]["field"] != "ref" {
+			t.Errorf("line 2: %+v, want ref repeated", r.Errors)
+		}
+		if recs := srv.fileHas(t, reader, a); len(recs) != 1 {
+			t.Errorf("the person of the line in upper case has %d records, want 1", len(recs))
+		}
+	})
+
 	t.Run("a ref used twice in one batch with other content rejects the second row", func(t *testing.T) {
 		t.Parallel()
 		a := newPerson()

@@ -140,20 +140,50 @@ func decodeLine(text []byte, p *errs.Problems) record.Submission {
 		p.Add("", "not_object", "each line must be a JSON object")
 		return record.Submission{}
 	}
-	steps, repeated := jsonpath.FirstRepeated(text, false)
-	_, subject := obj["subject"]
-	_, fields := obj["fields"]
-	if subject || fields {
-		if repeated {
+	if isSubmission(obj) {
+		// Its keys are read regardless of case, as POST /api/v1/records
+		// reads them (encoding/json): "Ref" after "ref" is the key again.
+		if steps, repeated := jsonpath.FirstRepeated(text, true); repeated {
 			repeatedKey(jsonpath.Render(steps), p)
 		}
 		return submission(obj, p)
 	}
-	if repeated {
+	if steps, repeated := jsonpath.FirstRepeated(text, false); repeated {
 		repeatedFlat(steps, p)
 	}
 	return flatSubmission(sortedPairs(obj), p)
 }
+
+// isSubmission reports whether an object is in the form of a
+// record.Submission: a key "subject" or "fields", in any case.
+func isSubmission(obj map[string]any) bool {
+	for k := range obj {
+		if submissionKey(k) {
+			return true
+		}
+	}
+	return false
+}
+
+// The keys of a Submission object and of its subject.
+var (
+	submissionKeys  = []string{"ref", "item", "decided_on", "severity", "subject", "fields"}
+	subjectKeyNames = []string{"id_type", "id_number", "name"}
+)
+
+// foldKey returns the name of names that k is regardless of case, as
+// encoding/json matches a key to a field, or k when none is.
+func foldKey(k string, names []string) string {
+	for _, n := range names {
+		if strings.EqualFold(k, n) {
+			return n
+		}
+	}
+	return k
+}
+
+// submissionKey reports whether a key marks an object as a Submission.
+func submissionKey(k string) bool { return strings.EqualFold(k, "subject") || strings.EqualFold(k, "fields") }
 
 // readLine returns the next line without its line ending. A line longer
 // than maxLine is reported as tooLong, and the rest of it is discarded so
@@ -199,24 +229,25 @@ func decodeObject(text []byte) (map[string]any, error) {
 	return obj, nil
 }
 
-// submission reads an object in the form of a record.Submission: keys
+// submission reads an object in the form of a record.Submission, its keys
+// and its subject's regardless of case as encoding/json reads them: keys
 // other than the Submission's are problems.
 func submission(obj map[string]any, p *errs.Problems) record.Submission {
 	var s record.Submission
 	for _, k := range slices.Sorted(maps.Keys(obj)) {
 		v := obj[k]
-		switch k {
+		switch key := foldKey(k, submissionKeys); key {
 		case "ref", "item", "decided_on", "severity":
-			setText(&s, k, k, v, p)
+			setText(&s, key, key, v, p)
 		case "subject":
 			subj, ok := v.(map[string]any)
 			if !ok && v != nil {
-				p.Add(k, "type", "must be an object")
+				p.Add(key, "type", "must be an object")
 			}
 			for _, sk := range slices.Sorted(maps.Keys(subj)) {
-				switch sk {
+				switch skey := foldKey(sk, subjectKeyNames); skey {
 				case "id_type", "id_number", "name":
-					setText(&s, sk, "subject."+sk, subj[sk], p)
+					setText(&s, skey, "subject."+skey, subj[sk], p)
 				default:
 					p.Add("subject."+sk, "unknown_field", "the subject has no key %q", sk)
 				}
@@ -224,7 +255,7 @@ func submission(obj map[string]any, p *errs.Problems) record.Submission {
 		case "fields":
 			fields, ok := v.(map[string]any)
 			if !ok && v != nil {
-				p.Add(k, "type", "must be an object")
+				p.Add(key, "type", "must be an object")
 			}
 			s.Fields = fields
 		default:
@@ -327,7 +358,7 @@ func (r *ndjsonReader) scanFlat(text []byte) (pairs []flatPair, repeated []jsonp
 			if v, i, ok = scanValue(line, skipSpace(line, i+1), true); !ok {
 				return nil, nil, false
 			}
-			if name == "subject" || name == "fields" {
+			if submissionKey(name) {
 				return nil, nil, false // a Submission object
 			}
 			pairs = append(pairs, flatPair{r.flatKey(name), v, len(pairs)})

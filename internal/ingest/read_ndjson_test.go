@@ -10,6 +10,7 @@ import (
 	"pubcredit/internal/clock"
 	"pubcredit/internal/demo"
 	"pubcredit/internal/errs"
+	"pubcredit/internal/record"
 )
 
 // flatLines are flat objects that scanFlat reads itself, and lines it
@@ -32,6 +33,9 @@ var flatLines = []struct {
 	{`{"a":[{"b":1},{"b":1,"b":2}]}`, false},
 	{`{"ref":"R1","ref":"R2","fields":{}}`, false},
 	{`{"subject":{"name":"a","name":"b"},"fields":{"x":1,"x":2}}`, false},
+	{`{"Subject":null,"ref":"R1"}`, false},
+	{`{"FIELDS":{},"REF":"R1","Ref":"R2"}`, false},
+	{`{"ſubject":{}}`, false},
 	{`{"subject.name":"张三","name":"李四"}`, true},
 	{`{"":"x","   ":"y"}`, true},
 	{`{"` + strings.Repeat("K", 65) + `":"x","` + strings.Repeat("K", 65) + `x":"y"}`, true},
@@ -135,6 +139,9 @@ func TestRepeatedKeysAreProblems(t *testing.T) {
 		`{"ref":"R1","ref":"R2","fields":{}}`:                                 "ref",
 		`{"subject":{"name":"a","name":"b"},"fields":{"x":1,"x":2}}`:          "subject.name",
 		`{"subject":{"name":"a"},"fields":{"x":1,"y":[{"z":1,"z":2}],"x":2}}`: "fields.y[0].z",
+		`{"ref":"R1","Ref":"R2","fields":{}}`:                                 "Ref",
+		`{"subject":{"name":"a","NAME":"b"},"fields":{}}`:                     "subject.NAME",
+		`{"subject":{},"fields":{"CF_NR_FK":1,"cf_nr_fk":2}}`:                 "fields.cf_nr_fk",
 	} {
 		var p errs.Problems
 		newNDJSONReader(nil, "").parseLine([]byte(line), false, &p)
@@ -150,5 +157,18 @@ func TestRepeatedKeysAreProblems(t *testing.T) {
 		if !found {
 			t.Errorf("%s: no repeated key reported (problems: %v)", line, p)
 		}
+	}
+}
+
+// A Submission object's keys and its subject's are read regardless of
+// case, as POST /api/v1/records reads them; its fields' are not.
+func TestSubmissionKeysAreReadAsTheAPIReadsThem(t *testing.T) {
+	var p errs.Problems
+	line := `{"REF":"R1","Item":"XZCF","Decided_On":"2026-05-01","Subject":{"ID_NUMBER":"11010519491231002X","Name":"张三"},"Fields":{"CF_WSH":"a"}}`
+	got := newNDJSONReader(nil, "").parseLine([]byte(line), false, &p)
+	want := record.Submission{Ref: "R1", Item: "XZCF", DecidedOn: "2026-05-01",
+		Subject: record.Subject{IDNumber: "11010519491231002X", Name: "张三"}, Fields: map[string]any{"CF_WSH": "a"}}
+	if len(p) != 0 || !reflect.DeepEqual(got, want) {
+		t.Errorf("%s\nreads as %#v, %v\nwant %#v", line, got, p, want)
 	}
 }
