@@ -249,38 +249,59 @@ func (v *snapshot) ScanAccess(ctx context.Context, fn func(e *access.Event) erro
 	return scan(v.conns[scanAccess], `SELECT `+accessScanCols+` FROM access_events WHERE leaf_index IS NULL`, each)
 }
 
-// ScanRecords merges the records in id order with the versions in
-// primary-key order (seeking each record's latest version instead would
-// descend record_versions' primary-key index from its root once per
-// record), on two connections of the snapshot, each read in a goroutine of
-// its own: the records check is the longest of verify's scans, and on one
-// goroutine it ended well after the walk.
+// ScanRecords merges the records with the versions, both by id from last to
+// first, the versions of a record from its latest (seeking each record's
+// latest version instead would descend record_versions' primary-key index
+// from its root once per record), on two connections of the snapshot. The
+// records are read in a goroutine of their own, and the versions where they
+// are compared, their values used where the driver read them: the records
+// check is the longest of verify's scans, and on one goroutine it ended
+// well after the walk.
 func (v *snapshot) ScanRecords(ctx context.Context, fn func(rec *record.Stored, latest *record.Version) error) error {
 	recs := goRead(func(send func([]record.Stored) bool) error { return readRecords(v.conns[scanRecordRows], send) })
 	defer recs.stop()
-	latest := goRead(func(send func([]record.Version) bool) error { return readLatest(v.conns[scanLatestVersions], send) })
-	defer latest.stop()
+	vers, err := v.conns[scanLatestVersions].query(`SELECT record_id, version, payload, state, salt FROM record_versions ORDER BY record_id DESC, version DESC`)
+	if err != nil {
+		return translate(err)
+	}
+	defer vers.Close()
 
 	// A reader that failed ends the merge before its rows' absence is
 	// taken for a finding.
 	var rec *record.Stored
-	var cur *record.Version
 	var haveRec, haveVer bool
 	nextRec := func() error { rec, haveRec = recs.next(); return recs.err() }
-	nextVer := func() error { cur, haveVer = latest.next(); return latest.err() }
+	var cur record.Version
+	var payload, state sql.RawBytes
+	var last string // the record of the latest version read
+	nextVer := func() error { // the next record's latest version
+		for {
+			if haveVer = vers.Next(); !haveVer {
+				return translate(vers.Err())
+			}
+			cur.Salt = nil // nil for NULL (erased), as apart from empty
+			if err := vers.Scan(&cur.RecordID, &cur.Version, &payload, &state, &cur.Salt); err != nil {
+				return translate(err)
+			}
+			if cur.RecordID != last {
+				last, cur.Payload, cur.State = cur.RecordID, payload, state
+				return nil
+			}
+		}
+	}
 	if err := errors.Join(nextRec(), nextVer()); err != nil {
 		return err
 	}
 	for haveRec || haveVer {
 		switch {
-		case haveVer && (!haveRec || cur.RecordID < rec.ID): // versions without a records row
-			if err := fn(nil, cur); err != nil {
+		case haveVer && (!haveRec || cur.RecordID > rec.ID): // versions without a records row
+			if err := fn(nil, &cur); err != nil {
 				return err
 			}
 			if err := nextVer(); err != nil {
 				return err
 			}
-		case haveRec && (!haveVer || rec.ID < cur.RecordID): // a records row without versions
+		case haveRec && (!haveVer || rec.ID > cur.RecordID): // a records row without versions
 			if err := fn(rec, nil); err != nil {
 				return err
 			}
@@ -288,7 +309,7 @@ func (v *snapshot) ScanRecords(ctx context.Context, fn func(rec *record.Stored, 
 				return err
 			}
 		default:
-			if err := fn(rec, cur); err != nil {
+			if err := fn(rec, &cur); err != nil {
 				return err
 			}
 			if err := errors.Join(nextRec(), nextVer()); err != nil {
@@ -302,9 +323,10 @@ func (v *snapshot) ScanRecords(ctx context.Context, fn func(rec *record.Stored, 
 // readBatch is the number of rows handed over at once by goRead's readers.
 const readBatch = 256
 
-// readRecords reads the records rows in id order and sends them in batches.
+// readRecords reads the records rows by id, from last to first, and sends
+// them in batches.
 func readRecords(c *rawConn, send func([]record.Stored) bool) error {
-	rows, err := c.query(`SELECT ` + recordCols + ` FROM records ORDER BY id`)
+	rows, err := c.query(`SELECT ` + recordCols + ` FROM records ORDER BY id DESC`)
 	if err != nil {
 		return translate(err)
 	}
@@ -323,54 +345,6 @@ func readRecords(c *rawConn, send func([]record.Stored) bool) error {
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return translate(err)
-	}
-	if len(batch) > 0 {
-		send(batch)
-	}
-	return nil
-}
-
-// readLatest reads the versions in primary-key order and sends the last of
-// each record's (RecordID, Version, Payload, State and Salt), each batch
-// with copies of its own. A batch is sent once the record after its last is
-// read, so that a record's versions never straddle two batches.
-func readLatest(c *rawConn, send func([]record.Version) bool) error {
-	vers, err := c.query(`SELECT record_id, version, payload, state, salt FROM record_versions ORDER BY record_id, version`)
-	if err != nil {
-		return translate(err)
-	}
-	defer vers.Close()
-	batch := make([]record.Version, 0, readBatch)
-	var id string
-	var version int
-	var payload, state sql.RawBytes
-	var salt []byte // nil for NULL (erased), as apart from empty
-	for vers.Next() {
-		if err := vers.Scan(&id, &version, &payload, &state, &salt); err != nil {
-			return translate(err)
-		}
-		if n := len(batch); n > 0 && batch[n-1].RecordID == id { // a later version of the same record
-			batch = batch[:n-1]
-		} else if n == readBatch {
-			if !send(batch) {
-				return nil
-			}
-			batch = make([]record.Version, 0, readBatch)
-		}
-		// One allocation for the three values; a NULL salt stays nil.
-		buf := make([]byte, 0, len(payload)+len(state)+len(salt))
-		ver := record.Version{RecordID: id, Version: version}
-		buf = append(buf, payload...)
-		ver.Payload = buf[:len(payload):len(payload)]
-		buf = append(buf, state...)
-		ver.State = buf[len(payload):len(buf):len(buf)]
-		if salt != nil {
-			ver.Salt = append(buf[len(buf):], salt...)
-		}
-		batch = append(batch, ver)
-	}
-	if err := vers.Err(); err != nil {
 		return translate(err)
 	}
 	if len(batch) > 0 {
