@@ -183,7 +183,9 @@ func foldKey(k string, names []string) string {
 }
 
 // submissionKey reports whether a key marks an object as a Submission.
-func submissionKey(k string) bool { return strings.EqualFold(k, "subject") || strings.EqualFold(k, "fields") }
+func submissionKey(k string) bool {
+	return strings.EqualFold(k, "subject") || strings.EqualFold(k, "fields")
+}
 
 // readLine returns the next line without its line ending. A line longer
 // than maxLine is reported as tooLong, and the rest of it is discarded so

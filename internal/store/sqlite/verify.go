@@ -273,7 +273,7 @@ func (v *snapshot) ScanRecords(ctx context.Context, fn func(rec *record.Stored, 
 	nextRec := func() error { rec, haveRec = recs.next(); return recs.err() }
 	var cur record.Version
 	var payload, state sql.RawBytes
-	var last string // the record of the latest version read
+	var last string           // the record of the latest version read
 	nextVer := func() error { // the next record's latest version
 		for {
 			if haveVer = vers.Next(); !haveVer {
