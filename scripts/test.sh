@@ -8,7 +8,8 @@
 # has none (apt-get, through sudo when not root), starts one server as the
 # postgres user in a temporary directory on a free loopback port (fsync off:
 # the data is thrown away), exports its URL as PUBCREDIT_TEST_PG (see
-# internal/store/postgres/pgtest), runs `go vet ./...` and
+# internal/store/postgres/pgtest), checks that gofmt has nothing to change,
+# runs `go vet ./...` and
 # `go test ./... "$@"` (without ./... when the arguments name packages),
 # then stops the server and removes the directory.
 # It exits with go test's status.
@@ -76,6 +77,11 @@ fi
 export PUBCREDIT_TEST_PG="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
 echo "test.sh: $("$bin/postgres" --version) on 127.0.0.1:$port" >&2
 
+unformatted=$(gofmt -l .)
+if [ -n "$unformatted" ]; then
+	echo "test.sh: not gofmt-formatted:" $unformatted >&2
+	exit 1
+fi
 go vet ./...
 # Test ./... unless the arguments name packages of their own.
 pkgs=(./...)
