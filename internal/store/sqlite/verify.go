@@ -27,8 +27,9 @@ var _ verify.Database = (*Store)(nil)
 // the same state. A database that cannot be locked for writing (a
 // read-only copy) is read in one transaction, its scans taking turns a
 // row at a time; one opened immutable (OpenReadOnly) needs no lock.
-// ScanRecords, ScanListEntries and ScanCheckMeasures read in transactions
-// of their own, on one more connection.
+// ScanRecords reads on two more connections of the snapshot;
+// ScanListEntries and ScanCheckMeasures read in transactions of their own,
+// on one more connection.
 //
 // The database is not memory-mapped (mmap_size), though that made
 // verification faster (298,000 against 207,000 leaves/s when it was
@@ -133,7 +134,7 @@ const (
 	scanCheckRows
 	scanSubjectRows
 	scanRecordRows     // ScanRecords: the records rows
-	scanLatestVersions // ScanRecords: each record's latest version
+	scanLatestVersions // ScanRecords: the record versions
 	nScans
 )
 
