@@ -629,6 +629,26 @@ func (s *suite) rejections(t *testing.T) {
 			}
 		}
 	})
+	t.Run("a body announced over the limit is 413 before it is sent, when the client waits to be asked", func(t *testing.T) {
+		t.Parallel()
+		small := p.serve(t, map[string]string{"PUBCREDIT_MAX_BODY": "2048", "PUBCREDIT_MAX_BATCH": "4096"})
+		conn, err := net.Dial("tcp", strings.TrimPrefix(small.base, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(10 * time.Second))
+		fmt.Fprintf(conn, "POST /api/v1/records HTTP/1.1\r\nHost: pubcredit\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n", token, 16<<20)
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil) // no body sent
+		if err != nil {
+			t.Fatalf("reading the answer: %v", err)
+		}
+		var e errorBody
+		json.NewDecoder(resp.Body).Decode(&e)
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || e.Error.Code != "too_large" {
+			t.Errorf("%d %q, want 413 too_large before the body (a 100 Continue asks for it)", resp.StatusCode, e.Error.Code)
+		}
+	})
 	t.Run("a batch over the configured limit is 413", func(t *testing.T) {
 		t.Parallel()
 		small := p.serve(t, map[string]string{"PUBCREDIT_MAX_BODY": "2048", "PUBCREDIT_MAX_BATCH": "4096"})

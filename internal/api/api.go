@@ -116,6 +116,9 @@ func decodeJSON(r *http.Request, limit int64, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return errs.E(errs.Malformed, "the body must be application/json, not %q", ct)
 	}
+	if r.ContentLength > limit { // refused before the client sends it, when it waits to be asked (Expect: 100-continue)
+		return errs.E(errs.TooLarge, "the body is larger than the limit of %d bytes", limit)
+	}
 	body, err := io.ReadAll(limitBody(r.Body, limit))
 	if err != nil {
 		return err
