@@ -253,34 +253,59 @@ func (v *snapshot) ScanAccess(ctx context.Context, fn func(e *access.Event) erro
 // check is the longest of verify's scans, and on one goroutine it ended
 // well after the walk.
 func (v *snapshot) ScanRecords(ctx context.Context, fn func(rec *record.Stored, latest *record.Version) error) error {
-	recs := goRead(func(send func([]record.Stored) bool) error { return readRecords(v.conns[scanRecordRows], send) })
+	recs := goRead(func(send func([]recordRow) bool) error { return readRecords(v.conns[scanRecordRows], send) })
 	defer recs.stop()
-	vers, err := v.conns[scanLatestVersions].query(`SELECT record_id, version, payload, state, salt FROM record_versions ORDER BY record_id DESC, version DESC`)
+	vers, err := v.conns[scanLatestVersions].query(`SELECT typeof(record_id) = 'text', record_id, version, payload, state, salt
+		FROM record_versions ORDER BY record_id DESC, version DESC`)
 	if err != nil {
 		return translate(err)
 	}
 	defer vers.Close()
 
-	// A reader that failed ends the merge before its rows' absence is
-	// taken for a finding.
+	// An id that is not text (a value of another type written in its
+	// place) sorts apart from the text ones, not where the merge compares
+	// it: its row is matched with nothing, as it cannot be matched. A
+	// reader that failed ends the merge before its rows' absence is taken
+	// for a finding.
 	var rec *record.Stored
-	var haveRec, haveVer bool
-	nextRec := func() error { rec, haveRec = recs.next(); return recs.err() }
+	var haveRec bool
+	nextRec := func() error {
+		for {
+			var r *recordRow
+			if r, haveRec = recs.next(); !haveRec {
+				return recs.err()
+			}
+			if rec = &r.rec; !r.stray {
+				return nil
+			}
+			if err := fn(rec, nil); err != nil {
+				return err
+			}
+		}
+	}
 	var cur record.Version
 	var payload, state sql.RawBytes
+	var text, haveVer bool
 	var last string           // the record of the latest version read
+	var lastText bool         // and whether its id was text
 	nextVer := func() error { // the next record's latest version
 		for {
 			if haveVer = vers.Next(); !haveVer {
 				return translate(vers.Err())
 			}
 			cur.Salt = nil // nil for NULL (erased), as apart from empty
-			if err := vers.Scan(&cur.RecordID, &cur.Version, &payload, &state, &cur.Salt); err != nil {
+			if err := vers.Scan(&text, &cur.RecordID, &cur.Version, &payload, &state, &cur.Salt); err != nil {
 				return translate(err)
 			}
-			if cur.RecordID != last {
-				last, cur.Payload, cur.State = cur.RecordID, payload, state
+			if cur.RecordID == last && text == lastText {
+				continue // an earlier version of the record
+			}
+			last, lastText, cur.Payload, cur.State = cur.RecordID, text, payload, state
+			if text {
 				return nil
+			}
+			if err := fn(nil, &cur); err != nil {
+				return err
 			}
 		}
 	}
@@ -315,28 +340,47 @@ func (v *snapshot) ScanRecords(ctx context.Context, fn func(rec *record.Stored, 
 	return nil
 }
 
+// A recordRow is a records row as readRecords sends it; stray when its id
+// is not text.
+type recordRow struct {
+	rec   record.Stored
+	stray bool
+}
+
+// withPrefix scans a row's leading columns into prefix and the rest into
+// the destinations its caller gives.
+type withPrefix struct {
+	row    scanner
+	prefix []any
+}
+
+func (w withPrefix) Scan(dest ...any) error {
+	return w.row.Scan(append(w.prefix[:len(w.prefix):len(w.prefix)], dest...)...)
+}
+
 // readBatch is the number of rows handed over at once by goRead's readers.
 const readBatch = 256
 
 // readRecords reads the records rows by id, from last to first, and sends
 // them in batches.
-func readRecords(c *rawConn, send func([]record.Stored) bool) error {
-	rows, err := c.query(`SELECT ` + recordCols + ` FROM records ORDER BY id DESC`)
+func readRecords(c *rawConn, send func([]recordRow) bool) error {
+	rows, err := c.query(`SELECT typeof(id) = 'text', ` + recordCols + ` FROM records ORDER BY id DESC`)
 	if err != nil {
 		return translate(err)
 	}
 	defer rows.Close()
-	batch := make([]record.Stored, 0, readBatch)
+	batch := make([]recordRow, 0, readBatch)
+	var text bool
 	for rows.Next() {
-		rec, err := scanRecord(rows) // its byte columns are copies of its own
+		rec, err := scanRecord(withPrefix{rows, []any{&text}}) // its byte columns are copies of its own
 		if err != nil {
 			return translate(err)
 		}
-		if batch = append(batch, rec); len(batch) == readBatch {
+		if batch = append(batch, recordRow{rec, !text}); len(batch) == readBatch {
 			if !send(batch) {
 				return nil
 			}
-			batch = make([]record.Stored, 0, readBatch)
+			batch = make([]recordRow, 0, readBatch)
 		}
 	}
 	if err := rows.Err(); err != nil {
