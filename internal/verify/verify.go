@@ -32,8 +32,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -82,8 +85,23 @@ type Problem struct {
 }
 
 // String is the problem on one line: "changed record_versions 01a2...:2: ...".
+// An id or message with a character that does not print (a row's id is
+// whatever was written in the database: an escape sequence, a line break,
+// bytes that are not UTF-8) is quoted with Go's escapes, so that nothing
+// read from the database reaches an auditor's terminal as anything but
+// text.
 func (p Problem) String() string {
-	return string(p.Kind) + " " + p.Table + " " + p.ID + ": " + p.Message
+	return string(p.Kind) + " " + p.Table + " " + printable(p.ID) + ": " + printable(p.Message)
+}
+
+// printable returns s when every character of it prints, else s quoted.
+func printable(s string) string {
+	for _, r := range s {
+		if r == utf8.RuneError || !unicode.IsGraphic(r) {
+			return strconv.QuoteToGraphic(s)
+		}
+	}
+	return s
 }
 
 // Failure reports whether p means the database does not verify: every kind

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/mod/sumdb/tlog"
@@ -818,5 +819,20 @@ func TestVerifyNamesWhatWasTamperedWith(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+// TestProblemLinesPrintOnlyText: a row's id is whatever was written in the
+// database; a problem line quotes one that does not print, so that no
+// escape sequence or line break reaches the auditor's terminal.
+func TestProblemLinesPrintOnlyText(t *testing.T) {
+	for _, id := range []string{"a\x1b[2Jb", "a\nchanged records x: forged", "a\xffb", "a\u202eb", "a\x00"} {
+		line := verify.Problem{Kind: verify.Inserted, Table: "records", ID: id, Message: "m"}.String()
+		if strings.ContainsAny(line, "\x1b\n\x00\u202e") || !utf8.ValidString(line) {
+			t.Errorf("id %q: the line %q holds what does not print", id, line)
+		}
+	}
+	if got := (verify.Problem{Kind: verify.Changed, Table: "records", ID: "01a2 中文", Message: "the row differs"}).String(); got != "changed records 01a2 中文: the row differs" {
+		t.Errorf("a printable id: %q", got)
 	}
 }
