@@ -82,6 +82,11 @@ func (r *ndjsonReader) Next() (Row, error) {
 		}
 		var p errs.Problems
 		row := Row{Line: r.line, Sub: r.parseLine(text, tooLong, &p)}
+		for _, e := range p {
+			if e.Code == "repeated" && strings.EqualFold(e.Field, "ref") {
+				row.Sub.Ref = "" // its rejection names no ref: which one was meant is unknown
+			}
+		}
 		if row.Sub.Item == "" {
 			row.Sub.Item = r.item
 		}

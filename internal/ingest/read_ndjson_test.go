@@ -172,3 +172,17 @@ func TestSubmissionKeysAreReadAsTheAPIReadsThem(t *testing.T) {
 		t.Errorf("%s\nreads as %#v, %v\nwant %#v", line, got, p, want)
 	}
 }
+
+// A row that gives its ref twice is rejected without either: which one
+// the department meant is unknown.
+func TestARefGivenTwiceIsNotNamed(t *testing.T) {
+	for _, line := range []string{`{"ref":"A","ref":"B","CF_WSH":"x"}`, `{"ref":"A","Ref":"B","fields":{}}`} {
+		row, err := newNDJSONReader(strings.NewReader(line+"\n"), "XZCF").Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if row.Sub.Ref != "" || len(row.Errors) == 0 {
+			t.Errorf("%s: ref %q, problems %v; want no ref and a problem", line, row.Sub.Ref, row.Errors)
+		}
+	}
+}
