@@ -104,6 +104,31 @@ func (c *cursor[T]) error() error {
 	return nil
 }
 
+// A Cursor is a cursor as a Store may use one within a scan (Read).
+type Cursor[T any] = cursor[T]
+
+// Read runs scan in a goroutine of its own and hands its rows over in
+// batches, as the walk reads its scans: a Store can read two tables at
+// once for one scan with it (Next, then Err once Next has returned false,
+// and Stop when done). scan returns when yield returns false.
+func Read[T any](scan func(yield func(T) bool) error) *Cursor[T] { return newCursor(func() {}, scan) }
+
+// Next returns the row the cursor is at and moves past it; false at the
+// end of the scan.
+func (c *cursor[T]) Next() (T, bool) {
+	t, ok := c.cur, c.ok
+	if ok {
+		c.advance()
+	}
+	return t, ok
+}
+
+// Err returns the scan's error once Next has returned false.
+func (c *cursor[T]) Err() error { return c.error() }
+
+// Stop ends the scan and waits for its goroutine.
+func (c *cursor[T]) Stop() { c.stop() }
+
 // pull adapts a scan over rows of type R to a cursor.
 func pull[R any](fail func(), scan func(func(R) error) error) *cursor[R] {
 	return newCursor(fail, func(yield func(R) bool) error {

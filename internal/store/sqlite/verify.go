@@ -253,8 +253,8 @@ func (v *snapshot) ScanAccess(ctx context.Context, fn func(e *access.Event) erro
 // check is the longest of verify's scans, and on one goroutine it ended
 // well after the walk.
 func (v *snapshot) ScanRecords(ctx context.Context, fn func(rec *record.Stored, latest *record.Version) error) error {
-	recs := goRead(func(send func([]recordRow) bool) error { return readRecords(v.conns[scanRecordRows], send) })
-	defer recs.stop()
+	recs := verify.Read(func(yield func(recordRow) bool) error { return readRecords(v.conns[scanRecordRows], yield) })
+	defer recs.Stop()
 	vers, err := v.conns[scanLatestVersions].query(`SELECT typeof(record_id) = 'text', record_id, version, payload, state, salt
 		FROM record_versions ORDER BY record_id DESC, version DESC`)
 	if err != nil {
@@ -267,13 +267,13 @@ func (v *snapshot) ScanRecords(ctx context.Context, fn func(rec *record.Stored, 
 	// it: its row is matched with nothing, as it cannot be matched. A
 	// reader that failed ends the merge before its rows' absence is taken
 	// for a finding.
+	var r recordRow
 	var rec *record.Stored
 	var haveRec bool
 	nextRec := func() error {
 		for {
-			var r *recordRow
-			if r, haveRec = recs.next(); !haveRec {
-				return recs.err()
+			if r, haveRec = recs.Next(); !haveRec {
+				return recs.Err()
 			}
 			if rec = &r.rec; !r.stray {
 				return nil
@@ -358,95 +358,25 @@ func (w withPrefix) Scan(dest ...any) error {
 	return w.row.Scan(append(w.prefix[:len(w.prefix):len(w.prefix)], dest...)...)
 }
 
-// readBatch is the number of rows handed over at once by goRead's readers.
-const readBatch = 256
-
-// readRecords reads the records rows by id, from last to first, and sends
-// them in batches.
-func readRecords(c *rawConn, send func([]recordRow) bool) error {
+// readRecords reads the records rows by id, from last to first, until
+// yield returns false.
+func readRecords(c *rawConn, yield func(recordRow) bool) error {
 	rows, err := c.query(`SELECT typeof(id) = 'text', ` + recordCols + ` FROM records ORDER BY id DESC`)
 	if err != nil {
 		return translate(err)
 	}
 	defer rows.Close()
-	batch := make([]recordRow, 0, readBatch)
 	var text bool
 	for rows.Next() {
 		rec, err := scanRecord(withPrefix{rows, []any{&text}}) // its byte columns are copies of its own
 		if err != nil {
 			return translate(err)
 		}
-		if batch = append(batch, recordRow{rec, !text}); len(batch) == readBatch {
-			if !send(batch) {
-				return nil
-			}
-			batch = make([]recordRow, 0, readBatch)
+		if !yield(recordRow{rec, !text}) {
+			return nil
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return translate(err)
-	}
-	if len(batch) > 0 {
-		send(batch)
-	}
-	return nil
-}
-
-// A reader hands over the rows a goroutine of its own reads, in batches.
-type reader[T any] struct {
-	batches chan []T
-	done    chan struct{}
-	batch   []T
-	ended   bool  // batches is closed
-	failure error // set before batches is closed
-}
-
-// goRead runs read in a goroutine of its own; read sends its batches until
-// send returns false (the reader was stopped).
-func goRead[T any](read func(send func([]T) bool) error) *reader[T] {
-	r := &reader[T]{batches: make(chan []T, 2), done: make(chan struct{})}
-	go func() {
-		defer close(r.batches)
-		r.failure = read(func(b []T) bool {
-			select {
-			case r.batches <- b:
-				return true
-			case <-r.done:
-				return false
-			}
-		})
-	}()
-	return r
-}
-
-// next returns the next row, or false at the end.
-func (r *reader[T]) next() (*T, bool) {
-	for len(r.batch) == 0 {
-		b, ok := <-r.batches
-		if !ok {
-			r.ended = true
-			return nil, false
-		}
-		r.batch = b
-	}
-	t := &r.batch[0]
-	r.batch = r.batch[1:]
-	return t, true
-}
-
-// err is the reading's error once next has returned false, else nil.
-func (r *reader[T]) err() error {
-	if !r.ended {
-		return nil
-	}
-	return r.failure
-}
-
-// stop ends the reading and waits for its goroutine.
-func (r *reader[T]) stop() {
-	close(r.done)
-	for range r.batches {
-	}
+	return translate(rows.Err())
 }
 
 const listVersionScanCols = `entry_id, version, state, salt, COALESCE(leaf_index, -1)`
