@@ -273,7 +273,8 @@ func (s *Store) migrate(ctx context.Context, upto int) error {
 			continue
 		}
 		body, _ := migrations.ReadFile("migrations/" + m.name)
-		if m.version == subjectsRowidMigration {
+		step := migrationSteps[m.version]
+		if step.rebuild {
 			// SQLite's procedure to rebuild a table: foreign keys off on the
 			// writer's one connection, outside the transaction, and checked
 			// before it commits.
@@ -285,12 +286,12 @@ func (s *Store) migrate(ctx context.Context, upto int) error {
 			if _, err := tx.Tx.ExecContext(ctx, string(body)); err != nil { // a script: never prepared
 				return err
 			}
-			if m.version == subjectLedgerMigration {
-				if err := sealOldSubjects(ctx, tx); err != nil {
+			if step.after != nil {
+				if err := step.after(ctx, tx); err != nil {
 					return err
 				}
 			}
-			if m.version == subjectsRowidMigration {
+			if step.rebuild {
 				if err := foreignKeysHold(ctx, tx); err != nil {
 					return err
 				}
@@ -298,7 +299,7 @@ func (s *Store) migrate(ctx context.Context, upto int) error {
 			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.version, ts(time.Now()))
 			return err
 		})
-		if m.version == subjectsRowidMigration {
+		if step.rebuild {
 			if _, err2 := s.w.ExecContext(ctx, `PRAGMA foreign_keys = ON`); err == nil {
 				err = err2
 			}
@@ -308,6 +309,18 @@ func (s *Store) migrate(ctx context.Context, upto int) error {
 		}
 	}
 	return nil
+}
+
+// migrationSteps are what a migration needs beside its script, by version:
+// rebuild, that it rebuilds a table, SQLite's way (foreign keys off while
+// it runs, and checked before it commits); after, Go that runs in its
+// transaction after the script.
+var migrationSteps = map[int]struct {
+	rebuild bool
+	after   func(context.Context, *txn) error
+}{
+	subjectLedgerMigration: {after: sealOldSubjects},
+	subjectsRowidMigration: {rebuild: true},
 }
 
 // subjectsRowidMigration is the migration that rebuilds subjects as a rowid
