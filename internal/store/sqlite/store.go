@@ -135,7 +135,7 @@ func OpenReadOnly(path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	if dir, err := os.Stat(filepath.Dir(path)); err == nil && (noWrite(fi) || noWrite(dir)) {
-		if wal, err := os.Stat(path + "-wal"); err == nil && wal.Size() > 0 {
+		if walLeft(path) {
 			return nil, fmt.Errorf("sqlite: %s is read-only, and its write-ahead log %s-wal cannot be applied without writing beside it: copy both files to a writable directory", path, path)
 		}
 		return openReadOnly(path, true)
@@ -144,13 +144,20 @@ func OpenReadOnly(path string) (*Store, error) {
 	if err == nil {
 		return s, nil
 	}
-	if wal, werr := os.Stat(path + "-wal"); werr == nil && wal.Size() > 0 {
+	if walLeft(path) {
 		return nil, fmt.Errorf("sqlite: opening %s read-only: %w (its write-ahead log %s-wal cannot be applied where the database lies: copy both files to a writable directory)", path, err, path)
 	}
 	if _, serr := os.Stat(path + "-shm"); serr == nil {
 		return nil, fmt.Errorf("sqlite: opening %s read-only: %w", path, err)
 	}
 	return openReadOnly(path, true)
+}
+
+// walLeft reports whether the database at path has a write-ahead log with
+// something in it to apply.
+func walLeft(path string) bool {
+	wal, err := os.Stat(path + "-wal")
+	return err == nil && wal.Size() > 0
 }
 
 // noWrite reports whether fi's permissions let no one write it.
