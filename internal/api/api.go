@@ -117,7 +117,7 @@ func decodeJSON(r *http.Request, limit int64, v any) error {
 		return errs.E(errs.Malformed, "the body must be application/json, not %q", ct)
 	}
 	if r.ContentLength > limit { // refused before the client sends it, when it waits to be asked (Expect: 100-continue)
-		return errs.E(errs.TooLarge, "the body is larger than the limit of %d bytes", limit)
+		return tooLarge(limit, ErrUnread)
 	}
 	body, err := io.ReadAll(limitBody(r.Body, limit))
 	if err != nil {
@@ -198,6 +198,16 @@ func decodeJSON(r *http.Request, limit int64, v any) error {
 	return errs.Wrap(errs.Malformed, err, "the body is not valid JSON")
 }
 
+// ErrUnread is the cause of a body refused as too large before any of it
+// was read: a client that waits to be asked for it (Expect: 100-continue)
+// has sent nothing.
+var ErrUnread = errors.New("the body was refused unread")
+
+// tooLarge is the error of a body over limit.
+func tooLarge(limit int64, cause error) error {
+	return errs.Wrap(errs.TooLarge, cause, "the body is larger than the limit of %d bytes", limit)
+}
+
 // limitBody reads at most limit bytes of body; reading past it fails with a
 // TooLarge error, which keeps its kind through any wrapping by a parser.
 // The bytes up to the limit are read first, whatever the sizes of the reads
@@ -215,14 +225,14 @@ type limitedReader struct {
 
 func (l *limitedReader) Read(p []byte) (int, error) {
 	if l.over {
-		return 0, errs.E(errs.TooLarge, "the body is larger than the limit of %d bytes", l.limit)
+		return 0, tooLarge(l.limit, nil)
 	}
 	n, err := l.r.Read(p)
 	if l.read+int64(n) > l.limit {
 		l.over = true
 		n = int(l.limit - l.read)
 		if n == 0 {
-			return 0, errs.E(errs.TooLarge, "the body is larger than the limit of %d bytes", l.limit)
+			return 0, tooLarge(l.limit, nil)
 		}
 		err = nil // the error comes with the next read
 	}

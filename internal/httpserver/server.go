@@ -112,7 +112,6 @@ func handle(route string, h api.Handler, authn Authenticator, log *slog.Logger, 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
-		r.Body = &trackedBody{ReadCloser: r.Body}
 		var principal string
 		defer func() {
 			if v := recover(); v != nil {
@@ -187,17 +186,6 @@ type errorJSON struct {
 	Details []errs.FieldError `json:"details"`
 }
 
-// trackedBody notes whether a request's body was read.
-type trackedBody struct {
-	io.ReadCloser
-	read bool
-}
-
-func (b *trackedBody) Read(p []byte) (int, error) {
-	b.read = true
-	return b.ReadCloser.Read(p)
-}
-
 // drainLimit is how much of a body over the limit is read and discarded so
 // that its sender reads the 413 rather than a reset connection; a sender
 // of still more has its connection closed under it.
@@ -235,7 +223,7 @@ func renderError(w *statusWriter, r *http.Request, err error, log *slog.Logger, 
 		// 100-continue) and was refused before anything was read has sent
 		// nothing: reading would ask it for the body.
 		w.Header().Set("Connection", "close")
-		if b, ok := r.Body.(*trackedBody); !ok || b.read || !strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
+		if !errors.Is(err, api.ErrUnread) || !strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
 			io.Copy(io.Discard, io.LimitReader(r.Body, drainLimit))
 		}
 	}
