@@ -121,10 +121,7 @@ func (r *rawRows) Next() bool {
 	if r.err != nil {
 		return false
 	}
-	if r.mu != nil && !r.locked {
-		r.mu.Lock()
-		r.locked = true
-	}
+	r.lock()
 	more, err := r.stmt.Step()
 	if err != nil || !more {
 		r.err = translateRaw(err)
@@ -132,6 +129,14 @@ func (r *rawRows) Next() bool {
 		return false
 	}
 	return true
+}
+
+// lock takes the shared connection's lock, unless the rows hold it.
+func (r *rawRows) lock() {
+	if r.mu != nil && !r.locked {
+		r.mu.Lock()
+		r.locked = true
+	}
 }
 
 func (r *rawRows) unlock() {
@@ -194,10 +199,7 @@ func (r *rawRows) Err() error { return r.err }
 
 // Close finalizes the statement, or resets a kept one.
 func (r *rawRows) Close() error {
-	if !r.locked && r.mu != nil {
-		r.mu.Lock()
-		r.locked = true
-	}
+	r.lock()
 	defer r.unlock()
 	if r.kept {
 		return translateRaw(errors.Join(r.stmt.Reset(), r.stmt.ClearBindings()))
