@@ -238,10 +238,10 @@ func (s *Service) enter(ctx context.Context, p *auth.Principal, t *Type, req Ent
 	case strings.TrimSpace(req.DocumentNo) == "":
 		pr.Add("document_no", "required", "the number of the document that decided the listing is required")
 	case !record.PrintableLine(req.DocumentNo):
-		pr.Add("document_no", "format", "holds a character that does not print")
+		pr.Add("document_no", "format", record.DoesNotPrint)
 	}
 	if !record.PrintableText(req.Basis) {
-		pr.Add("basis", "format", "holds a character that does not print")
+		pr.Add("basis", "format", record.DoesNotPrint)
 	}
 	if utf8.RuneCountInString(req.Basis) > 2000 {
 		pr.Add("basis", "too_long", "at most 2000 characters")
@@ -453,7 +453,7 @@ func (s *Service) Remove(ctx context.Context, p *auth.Principal, code, id, reaso
 	case utf8.RuneCountInString(note) > 2000:
 		return Entry{}, errs.Fields("the removal is not valid", errs.FieldError{Field: "note", Code: "too_long", Message: "at most 2000 characters"})
 	case !record.PrintableText(note):
-		return Entry{}, errs.Fields("the removal is not valid", errs.FieldError{Field: "note", Code: "format", Message: "holds a character that does not print"})
+		return Entry{}, errs.Fields("the removal is not valid", errs.FieldError{Field: "note", Code: "format", Message: record.DoesNotPrint})
 	}
 	if e.Status == Removed {
 		return Entry{}, errs.E(errs.Conflict, "entry %s was already removed (%s)", id, e.Removal.Reason)

@@ -287,7 +287,7 @@ func (c *Checker) Check(ctx context.Context, p *auth.Principal, subject rec.Subj
 	case utf8.RuneCountInString(purpose) > profile.MaxPurpose:
 		pr.Add("purpose", "too_long", "at most %d characters", profile.MaxPurpose)
 	case !rec.PrintableText(purpose):
-		pr.Add("purpose", "format", "holds a character that does not print")
+		pr.Add("purpose", "format", rec.DoesNotPrint)
 	}
 	key, doc, err := c.Profiles.Subject(subject.IDType, subject.IDNumber)
 	if err != nil {
@@ -472,7 +472,7 @@ func (c *Checker) AddFeedback(ctx context.Context, p *auth.Principal, checkID st
 		case utf8.RuneCountInString(r.Note) > 2000:
 			pr.Add(path+".note", "too_long", "at most 2000 characters")
 		case !rec.PrintableText(r.Note):
-			pr.Add(path+".note", "format", "holds a character that does not print")
+			pr.Add(path+".note", "format", rec.DoesNotPrint)
 		}
 		if r.Applied != nil {
 			out = append(out, Feedback{CheckID: ch.ID, Measure: r.Measure, Dept: p.ID, Applied: *r.Applied, Note: strings.TrimSpace(r.Note), At: now}.Seal())

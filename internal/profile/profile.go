@@ -82,7 +82,7 @@ func (s *Service) ForDepartment(ctx context.Context, p *auth.Principal, idType, 
 	case utf8.RuneCountInString(purpose) > MaxPurpose:
 		return File{}, errs.Fields("the purpose is too long", errs.FieldError{Field: "purpose", Code: "too_long", Message: "at most 500 characters"})
 	case !record.PrintableText(purpose):
-		return File{}, errs.Fields("the purpose is not valid", errs.FieldError{Field: "purpose", Code: "format", Message: "holds a character that does not print"})
+		return File{}, errs.Fields("the purpose is not valid", errs.FieldError{Field: "purpose", Code: "format", Message: record.DoesNotPrint})
 	}
 	if len(p.Read) == 0 {
 		return File{}, errs.E(errs.Forbidden, "department %s has no read rights on any catalog item", p.ID)

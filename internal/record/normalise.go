@@ -665,6 +665,10 @@ func isDigits(s string) bool {
 	return true
 }
 
+// DoesNotPrint is the message of a problem with a text that PrintableText
+// or PrintableLine refuses.
+const DoesNotPrint = "holds a character that does not print"
+
 // PrintableLine reports whether s, one line of text (a document number),
 // holds only characters that print, and no line or paragraph separator.
 func PrintableLine(s string) bool { return utf8.ValidString(s) && !hasControl(s) }

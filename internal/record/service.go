@@ -417,7 +417,7 @@ func (s *Service) Correct(ctx context.Context, p *auth.Principal, id string, sub
 	case utf8.RuneCountInString(note) > maxTextLen:
 		return Record{}, false, errs.Fields("the correction is not valid", errs.FieldError{Field: "note", Code: "too_long", Message: fmt.Sprintf("must be at most %d characters", maxTextLen)})
 	case !PrintableText(note):
-		return Record{}, false, errs.Fields("the correction is not valid", errs.FieldError{Field: "note", Code: "format", Message: "holds a character that does not print"})
+		return Record{}, false, errs.Fields("the correction is not valid", errs.FieldError{Field: "note", Code: "format", Message: DoesNotPrint})
 	}
 	if sub.Item == "" {
 		sub.Item = st.Item
@@ -492,7 +492,7 @@ func (s *Service) Revoke(ctx context.Context, p *auth.Principal, id, reason, bas
 		case utf8.RuneCountInString(f.v) > maxStringLen:
 			pr.Add(f.name, "too_long", "must be at most %d characters", maxStringLen)
 		case !PrintableText(f.v):
-			pr.Add(f.name, "format", "holds a character that does not print")
+			pr.Add(f.name, "format", DoesNotPrint)
 		}
 	}
 	if err := pr.Err("the revocation is not valid"); err != nil {
