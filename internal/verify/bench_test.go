@@ -21,7 +21,6 @@ import (
 	"pubcredit/internal/ledger"
 	"pubcredit/internal/record"
 	"pubcredit/internal/store/sqlite"
-	"pubcredit/internal/vault"
 	"pubcredit/internal/verify"
 )
 
@@ -100,14 +99,7 @@ func cpuTime() time.Duration {
 func fillSQLite(b *testing.B, st *sqlite.Store, path string, n int) string {
 	b.Helper()
 	ctx := context.Background()
-	keys, err := vault.Generate(rand.Reader)
-	if err != nil {
-		b.Fatal(err)
-	}
-	signer, err := ledger.NewSigner("bench.example/ledger", keys.Signer())
-	if err != nil {
-		b.Fatal(err)
-	}
+	_, signer := newKeys(b, "bench.example/ledger")
 	if err := st.CreateDept(ctx, auth.Dept{Code: "BENCH", Name: "bench", Submit: []string{"XZCF"}, Read: []string{"XZCF"}}); err != nil {
 		b.Fatal(err)
 	}

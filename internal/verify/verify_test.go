@@ -216,14 +216,7 @@ func newPlatform(t *testing.T, e engine) *platform {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := vault.Generate(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := ledger.NewSigner("test.example/ledger", keys.Signer())
-	if err != nil {
-		t.Fatal(err)
-	}
+	keys, signer := newKeys(t, "test.example/ledger")
 	clk := clock.NewFixed(time.Date(2026, 11, 30, 10, 0, 0, 123456789, cst))
 	items := []string{"XZCF"}
 	if err := st.CreateDept(ctx, auth.Dept{Code: "TEST", Name: "test", Submit: items, Read: items}); err != nil {
@@ -835,4 +828,18 @@ func TestProblemLinesPrintOnlyText(t *testing.T) {
 	if got := (verify.Problem{Kind: verify.Changed, Table: "records", ID: "01a2 中文", Message: "the row differs"}).String(); got != "changed records 01a2 中文: the row differs" {
 		t.Errorf("a printable id: %q", got)
 	}
+}
+
+// newKeys makes a keyring and the ledger signer of its key under origin.
+func newKeys(tb testing.TB, origin string) (*vault.Keyring, *ledger.Signer) {
+	tb.Helper()
+	keys, err := vault.Generate(rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	signer, err := ledger.NewSigner(origin, keys.Signer())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return keys, signer
 }
