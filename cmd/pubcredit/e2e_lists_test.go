@@ -857,11 +857,14 @@ func (ls *listsSuite) removal(t *testing.T) {
 			"fields": map[string]any{"until": "2027-01-01"}}
 		srv.postJSON(t, league, "/api/v1/lists/YXZYZ/entries", body).wantError(t, http.StatusUnprocessableEntity, "fields.until")
 	})
-	t.Run("a removal note or a document number with a character that does not print is 422 naming it", func(t *testing.T) {
+	t.Run("a removal note, a document number or a basis with a character that does not print is 422 naming it", func(t *testing.T) {
 		t.Parallel()
 		body := debtorEntry(newPerson(), p.uniq("R"), "2026-11-02")
 		body["document_no"] = "(2026)津0101执\u202e12号"
 		srv.postJSON(t, ls.court, "/api/v1/lists/SXBZXR/entries", body).wantError(t, http.StatusUnprocessableEntity, "document_no")
+		body = debtorEntry(newPerson(), p.uniq("R"), "2026-11-02")
+		body["basis"] = "《若干规定》\u200b第一条"
+		srv.postJSON(t, ls.court, "/api/v1/lists/SXBZXR/entries", body).wantError(t, http.StatusUnprocessableEntity, "basis")
 		e := srv.enter(t, ls.court, "SXBZXR", debtorEntry(newPerson(), p.uniq("R"), "2026-11-02"))
 		srv.removeEntry(t, ls.court, "SXBZXR", e.ID, "performed", "已履行\a").wantError(t, http.StatusUnprocessableEntity, "note")
 		if got := srv.removeEntry(t, ls.court, "SXBZXR", e.ID, "performed", "已履行。\n执行款已到账").want(t, http.StatusOK).entry(t); got.Status != "removed" {
