@@ -154,3 +154,36 @@ func TestSubjectsRebuiltAsRowidTable(t *testing.T) {
 		t.Error("a row without a key was stored")
 	}
 }
+
+// TestSubjectsRebuildRefusesABrokenReference: a records row whose person is
+// not stored (possible only with foreign keys off) fails the rebuild's
+// foreign key check: the migration rolls back, naming the tables, and the
+// schema stays where it was.
+func TestSubjectsRebuildRefusesABrokenReference(t *testing.T) {
+	ctx := t.Context()
+	s, err := Open(filepath.Join(t.TempDir(), "pubcredit.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.migrate(ctx, subjectsRowidMigration-1); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`PRAGMA foreign_keys = OFF`,
+		`INSERT INTO departments (code, name, submit_items, read_items, created_at) VALUES ('D', 'd', '[]', '[]', '2026-01-01T00:00:00Z')`,
+		`INSERT INTO records (id, dept, ref, item, subject_key, version, status, display_from, public, payload, content_hash, created_at, updated_at)
+			VALUES ('r1', 'D', 'r1', 'XZCF', x'99', 1, 'active', '2026-01-01', 0, x'00', x'00', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')`,
+		`PRAGMA foreign_keys = ON`,
+	} {
+		if _, err := s.w.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Migrate(ctx); err == nil || !strings.Contains(err.Error(), "a row of records refers to a row of subjects that is not there") {
+		t.Fatalf("Migrate = %v, want the broken reference named", err)
+	}
+	if have, _, err := s.SchemaVersion(ctx); err != nil || have != subjectsRowidMigration-1 {
+		t.Errorf("schema at %d (%v), want %d", have, err, subjectsRowidMigration-1)
+	}
+}
