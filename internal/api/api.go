@@ -158,9 +158,9 @@ func decodeJSON(r *http.Request, limit int64, v any) error {
 			return errs.E(errs.Malformed, "the body must hold exactly one JSON object")
 		}
 		// encoding/json keeps the last of a repeated key: which one the
-		// caller meant is unknown.
-		// Keys are compared regardless of case, as encoding/json matches
-		// them to fields: "Applied" after "applied" is the field again.
+		// caller meant is unknown. Keys are compared regardless of case, as
+		// encoding/json matches them to fields: "Applied" after "applied"
+		// is the field again.
 		if path, ok := jsonpath.FirstRepeated(body, true); ok {
 			return errs.Fields("the request is not valid", errs.FieldError{Field: jsonpath.Render(path), Code: "repeated", Message: "is given more than once; give it once"})
 		}
