@@ -72,14 +72,7 @@ func TestOldSubjectsAreSealed(t *testing.T) {
 // without an id refused.
 func TestSubjectsRebuiltAsRowidTable(t *testing.T) {
 	ctx := t.Context()
-	s, err := Open(filepath.Join(t.TempDir(), "pubcredit.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.migrate(ctx, subjectsRowidMigration-1); err != nil {
-		t.Fatal(err)
-	}
+	s := openBefore(t, subjectsRowidMigration)
 	// Keys in the reverse of leaf order, one row with no leaf.
 	type row struct {
 		key                 []byte
@@ -161,14 +154,7 @@ func TestSubjectsRebuiltAsRowidTable(t *testing.T) {
 // schema stays where it was.
 func TestSubjectsRebuildRefusesABrokenReference(t *testing.T) {
 	ctx := t.Context()
-	s, err := Open(filepath.Join(t.TempDir(), "pubcredit.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.migrate(ctx, subjectsRowidMigration-1); err != nil {
-		t.Fatal(err)
-	}
+	s := openBefore(t, subjectsRowidMigration)
 	for _, q := range []string{
 		`PRAGMA foreign_keys = OFF`,
 		`INSERT INTO departments (code, name, submit_items, read_items, created_at) VALUES ('D', 'd', '[]', '[]', '2026-01-01T00:00:00Z')`,
@@ -186,4 +172,19 @@ func TestSubjectsRebuildRefusesABrokenReference(t *testing.T) {
 	if have, _, err := s.SchemaVersion(ctx); err != nil || have != subjectsRowidMigration-1 {
 		t.Errorf("schema at %d (%v), want %d", have, err, subjectsRowidMigration-1)
 	}
+}
+
+// openBefore opens a new database migrated up to the migration before
+// version, closed when the test ends.
+func openBefore(t *testing.T, version int) *Store {
+	t.Helper()
+	s, err := Open(filepath.Join(t.TempDir(), "pubcredit.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.migrate(t.Context(), version-1); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
