@@ -8,8 +8,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // A Step is one step of a path: a key of an object or an index of an array.
@@ -53,8 +54,8 @@ func Where(body []byte, fold bool, hit func(tok json.Token, off int64, isKey boo
 func Find(body []byte, fold bool, hit func(tok json.Token, off int64, isKey bool) bool) ([]Step, bool) {
 	type frame struct {
 		Step
-		wantKey bool     // in an object, a key comes next
-		keys    []string // in an object, the keys read (few: a slice beats a map)
+		wantKey bool // in an object, a key comes next
+		keys    keySet
 	}
 	var st []frame
 	path := func() ([]Step, bool) {
@@ -63,10 +64,6 @@ func Find(body []byte, fold bool, hit func(tok json.Token, off int64, isKey bool
 			steps[i] = f.Step
 		}
 		return steps, true
-	}
-	same := func(a, b string) bool { return a == b }
-	if fold {
-		same = strings.EqualFold
 	}
 	read := func() { // a value of the innermost frame was read
 		if n := len(st); n > 0 {
@@ -90,10 +87,9 @@ func Find(body []byte, fold bool, hit func(tok json.Token, off int64, isKey bool
 				f := &st[n-1]
 				f.Key, f.wantKey = key, false
 				tok = key
-				if slices.ContainsFunc(f.keys, func(k string) bool { return same(k, key) }) {
+				if !f.keys.add(key, fold) {
 					tok = Repeated(key)
 				}
-				f.keys = append(f.keys, key)
 				if hit(tok, off, true) {
 					return path()
 				}
@@ -122,5 +118,108 @@ func Find(body []byte, fold bool, hit func(tok json.Token, off int64, isKey bool
 // object (compared regardless of case when fold is true), and whether
 // there is one.
 func FirstRepeated(body []byte, fold bool) ([]Step, bool) {
+	if distinct(body, fold) {
+		return nil, false
+	}
 	return Find(body, fold, func(tok json.Token, _ int64, isKey bool) bool { _, r := tok.(Repeated); return isKey && r })
+}
+
+// distinct reports, from the bytes alone, that no object in body has a key
+// twice: every key is ASCII without escapes, and none is given again in its
+// object (compared regardless of case when fold is true). False means one
+// may be, and Find decides. Every JSON body the platform accepts is walked
+// for repeated keys: this pass costs a fraction of Find's token walk.
+func distinct(body []byte, fold bool) bool {
+	var st []*keySet // nil for an array
+	for i := 0; i < len(body); i++ {
+		switch body[i] {
+		case '{':
+			st = append(st, &keySet{})
+		case '[':
+			st = append(st, nil)
+		case '}', ']':
+			if len(st) == 0 {
+				return false
+			}
+			st = st[:len(st)-1]
+		case '"':
+			j, plain := i+1, true
+			for ; j < len(body) && body[j] != '"'; j++ {
+				switch {
+				case body[j] == '\\':
+					plain = false
+					j++
+				case body[j] >= utf8.RuneSelf:
+					plain = false
+				}
+			}
+			if j >= len(body) {
+				return false
+			}
+			s := body[i+1 : j]
+			for i = j + 1; i < len(body) && strings.IndexByte(" \t\r\n", body[i]) >= 0; i++ {
+			}
+			if i == len(body) || body[i] != ':' {
+				i-- // a value: the loop reads on after it
+				continue
+			}
+			if len(st) == 0 || st[len(st)-1] == nil || !plain || !st[len(st)-1].add(string(s), fold) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// A keySet holds the keys of one object. A few keys are compared one by
+// one; many go into a map, so that an object of many keys costs linear
+// time, not quadratic.
+type keySet struct {
+	keys []string
+	set  map[string]struct{} // folded when fold is true; nil until keys is full
+}
+
+const keySetSmall = 8
+
+// add adds k and reports whether it is new: no key of the set is k
+// (regardless of case when fold is true, as strings.EqualFold compares).
+func (s *keySet) add(k string, fold bool) bool {
+	if s.set == nil && len(s.keys) < keySetSmall {
+		for _, have := range s.keys {
+			if have == k || fold && strings.EqualFold(have, k) {
+				return false
+			}
+		}
+		s.keys = append(s.keys, k)
+		return true
+	}
+	if s.set == nil {
+		s.set = make(map[string]struct{}, 2*keySetSmall)
+		for _, have := range s.keys {
+			s.set[folded(have, fold)] = struct{}{}
+		}
+	}
+	f := folded(k, fold)
+	if _, ok := s.set[f]; ok {
+		return false
+	}
+	s.set[f] = struct{}{}
+	return true
+}
+
+// folded returns k with each rune replaced by the least rune that
+// strings.EqualFold takes for the same (its unicode.SimpleFold orbit), so
+// that two keys EqualFold holds equal fold to the same string; k itself
+// when fold is false.
+func folded(k string, fold bool) string {
+	if !fold {
+		return k
+	}
+	return strings.Map(func(r rune) rune {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		return least
+	}, k)
 }

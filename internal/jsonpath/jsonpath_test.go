@@ -1,8 +1,13 @@
 package jsonpath
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestFirstRepeated(t *testing.T) {
@@ -38,5 +43,80 @@ func TestWhereNamesValues(t *testing.T) {
 	}
 	if got := Where(body, false, func(json.Token, int64, bool) bool { return false }); got != "" {
 		t.Errorf("Where found %q where nothing is hit", got)
+	}
+}
+
+// distinct may leave a body to Find, never pass one Find finds a repeated
+// key in: bodies built at random from keys that differ by case, by escapes
+// and by letters EqualFold holds equal (K and the Kelvin sign, s and the
+// long s).
+func TestDistinctNeverMissesARepeat(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	keys := []string{`a`, `A`, `b`, `k`, `\u212a`, `K`, `s`, `\u017f`, `ſ`, `\u0061`, `a b`, `\"`, `\\`, `中`}
+	var value func(depth int) string
+	value = func(depth int) string {
+		switch n := r.IntN(6); {
+		case depth > 2 || n < 2:
+			return []string{`1`, `"x"`, `"a\":"`, `null`, `" : "`}[r.IntN(5)]
+		case n < 4:
+			var b strings.Builder
+			b.WriteString("{")
+			for i := range r.IntN(5) {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString(`"` + keys[r.IntN(len(keys))] + `" :` + value(depth+1))
+			}
+			return b.String() + "}"
+		default:
+			return "[" + value(depth+1) + "," + value(depth+1) + "]"
+		}
+	}
+	for range 20000 {
+		body := []byte(value(0))
+		for _, fold := range []bool{false, true} {
+			steps, found := Find(body, fold, func(tok json.Token, _ int64, isKey bool) bool { _, r := tok.(Repeated); return isKey && r })
+			if found && distinct(body, fold) {
+				t.Fatalf("distinct(%s, %v) is true; Find finds %s given again", body, fold, Render(steps))
+			}
+			if !found && !bytes.Contains(body, []byte(`\`)) && !hasNonASCIIKey(body) && !distinct(body, fold) {
+				t.Errorf("distinct(%s, %v) left to Find a body of plain keys, none repeated", body, fold)
+			}
+		}
+	}
+}
+
+// hasNonASCIIKey reports whether body may have a key distinct does not
+// compare itself.
+func hasNonASCIIKey(body []byte) bool {
+	return strings.ContainsFunc(string(body), func(r rune) bool { return r >= utf8.RuneSelf })
+}
+
+// An object of many keys is checked in a map: a repeated key among
+// thousands is found, by its folded form too, and none is found where
+// there is none.
+func TestFirstRepeatedManyKeys(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"s":1`)
+	for i := range 5000 {
+		fmt.Fprintf(&b, `,"k%d":1`, i)
+	}
+	many := b.String()
+	for _, tc := range []struct {
+		body string
+		fold bool
+		want string
+	}{
+		{many + `}`, true, ""},
+		{many + `,"k4999":2}`, false, "k4999"},
+		{many + `,"K17":2}`, false, ""},
+		{many + `,"K17":2}`, true, "K17"},
+		{many + `,"\u017f":2}`, true, "ſ"}, // the long s is s to EqualFold
+		{many + `,"\u017f":2}`, false, ""},
+	} {
+		steps, ok := FirstRepeated([]byte(tc.body), tc.fold)
+		if got := Render(steps); ok != (tc.want != "") || got != tc.want {
+			t.Errorf("FirstRepeated(…%s, %v) = %q, %v; want %q", tc.body[len(tc.body)-12:], tc.fold, got, ok, tc.want)
+		}
 	}
 }
