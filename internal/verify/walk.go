@@ -19,11 +19,11 @@ import (
 // errStop ends a scan whose cursor was stopped.
 var errStop = errors.New("verify: scan stopped")
 
-// A cursor reads a callback scan in a goroutine of its own and hands its
+// A Cursor reads a callback scan in a goroutine of its own and hands its
 // rows over in batches, so that the scans of a walk run in parallel with
 // each other and with the walker. Rows must not share the scan's buffers.
 // cur is valid until the next advance.
-type cursor[T any] struct {
+type Cursor[T any] struct {
 	batches chan []T
 	done    chan struct{}
 	batch   []T
@@ -38,8 +38,8 @@ const cursorBatch = 512
 // newCursor starts scan; each is a scan's callback turning a row into a T.
 // A scan error calls fail at once, before the walker sees the scan end, so
 // that nothing reported from then on is taken for a finding.
-func newCursor[T any](fail func(), scan func(yield func(T) bool) error) *cursor[T] {
-	c := &cursor[T]{batches: make(chan []T, 4), done: make(chan struct{})}
+func newCursor[T any](fail func(), scan func(yield func(T) bool) error) *Cursor[T] {
+	c := &Cursor[T]{batches: make(chan []T, 4), done: make(chan struct{})}
 	go func() {
 		defer close(c.batches)
 		send := func(b []T) bool {
@@ -73,7 +73,7 @@ func newCursor[T any](fail func(), scan func(yield func(T) bool) error) *cursor[
 	return c
 }
 
-func (c *cursor[T]) advance() {
+func (c *Cursor[T]) advance() {
 	for len(c.batch) == 0 {
 		b, ok := <-c.batches
 		if !ok {
@@ -86,26 +86,24 @@ func (c *cursor[T]) advance() {
 	c.cur, c.ok, c.batch = c.batch[0], true, c.batch[1:]
 }
 
-// stop ends the scan and waits for its goroutine.
-func (c *cursor[T]) stop() {
+// Stop ends the scan and waits for its goroutine.
+func (c *Cursor[T]) Stop() {
 	close(c.done)
 	for range c.batches {
 	}
 }
 
 // failed reports whether the scan ended with an error.
-func (c *cursor[T]) failed() bool { return c.err.Load() != nil }
+func (c *Cursor[T]) failed() bool { return c.err.Load() != nil }
 
-// error returns the scan's error, once it has ended.
-func (c *cursor[T]) error() error {
+// Err returns the scan's error, once it has ended (once Next has returned
+// false).
+func (c *Cursor[T]) Err() error {
 	if e := c.err.Load(); e != nil {
 		return *e
 	}
 	return nil
 }
-
-// A Cursor is a cursor as a Store may use one within a scan (Read).
-type Cursor[T any] = cursor[T]
 
 // Read runs scan in a goroutine of its own and hands its rows over in
 // batches, as the walk reads its scans: a Store can read two tables at
@@ -115,7 +113,7 @@ func Read[T any](scan func(yield func(T) bool) error) *Cursor[T] { return newCur
 
 // Next returns the row the cursor is at and moves past it; false at the
 // end of the scan.
-func (c *cursor[T]) Next() (T, bool) {
+func (c *Cursor[T]) Next() (T, bool) {
 	t, ok := c.cur, c.ok
 	if ok {
 		c.advance()
@@ -123,14 +121,8 @@ func (c *cursor[T]) Next() (T, bool) {
 	return t, ok
 }
 
-// Err returns the scan's error once Next has returned false.
-func (c *cursor[T]) Err() error { return c.error() }
-
-// Stop ends the scan and waits for its goroutine.
-func (c *cursor[T]) Stop() { c.stop() }
-
 // pull adapts a scan over rows of type R to a cursor.
-func pull[R any](fail func(), scan func(func(R) error) error) *cursor[R] {
+func pull[R any](fail func(), scan func(func(R) error) error) *Cursor[R] {
 	return newCursor(fail, func(yield func(R) bool) error {
 		return scan(func(r R) error {
 			if !yield(r) {
@@ -172,7 +164,7 @@ const (
 // A source is the rows of one table that claim leaves, by leaf index, as
 // claims.
 type source struct {
-	c     *cursor[claim]
+	c     *Cursor[claim]
 	count int // rows walked past
 }
 
@@ -212,9 +204,9 @@ type walker struct {
 	fail func()
 	err  error
 
-	leaves *cursor[leafRow]
-	hashes *cursor[hashRow]
-	cps    *cursor[checkpointRow]
+	leaves *Cursor[leafRow]
+	hashes *Cursor[hashRow]
+	cps    *Cursor[checkpointRow]
 	rows   [nSources]source
 
 	tree       ledger.Tree
@@ -284,13 +276,13 @@ func newWalker(ctx context.Context, st Store, vkey string, now time.Time, emit f
 
 // close stops every scan and collects their errors.
 func (w *walker) close() {
-	w.leaves.stop()
-	w.hashes.stop()
-	w.cps.stop()
-	w.err = errors.Join(w.err, w.leaves.error(), w.hashes.error(), w.cps.error())
+	w.leaves.Stop()
+	w.hashes.Stop()
+	w.cps.Stop()
+	w.err = errors.Join(w.err, w.leaves.Err(), w.hashes.Err(), w.cps.Err())
 	for k := range w.rows {
-		w.rows[k].c.stop()
-		w.err = errors.Join(w.err, w.rows[k].c.error())
+		w.rows[k].c.Stop()
+		w.err = errors.Join(w.err, w.rows[k].c.Err())
 	}
 }
 
