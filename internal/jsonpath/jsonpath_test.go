@@ -120,3 +120,37 @@ func TestFirstRepeatedManyKeys(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkFirstRepeated checks a record submission of the size
+// departments send for repeated keys, against decoding the same body
+// into a map (the baseline, measured in the same run): every JSON body
+// the API accepts and every NDJSON row in the Submission form is checked.
+//
+//	go test ./internal/jsonpath -run '^$' -bench FirstRepeated -benchmem
+func BenchmarkFirstRepeated(b *testing.B) {
+	body := []byte(`{"ref":"津市监罚〔2025〕0000123号","item":"XZCF","decided_on":"2025-03-01","severity":"general",` +
+		`"subject":{"id_type":"resident_id","id_number":"120101199001011234","name":"张三"},` +
+		`"fields":{"CF_WSH":"津市监罚〔2025〕0000123号","CF_CFLB":"罚款","CF_NR":"未按规定公示年度报告，处以罚款人民币五千元。","CF_JDRQ":"2025-03-01","CF_CFJG":"天津市市场监督管理委员会"}}`)
+	b.Run("decode into a map (baseline)", func(b *testing.B) {
+		for b.Loop() {
+			var v map[string]any
+			if err := json.Unmarshal(body, &v); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("FirstRepeated", func(b *testing.B) {
+		for b.Loop() {
+			if _, ok := FirstRepeated(body, true); ok {
+				b.Fatal("a repeated key found where there is none")
+			}
+		}
+	})
+	b.Run("the token walk alone", func(b *testing.B) {
+		for b.Loop() {
+			if _, ok := Find(body, true, func(tok json.Token, _ int64, isKey bool) bool { _, r := tok.(Repeated); return isKey && r }); ok {
+				b.Fatal("a repeated key found where there is none")
+			}
+		}
+	})
+}
