@@ -89,6 +89,15 @@ func loadCatalog(cfg config.Config) (*catalog.Catalog, error) {
 	return catalog.Load(catalogfs.Items())
 }
 
+// loadCalendar loads the shipped working-day calendars and the configured
+// directory's, which add years and replace shipped ones.
+func loadCalendar(cfg config.Config) (*clock.Calendar, error) {
+	if cfg.Calendars == "" {
+		return clock.LoadCalendars(catalogfs.Calendars())
+	}
+	return clock.LoadCalendarDir(cfg.Calendars, catalogfs.Calendars())
+}
+
 // openApp wires the platform. The schema is not checked here: callers
 // decide whether to migrate or refuse.
 func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, clk clock.Clock) (*App, error) {
@@ -127,7 +136,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, clk clock
 		a.Batches.Workers = runtime.GOMAXPROCS(0)
 	}
 	a.Profiles = &profile.Service{Records: a.Records, Keys: keys, Access: a.Access}
-	if a.Calendar, err = clock.LoadCalendars(catalogfs.Calendars()); err != nil {
+	if a.Calendar, err = loadCalendar(cfg); err != nil {
 		closeFn()
 		return nil, fmt.Errorf("working-day calendar: %w", err)
 	}
@@ -141,6 +150,9 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, clk clock
 	a.Profiles.Noticed = a.Lists.NoticedRecords
 	a.Auth.Lists = types.Codes
 	measures, err := measure.Load(catalogfs.Measures())
+	if err == nil {
+		err = measures.CheckCodes(types.Codes(), cat.Codes())
+	}
 	if err != nil {
 		closeFn()
 		return nil, fmt.Errorf("measures: %w", err)

@@ -83,7 +83,7 @@ func seedDemo(ctx context.Context, app *App, g *demo.Generator, people, perPerso
 			continue // seeded before
 		}
 		token, err := app.Auth.AddDept(ctx, auth.Dept{Code: d.Code, Name: d.Name, USCC: d.USCC, Submit: d.Submit, Read: d.Read,
-			Lists: d.Lists, Matters: d.Matters})
+			Lists: d.Lists, Matters: d.Matters}, time.Time{})
 		if err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -70,6 +71,9 @@ func cmdDept(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
+	if expires < 0 {
+		return usageError("--expires %v: a token's lifetime cannot be negative (0 never expires)", expires)
+	}
 	if usage, ok := map[string]string{"token": "dept token CODE [--revoke-earlier] [--expires DURATION]", "disable": "dept disable CODE"}[sub]; ok {
 		if codeArg, ok = oneCode(codeArg, fs); !ok {
 			return usageError("%s", usage)
@@ -106,13 +110,14 @@ func cmdDept(ctx context.Context, args []string, env Env) error {
 			}
 			uscc = n
 		}
-		token, err := app.Auth.AddDept(ctx, auth.Dept{Code: code, Name: name, USCC: uscc, Submit: splitList(submit), Read: splitList(read),
-			Lists: splitList(lists), Matters: splitList(matters)})
+		d := auth.Dept{Code: code, Name: name, USCC: uscc, Submit: splitList(submit), Read: splitList(read),
+			Lists: splitList(lists), Matters: splitList(matters)}
+		token, err := app.Auth.AddDept(ctx, d, expiry)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "department %s (%s) added: submit [%s], read [%s], lists [%s], matters [%s]\ntoken (shown once, keep it secret):\n%s\n",
-			code, name, submit, read, lists, matters, token)
+			code, name, strings.Join(d.Submit, ","), strings.Join(d.Read, ","), strings.Join(d.Lists, ","), strings.Join(d.Matters, ","), token)
 	case "list":
 		depts, err := app.Store.Depts(ctx)
 		if err != nil {
@@ -174,7 +179,7 @@ func oneCode(arg string, fs *flag.FlagSet) (string, bool) {
 func splitList(s string) []string {
 	var out []string
 	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
+		if p = strings.TrimSpace(p); p != "" && !slices.Contains(out, p) {
 			out = append(out, p)
 		}
 	}

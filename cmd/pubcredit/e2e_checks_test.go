@@ -329,10 +329,21 @@ func (cs *checksSuite) grounds(t *testing.T) {
 		t.Parallel()
 		penalizer := p.dept(t, p.uniq("PEN"), "XZCF", "")
 		who := newPerson()
-		srv.submit(t, penalizer, who, penalty(who, p.uniq("PEN"), "2026-05-01", nil))
+		fine := srv.submit(t, penalizer, who, penalty(who, p.uniq("PEN"), "2026-05-01", nil))
 		c := srv.checkPerson(t, cs.counter, who, "admin_licensing", "食品经营许可受理")
-		if _, ok := c.measure("GREEN_CHANNEL"); ok || years(c.Facts.CleanYears) != "0" {
-			t.Errorf("a person fined on 2026-05-01 gets %v with clean_years %s; want no green channel and 0 (the fine is published)", c.codes(), years(c.Facts.CleanYears))
+		if _, ok := c.measure("GREEN_CHANNEL"); ok || c.Facts.CleanYears != nil {
+			t.Errorf("a person fined on 2026-05-01 gets %v with clean_years %s; want no green channel and null", c.codes(), years(c.Facts.CleanYears))
+		}
+		// XZCF is public by law but names no law for displaying a person's
+		// penalty: like the integrity file, the check shows it only to a
+		// counter that may read XZCF.
+		if len(c.Facts.Records) != 0 {
+			t.Errorf("a counter that may not read XZCF is shown %+v", c.Facts.Records)
+		}
+		reader := lcDept(t, p, p.uniq("CTRX"), "--matters", "admin_licensing", "--read", "XZCF")
+		c = srv.checkPerson(t, reader, who, "admin_licensing", "食品经营许可受理")
+		if len(c.Facts.Records) != 1 || c.Facts.Records[0].ID != fine.ID || years(c.Facts.CleanYears) != "0" {
+			t.Errorf("a counter that reads XZCF is shown records %+v and clean_years %s, want the fine and 0", c.Facts.Records, years(c.Facts.CleanYears))
 		}
 	})
 	t.Run("a record the counter may not read, published by no law and named by no measure, is weighed but not shown", func(t *testing.T) {
@@ -702,13 +713,18 @@ func (cs *checksSuite) feedbackCases(t *testing.T) {
 	})
 }
 
-// statistics: a department of its own makes four checks (three of a
-// debtor, one of a person with no records) and reports on two.
+// statistics: a department of its own makes four checks for high
+// consumption (three of a debtor, one of a person with no records) and
+// reports on two, and two for administrative licensing.
 func (cs *checksSuite) statistics(t *testing.T) {
 	t.Parallel()
 	p, srv := cs.p, cs.srv
 	code := p.uniq("STAT")
-	dept := lcDept(t, p, code, "--matters", "high_consumption")
+	dept := lcDept(t, p, code, "--matters", "high_consumption,admin_licensing")
+	clean := newPerson()
+	for range 2 {
+		srv.checkPerson(t, dept, clean, "admin_licensing", "许可受理")
+	}
 	who, _ := cs.debtor(t)
 	var checks []checkResultJSON
 	for range 3 {
@@ -729,6 +745,11 @@ func (cs *checksSuite) statistics(t *testing.T) {
 		}
 		if def := srv.stats(t, dept, ""); !slices.Contains(def, want) {
 			t.Errorf("the default period (the last 30 days) gives %+v, want %+v among the rows", def, want)
+		}
+		// A measure's checks are those of its matters.
+		green, ok := statOf(rows, code, "GREEN_CHANNEL")
+		if want := (statJSON{Department: code, Measure: "GREEN_CHANNEL", Checks: 2, Returned: 2, Overdue: 0}); !ok || green != want {
+			t.Errorf("stats %+v\nwant %+v", green, want)
 		}
 	})
 	t.Run("a department's checks are counted when none returned a measure", func(t *testing.T) {
@@ -784,6 +805,16 @@ func (cs *checksSuite) statistics(t *testing.T) {
 			"?from=2026-11-01&from=2026-11-02": "from",
 		} {
 			srv.get(t, dept, "/api/v1/stats/measures"+query).wantError(t, http.StatusUnprocessableEntity, field)
+		}
+		// One end given: the other defaults from it, never against it.
+		for query, want := range map[string][2]string{
+			"?to=2026-01-01":   {"2025-12-03", "2026-01-01"},
+			"?from=2026-11-01": {"2026-11-01", "2026-11-30"},
+		} {
+			var out struct{ From, To string }
+			if srv.get(t, dept, "/api/v1/stats/measures"+query).want(t, http.StatusOK).decode(t, &out); out.From != want[0] || out.To != want[1] {
+				t.Errorf("%s: from %s to %s, want %s to %s", query, out.From, out.To, want[0], want[1])
+			}
 		}
 	})
 }

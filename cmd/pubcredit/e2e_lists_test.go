@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -513,6 +515,17 @@ func (ls *listsSuite) entries(t *testing.T) {
 		body["document_no"] = "(2026)津0101执另号"
 		srv.postJSON(t, ls.court, "/api/v1/lists/SXBZXR/entries", body).wantError(t, http.StatusConflict)
 	})
+	t.Run("a ref the department used on another list is 409 that does not name the list asked for", func(t *testing.T) {
+		t.Parallel()
+		both := lcDept(t, p, p.uniq("BOTH"), "--lists", "SXBZXR,SCJG_YZWF")
+		ref := p.uniq("SH")
+		srv.enter(t, both, "SXBZXR", debtorEntry(newPerson(), ref, "2026-03-01"))
+		e := srv.postJSON(t, both, "/api/v1/lists/SCJG_YZWF/entries", violationEntry(newPerson(), ref, "2026-11-02")).
+			wantError(t, http.StatusConflict, "ref")
+		if d := e.Error.Details[0].Message; strings.Contains(d, "SCJG_YZWF") || !strings.Contains(d, "record") {
+			t.Errorf("the 409 says %q: the ref is on SXBZXR, not SCJG_YZWF (it may be any list's or a record's)", d)
+		}
+	})
 	t.Run("the same ref with another until is 409, not the first entry", func(t *testing.T) {
 		t.Parallel()
 		who := newPerson()
@@ -554,7 +567,18 @@ func (ls *listsSuite) entries(t *testing.T) {
 			body["grounds"] = g
 			srv.postJSON(t, ls.court, "/api/v1/lists/SXBZXR/entries", body).wantError(t, http.StatusUnprocessableEntity, "grounds")
 		}
-		body := violationEntry(newPerson(), p.uniq("G"), "2026-11-02")
+		// Thousands of bad grounds get an answer smaller than the request.
+		many := make([]string, 5000)
+		for i := range many {
+			many[i] = fmt.Sprint("g", i)
+		}
+		body := debtorEntry(newPerson(), p.uniq("G"), "2026-03-01")
+		body["grounds"] = many
+		res := srv.postJSON(t, ls.court, "/api/v1/lists/SXBZXR/entries", body)
+		if res.wantError(t, http.StatusUnprocessableEntity, "grounds"); len(res.Body) > 40000 {
+			t.Errorf("5,000 bad grounds: an answer of %d bytes", len(res.Body))
+		}
+		body = violationEntry(newPerson(), p.uniq("G"), "2026-11-02")
 		body["grounds"] = []string{"refused_with_ability"}
 		e := srv.postJSON(t, ls.market, "/api/v1/lists/SCJG_YZWF/entries", body).wantError(t, http.StatusUnprocessableEntity, "grounds")
 		for _, d := range e.Error.Details {
@@ -1154,6 +1178,27 @@ func (ls *listsSuite) calendar(t *testing.T) {
 		srv.get(t, "", "/api/v1/calendar/working-days?from=2026-12-31&add=1").want(t, http.StatusOK).decode(t, &got)
 		if got.Date != "2027-01-01" || got.CalendarCovered {
 			t.Errorf("1 working day after 2026-12-31: %+v, want 2027-01-01 (Monday to Friday) with calendar_covered false", got)
+		}
+	})
+	t.Run("next year's calendar is added from the configured directory, without a new build", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		cal := "year: 2027\nsource: 国务院办公厅关于2027年部分节假日安排的通知\nholidays:\n  - {name: 元旦 New Year, days: [2027-01-01, 2027-01-02, 2027-01-03]}\n"
+		if err := os.WriteFile(filepath.Join(dir, "2027.yaml"), []byte(cal), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		withNext := ls.p.serve(t, map[string]string{"PUBCREDIT_CALENDARS": dir})
+		var got struct {
+			Date            string `json:"date"`
+			CalendarCovered bool   `json:"calendar_covered"`
+		}
+		withNext.get(t, "", "/api/v1/calendar/working-days?from=2026-12-31&add=1").want(t, http.StatusOK).decode(t, &got)
+		if got.Date != "2027-01-04" || !got.CalendarCovered {
+			t.Errorf("1 working day after 2026-12-31 with 2027 configured: %+v, want 2027-01-04 covered", got)
+		}
+		r := ls.p.run(t, map[string]string{"PUBCREDIT_CALENDARS": filepath.Join(dir, "missing")}, "serve", "--addr", "127.0.0.1:0")
+		if r.Code == 0 || !strings.Contains(r.Stderr, "missing") {
+			t.Errorf("serve with a missing calendar directory: exit %d, %q; want a failure naming it", r.Code, r.Stderr)
 		}
 	})
 	t.Run("bad input is 422 naming the parameter", func(t *testing.T) {

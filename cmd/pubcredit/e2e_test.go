@@ -800,6 +800,34 @@ func (s *suite) departments(t *testing.T) {
 			}
 		}
 	})
+	t.Run("dept add keeps each code once, however the lists are written", func(t *testing.T) {
+		t.Parallel()
+		code := p.uniq("DUP")
+		out := p.mustRun(t, nil, "dept", "add", "--code", code, "--name", "部门 "+code, "--submit", "XZCF, XZCF,,XZXK", "--read", "XZCF",
+			"--lists", "SXBZXR,,SXBZXR", "--matters", "high_consumption, high_consumption")
+		if !strings.Contains(out, "submit [XZCF,XZXK], read [XZCF], lists [SXBZXR], matters [high_consumption]") {
+			t.Errorf("dept add printed %q", out)
+		}
+		list := p.mustRun(t, nil, "dept", "list")
+		for _, l := range strings.Split(list, "\n") {
+			if strings.HasPrefix(l, code+" ") && (strings.Contains(l, "SXBZXR,SXBZXR") || strings.Contains(l, "XZCF,XZCF")) {
+				t.Errorf("dept list line %q holds a code twice", l)
+			}
+		}
+	})
+	t.Run("dept add --expires gives the first token that lifetime", func(t *testing.T) {
+		t.Parallel()
+		earlier := p.at(e2eNow.Add(-2 * time.Hour)) // added two hours before the server's clock
+		expired, valid := p.uniq("EXP"), p.uniq("EXP")
+		probe(t, lastLine(earlier.mustRun(t, nil, "dept", "add", "--code", expired, "--name", "x", "--submit", "XZCF", "--expires", "1h"))).
+			wantError(t, http.StatusUnauthorized)
+		probe(t, lastLine(earlier.mustRun(t, nil, "dept", "add", "--code", valid, "--name", "x", "--submit", "XZCF", "--expires", "3h"))).
+			wantError(t, http.StatusNotFound)
+		r := p.run(t, nil, "dept", "add", "--code", p.uniq("EXP"), "--name", "x", "--submit", "XZCF", "--expires", "-5s")
+		if r.Code != 2 || !strings.Contains(r.Stderr, "negative") {
+			t.Errorf("--expires -5s: exit %d, %q; want 2 saying it is negative", r.Code, r.Stderr)
+		}
+	})
 	t.Run("a disabled department's token is 401", func(t *testing.T) {
 		t.Parallel()
 		code := p.uniq("DIS")

@@ -23,6 +23,7 @@ Usage:
   pubcredit serve   [--addr ADDR] [--migrate] [--demo N]   run the API (and background jobs)
   pubcredit migrate                                       apply schema migrations
   pubcredit dept add --code CODE --name NAME [--uscc CODE] --submit ITEM,... --read ITEM,...
+                     [--lists LIST,...] [--matters MATTER,...]   lists it owns, counter matters it checks
   pubcredit dept add --auditor NAME                       an auditor token
   pubcredit dept list | token CODE | disable CODE
   pubcredit import FILE --dept CODE [--item ITEM] [--format ndjson|csv|xlsx]
@@ -33,7 +34,7 @@ Usage:
   pubcredit version
 
 Common flags (also env PUBCREDIT_*): --db sqlite:PATH|postgres://..., --keys FILE,
---catalog DIR, --config FILE, --timezone ZONE, --log-level LEVEL, --ledger-origin ORIGIN.
+--catalog DIR, --calendars DIR, --config FILE, --timezone ZONE, --log-level LEVEL, --ledger-origin ORIGIN.
 "pubcredit COMMAND --help" describes a command; it opens and creates nothing.
 
 Exit codes: 0 success; 2 a usage error, or a check (verify, verify-receipt,

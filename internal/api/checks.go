@@ -117,15 +117,14 @@ func (a *API) checkFeedback(w http.ResponseWriter, r *http.Request) error {
 }
 
 // measureStats is GET /api/v1/stats/measures?from=YYYY-MM-DD&to=YYYY-MM-DD
-// (to inclusive; default the last 30 days).
+// (to inclusive; default the 30 days up to to, to default today).
 func (a *API) measureStats(w http.ResponseWriter, r *http.Request) error {
 	p, err := principal(r)
 	if err != nil {
 		return err
 	}
 	q := r.URL.Query()
-	today := a.Records.Today()
-	from, to := today.AddDays(-29), today // 30 days, both ends included
+	var from, to clock.Date
 	var pr errs.Problems
 	for _, f := range []struct {
 		name string
@@ -144,8 +143,14 @@ func (a *API) measureStats(w http.ResponseWriter, r *http.Request) error {
 			*f.dst = d
 		}
 	}
+	if to.IsZero() {
+		to = a.Records.Today()
+	}
+	if from.IsZero() {
+		from = to.AddDays(-29) // 30 days, both ends included
+	}
 	if to.Before(from) {
-		pr.Add("to", "range", "to is before from")
+		pr.Add("to", "range", "to (%s) is before from (%s)", to, from)
 	}
 	if err := pr.Err("the query is not valid"); err != nil {
 		return err

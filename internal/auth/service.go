@@ -37,9 +37,10 @@ func codes(f func() []string) []string {
 
 var deptCode = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 
-// AddDept registers a department and returns its first token.
+// AddDept registers a department and returns its first token, which
+// expires at expires (never when zero).
 // Returns Invalid for a bad code, name or unknown item; Conflict if the code is taken.
-func (s *Service) AddDept(ctx context.Context, d Dept) (token string, err error) {
+func (s *Service) AddDept(ctx context.Context, d Dept, expires time.Time) (token string, err error) {
 	var p errs.Problems
 	d.Code = strings.TrimSpace(d.Code)
 	d.Name = strings.TrimSpace(d.Name)
@@ -81,7 +82,7 @@ func (s *Service) AddDept(ctx context.Context, d Dept) (token string, err error)
 	if err := s.Store.CreateDept(ctx, d); err != nil {
 		return "", err
 	}
-	return s.IssueToken(ctx, Department, d.Code, time.Time{})
+	return s.IssueToken(ctx, Department, d.Code, expires)
 }
 
 // IssueToken creates a new token for a principal. Departments must exist.

@@ -209,6 +209,13 @@ type SubjectColumns struct {
 	DecidedOn string `yaml:"decided_on,omitempty" json:"decided_on,omitempty"` // CF_JDRQ
 }
 
+// Displayed reports whether a person's records of the item may be shown
+// to anyone: the item is public by law and names the law that makes
+// displaying a person's record lawful (PublicationBasis).
+func (it *Item) Displayed() bool {
+	return it.Disclosure == PublicByLaw && it.PublicationBasis != ""
+}
+
 // Field returns the field called name, by platform name or national code.
 func (it *Item) Field(name string) (*Field, bool) {
 	for i := range it.Fields {

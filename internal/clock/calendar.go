@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"regexp"
 	"slices"
@@ -151,13 +152,23 @@ type CalendarProblem = yamlnode.Problem
 type CalendarError = yamlnode.Error
 
 // LoadCalendarDir loads the calendars from the *.yaml files in dir (an
-// operator's directory). Problems name files by their path under dir.
-func LoadCalendarDir(dir string) (*Calendar, error) {
-	c, err := LoadCalendars(os.DirFS(dir))
+// operator's directory) over those of under (the shipped ones): a year in
+// dir is added, or replaces that year's file in under. A directory that is
+// missing or holds no calendar file is an error. Problems name files by
+// their path under dir.
+func LoadCalendarDir(dir string, under ...fs.FS) (*Calendar, error) {
+	fsys := os.DirFS(dir)
+	if names, err := fs.Glob(fsys, "*.yaml"); err != nil || len(names) == 0 {
+		if _, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("calendar: %w", err)
+		}
+		return nil, yamlnode.InDir(&CalendarError{Problems: []CalendarProblem{{File: ".", Message: "no *.yaml calendar files"}}}, dir)
+	}
+	c, err := LoadCalendars(append(under, fsys)...)
 	return c, yamlnode.InDir(err, dir)
 }
 
-// LoadCalendars reads every *.yaml file in the root of fsys: one file per
+// LoadCalendars reads every *.yaml file in the root of its file systems: one file per
 // published year, named YYYY.yaml, in this form:
 //
 //	year: 2026
@@ -179,19 +190,30 @@ func LoadCalendarDir(dir string) (*Calendar, error) {
 // Since every day lies in its own year's file, a holiday period that crosses
 // New Year (say 2018-12-30 to 2019-01-01, announced with 2019) is split: its
 // days in December go in the earlier year's file.
-func LoadCalendars(fsys fs.FS) (*Calendar, error) {
-	names, err := fs.Glob(fsys, "*.yaml")
-	if err != nil {
-		return nil, err
+//
+// Several file systems may be given (the shipped calendars, then an
+// operator's directory): a file of a later one replaces the file of the same
+// name in an earlier one, so that next year's calendar is added, or a year
+// corrected, without a new build.
+func LoadCalendars(layers ...fs.FS) (*Calendar, error) {
+	from := map[string]fs.FS{} // each file name, and the layer it is read from
+	for _, fsys := range layers {
+		names, err := fs.Glob(fsys, "*.yaml")
+		if err != nil {
+			return nil, err
+		}
+		for _, name := range names {
+			from[name] = fsys
+		}
 	}
-	slices.Sort(names)
+	names := slices.Sorted(maps.Keys(from))
 	c := &Calendar{years: map[int]string{}, off: map[Date]string{}, work: map[Date]string{}}
 	var problems []CalendarProblem
 	if len(names) == 0 {
 		problems = append(problems, CalendarProblem{File: ".", Message: "no *.yaml calendar files"})
 	}
 	for _, name := range names {
-		data, err := fs.ReadFile(fsys, name)
+		data, err := fs.ReadFile(from[name], name)
 		if err != nil {
 			return nil, fmt.Errorf("calendar: %w", err)
 		}

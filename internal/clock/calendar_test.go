@@ -2,6 +2,8 @@ package clock_test
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -303,5 +305,44 @@ func TestLoadCalendarDirNamesFilesByPath(t *testing.T) {
 	dir := t.TempDir()
 	if _, err := clock.LoadCalendarDir(dir); err == nil || !strings.Contains(err.Error(), dir+": no *.yaml calendar files") {
 		t.Errorf("LoadCalendarDir(empty dir) error = %v, want it to name the directory", err)
+	}
+}
+
+// TestLoadCalendarDirAddsToTheShippedYears: an operator's directory adds
+// next year to the shipped calendars and replaces a year it also holds.
+func TestLoadCalendarDirAddsToTheShippedYears(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("2027.yaml", "year: 2027\nsource: the 2027 notice\nholidays:\n  - {name: 元旦 New Year, days: [2027-01-01, 2027-01-02, 2027-01-03]}\n")
+	c, err := clock.LoadCalendarDir(dir, catalogfs.Calendars())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Thursday 2026-12-31 + 1: Friday 2027-01-01 is New Year, so Monday the 4th.
+	if got, err := c.AddWorkingDays(day(t, "2026-12-31"), 1); err != nil || got != day(t, "2027-01-04") || !c.Covers(day(t, "2026-12-31"), got) {
+		t.Errorf("1 working day after 2026-12-31: %v %v, covered %v; want 2027-01-04, covered", got, err, c.Covers(day(t, "2026-12-31"), got))
+	}
+	if got, _ := c.AddWorkingDays(day(t, "2026-09-30"), 1); got != day(t, "2026-10-08") {
+		t.Errorf("the shipped 2026 is lost: 1 working day after 2026-09-30 is %v, want 2026-10-08", got)
+	}
+	// A 2026 in the directory replaces the shipped one (here: no holidays).
+	write("2026.yaml", "year: 2026\nsource: a correction\n")
+	if c, err = clock.LoadCalendarDir(dir, catalogfs.Calendars()); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := c.AddWorkingDays(day(t, "2026-09-30"), 1); got != day(t, "2026-10-01") {
+		t.Errorf("the directory's 2026 does not replace the shipped one: 1 working day after 2026-09-30 is %v", got)
+	}
+	// A bad file is named by its path; a missing directory is an error.
+	write("2028.yaml", "year: 2027\nsource: x\n")
+	if _, err := clock.LoadCalendarDir(dir, catalogfs.Calendars()); err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "2028.yaml")) {
+		t.Errorf("a 2028.yaml of year 2027: %v, want a problem naming the file's path", err)
+	}
+	if _, err := clock.LoadCalendarDir(filepath.Join(dir, "missing"), catalogfs.Calendars()); err == nil {
+		t.Error("a missing directory loads")
 	}
 }

@@ -23,6 +23,7 @@ type Config struct {
 	AdminAddr    string        `yaml:"admin_addr"`            // metrics listener; empty disables it
 	Keys         string        `yaml:"keys"`                  // keyring file; created on first start when absent
 	Catalog      string        `yaml:"catalog"`               // a directory of catalog item files replacing the shipped ones; empty: shipped
+	Calendars    string        `yaml:"calendars"`             // a directory of working-day calendars (YYYY.yaml) beside the shipped ones; empty: shipped only
 	Timezone     string        `yaml:"timezone"`              // the city's zone: decision dates are its calendar days
 	Migrate      bool          `yaml:"migrate"`               // serve migrates a stale schema instead of refusing
 	MaxBody      int64         `yaml:"max_body"`              // bytes in a JSON request
@@ -184,6 +185,7 @@ func LoadWith(fs *flag.FlagSet, args []string, getenv func(string) string, own f
 	fs.StringVar(&c.DB, "db", c.DB, "database: sqlite:PATH or a postgres:// URL (env PUBCREDIT_DB)")
 	fs.StringVar(&c.Keys, "keys", c.Keys, "keyring file, created on first start when absent (env PUBCREDIT_KEYS)")
 	fs.StringVar(&c.Catalog, "catalog", c.Catalog, "directory of catalog item files replacing the shipped catalog (env PUBCREDIT_CATALOG)")
+	fs.StringVar(&c.Calendars, "calendars", c.Calendars, "directory of working-day calendars (YYYY.yaml) added to the shipped ones, a year there replacing the shipped year (env PUBCREDIT_CALENDARS)")
 	fs.StringVar(&c.Timezone, "timezone", c.Timezone, "the city's time zone (env PUBCREDIT_TIMEZONE)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (env PUBCREDIT_LOG_LEVEL)")
 	fs.StringVar(&c.LedgerOrigin, "ledger-origin", c.LedgerOrigin, "the ledger's name in checkpoints and its key (env PUBCREDIT_LEDGER_ORIGIN)")
@@ -206,7 +208,7 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 func (c *Config) fromEnv(getenv func(string) string) error {
 	str := map[string]*string{
 		"PUBCREDIT_DB": &c.DB, "PUBCREDIT_ADDR": &c.Addr, "PUBCREDIT_ADMIN_ADDR": &c.AdminAddr,
-		"PUBCREDIT_KEYS": &c.Keys, "PUBCREDIT_CATALOG": &c.Catalog, "PUBCREDIT_TIMEZONE": &c.Timezone,
+		"PUBCREDIT_KEYS": &c.Keys, "PUBCREDIT_CATALOG": &c.Catalog, "PUBCREDIT_CALENDARS": &c.Calendars, "PUBCREDIT_TIMEZONE": &c.Timezone,
 		"PUBCREDIT_LOG_LEVEL": &c.LogLevel, "PUBCREDIT_LEDGER_ORIGIN": &c.LedgerOrigin,
 	}
 	for k, p := range str {

@@ -168,10 +168,20 @@ func (p *Problems) Add(field, code, format string, args ...any) {
 	*p = append(*p, FieldError{Field: field, Code: code, Message: fmt.Sprintf(format, args...)})
 }
 
-// Err returns nil when there are no problems, else an Invalid error with them all.
+// maxProblems bounds the details of one error: a body of thousands of bad
+// values is answered with the first of them, not with an answer many times
+// its size.
+const maxProblems = 50
+
+// Err returns nil when there are no problems, else an Invalid error with
+// them all, or with the first maxProblems of them and their count.
 func (p Problems) Err(message string) error {
 	if len(p) == 0 {
 		return nil
+	}
+	if len(p) > maxProblems {
+		message = fmt.Sprintf("%s (the first %d of its %d problems are listed)", message, maxProblems, len(p))
+		p = p[:maxProblems]
 	}
 	return Fields(message, p...)
 }

@@ -298,7 +298,7 @@ func (s *Service) enter(ctx context.Context, p *auth.Principal, t *Type, req Ent
 	if errors.Is(err, errs.Conflict) {
 		// Not "correct it with PUT": the record of an entry changes only
 		// through the entry.
-		return record.Record{}, Entry{}, false, errs.On(errs.Conflict, "ref", "conflict", "ref %q is already used on list %s with other content: to change an entry, remove it (reason revoked) and enter it anew under another ref", errs.Clip(req.Ref, 60), t.Code)
+		return record.Record{}, Entry{}, false, errs.On(errs.Conflict, "ref", "conflict", "ref %q is already used by your department with other content, on a list or by a record (a department's refs are unique across its records and list entries): to change an entry, remove it (reason revoked) and enter it anew under another ref", errs.Clip(req.Ref, 60))
 	}
 	if err != nil {
 		return record.Record{}, Entry{}, false, asEntryFields(minorError(err, t), t)

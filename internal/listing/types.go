@@ -214,7 +214,7 @@ func LoadTypes(data []byte, cat *catalog.Catalog) (*Types, error) {
 				p.Add(where, "published", "list %s publishes %q, which is not a field of %s", t.Code, f, it.Code)
 			}
 		}
-		if t.Published.ByLaw && (it.PublicationBasis == "" || it.Disclosure != catalog.PublicByLaw) {
+		if t.Published.ByLaw && !it.Displayed() {
 			p.Add(where, "published", "list %s is published by law, but item %s names no publication basis", t.Code, it.Code)
 		}
 		ts.List = append(ts.List, t)

@@ -165,8 +165,9 @@ type CheckStore interface {
 	AddFeedback(ctx context.Context, fs []Feedback) error
 	// Feedback returns the feedback given on a check.
 	Feedback(ctx context.Context, checkID string) ([]Feedback, error)
-	// CheckCounts returns the number of checks per department in [from, to).
-	CheckCounts(ctx context.Context, from, to time.Time) (map[string]int, error)
+	// CheckCounts returns the number of checks per department and matter
+	// in [from, to).
+	CheckCounts(ctx context.Context, from, to time.Time) (map[CheckKey]int, error)
 	// ReturnedMeasures calls fn for every measure returned by a check in [from, to).
 	ReturnedMeasures(ctx context.Context, from, to time.Time, fn func(Returned) error) error
 }
@@ -208,7 +209,9 @@ type Result struct {
 // disclose keeps of the facts what the checking department may see: the
 // entries and records a returned measure names as its grounds, entries of
 // lists it owns or that are published by law, records of items it may read
-// or that are published by law, and an entry and its record together. Age
+// or whose records are publicly displayed (catalog.Item.Displayed: public by
+// law is not enough without a law for publishing a person's record), and an
+// entry and its record together. Age
 // stays (the department gave the number it comes from); clean years stay
 // when the newest negative record they count from is shown. The rest was
 // evaluated but is not the department's to know (PIPL's minimum
@@ -223,7 +226,7 @@ func (c *Checker) disclose(p *auth.Principal, f Facts, entries []listing.Entry, 
 	}
 	seesItem := func(code string) bool {
 		it, ok := c.Records.Catalog.Item(code)
-		return p.CanRead(code) || (ok && it.Disclosure == catalog.PublicByLaw)
+		return p.CanRead(code) || (ok && it.Displayed())
 	}
 	var out Result
 	out.Facts = f
@@ -517,13 +520,16 @@ func (c *Checker) feedbackGiven(ctx context.Context, checkID string, fs []Feedba
 type Stat struct {
 	Dept        string `json:"department"`
 	Measure     string `json:"measure"`
-	Checks      int    `json:"checks"`   // checks made by the department in the period
+	Checks      int    `json:"checks"`   // checks made by the department in the period for the measure's matters
 	Returned    int    `json:"returned"` // times the measure was returned
 	Feedback    int    `json:"feedback"` // of those, with feedback
 	Applied     int    `json:"applied"`
 	NotApplied  int    `json:"not_applied"`
 	OverdueOpen int    `json:"overdue"` // without feedback past the deadline
 }
+
+// CheckKey is a department and a matter it checks people for.
+type CheckKey struct{ Dept, Matter string }
 
 // DeptChecks is how many checks a department made in a period, whatever
 // they returned.
@@ -545,8 +551,12 @@ func (c *Checker) Stats(ctx context.Context, p *auth.Principal, from, to time.Ti
 	if err != nil {
 		return nil, nil, err
 	}
+	perDept := map[string]int{}
+	for k, n := range counts {
+		perDept[k.Dept] += n
+	}
 	totals := []DeptChecks{}
-	for d, n := range counts {
+	for d, n := range perDept {
 		if p.Kind != auth.Department || d == p.ID {
 			totals = append(totals, DeptChecks{Dept: d, Checks: n})
 		}
@@ -562,7 +572,12 @@ func (c *Checker) Stats(ctx context.Context, p *auth.Principal, from, to time.Ti
 		k := [2]string{r.Dept, r.Measure}
 		st, ok := rows[k]
 		if !ok {
-			st = &Stat{Dept: r.Dept, Measure: r.Measure, Checks: counts[r.Dept]}
+			st = &Stat{Dept: r.Dept, Measure: r.Measure}
+			if m, ok := c.Measures.Measure(r.Measure); ok {
+				for _, mt := range m.Matters {
+					st.Checks += counts[CheckKey{r.Dept, mt}]
+				}
+			}
 			rows[k] = st
 			order = append(order, k)
 		}

@@ -320,3 +320,25 @@ func (l *loader) yamlError(line int, code string, err error) {
 		l.problems = append(l.problems, p)
 	}
 }
+
+// CheckCodes reports, as a *LoadError naming each measure, every list and
+// item its grounds name that is not among lists and items (the list types
+// and catalog items in force): a condition that tests for a list that does
+// not exist can never apply, and a published measure would be switched off
+// by a typing error.
+func (s *Set) CheckCodes(lists, items []string) error {
+	l := &loader{}
+	for _, m := range s.Measures {
+		for _, c := range m.Grounds.Lists {
+			if !slices.Contains(lists, c) {
+				l.add(0, m.Code, "grounds.lists: no list type has the code %q (known: %s)", c, strings.Join(lists, ", "))
+			}
+		}
+		for _, c := range m.Grounds.Items {
+			if !slices.Contains(items, c) {
+				l.add(0, m.Code, "grounds.items: no catalog item has the code %q (known: %s)", c, strings.Join(items, ", "))
+			}
+		}
+	}
+	return l.err()
+}

@@ -294,3 +294,31 @@ func TestLoadAccepts(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckCodesNamesUnknownListsAndItems: a measure whose grounds name a
+// list or item that is not in force is a problem naming the measure and
+// the code; the shipped measures name only shipped codes.
+func TestCheckCodesNamesUnknownListsAndItems(t *testing.T) {
+	lists, items := []string{"SXBZXR", "SW_ZDSS"}, []string{"XZCF", "SXBZXR"}
+	s := mustLoad(t, file(
+		measure("TYPO_LIST", "punishment", "high_consumption", `on_list("SXBZRX")`, "grounds: {lists: [SXBZRX]}"),
+		measure("TYPO_ITEM", "punishment", "subsidy", `has_record("XZFC")`, "grounds: {items: [XZFC]}"),
+		measure("FINE", "punishment", "subsidy", `on_list("SXBZXR") || has_record("XZCF")`, "grounds: {lists: [SXBZXR], items: [XZCF]}"),
+	))
+	err := s.CheckCodes(lists, items)
+	var le *LoadError
+	if !errors.As(err, &le) || len(le.Problems) != 2 {
+		t.Fatalf("CheckCodes: %v, want two problems", err)
+	}
+	for i, want := range []struct{ code, text string }{{"TYPO_LIST", `"SXBZRX"`}, {"TYPO_ITEM", `"XZFC"`}} {
+		if p := le.Problems[i]; p.Code != want.code || !strings.Contains(p.Message, want.text) {
+			t.Errorf("problem %d: %s, want one of %s naming %s", i, p, want.code, want.text)
+		}
+	}
+	if errs.KindOf(err) != errs.Invalid {
+		t.Errorf("kind %s, want invalid", errs.KindOf(err))
+	}
+	if err := mustLoad(t, file(measure("FINE", "punishment", "subsidy", `on_list("SXBZXR")`, "grounds: {lists: [SXBZXR]}"))).CheckCodes(lists, items); err != nil {
+		t.Errorf("known codes: %v", err)
+	}
+}

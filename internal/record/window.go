@@ -18,7 +18,7 @@ import (
 //     person's record; a person's information is otherwise not public.
 func WindowFor(it *catalog.Item, c Content) Window {
 	from := c.DecidedOn
-	w := Window{From: from, Public: it.PublicationBasis != "" && it.Disclosure == catalog.PublicByLaw}
+	w := Window{From: from, Public: it.Displayed()}
 	if it.Polarity != catalog.Negative {
 		if it.Display.UntilField != "" {
 			if s, ok := c.Fields[it.Display.UntilField].(string); ok {

@@ -111,21 +111,21 @@ func scanFeedback(row interface{ Scan(...any) error }) (measure.Feedback, error)
 	return f, err
 }
 
-// CheckCounts counts checks per department in [from, to).
-func (s *Store) CheckCounts(ctx context.Context, from, to time.Time) (map[string]int, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT dept, COUNT(*) FROM checks WHERE at >= ? AND at < ? GROUP BY dept`, ts(from), ts(to))
+// CheckCounts counts checks per department and matter in [from, to).
+func (s *Store) CheckCounts(ctx context.Context, from, to time.Time) (map[measure.CheckKey]int, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT dept, matter, COUNT(*) FROM checks WHERE at >= ? AND at < ? GROUP BY dept, matter`, ts(from), ts(to))
 	if err != nil {
 		return nil, translate(err)
 	}
 	defer rows.Close()
-	out := map[string]int{}
+	out := map[measure.CheckKey]int{}
 	for rows.Next() {
-		var d string
+		var k measure.CheckKey
 		var n int
-		if err := rows.Scan(&d, &n); err != nil {
+		if err := rows.Scan(&k.Dept, &k.Matter, &n); err != nil {
 			return nil, translate(err)
 		}
-		out[d] = n
+		out[k] = n
 	}
 	return out, translate(rows.Err())
 }
