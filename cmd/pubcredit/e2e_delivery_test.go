@@ -139,6 +139,7 @@ type pushed struct {
 
 type pushJSON struct {
 	ID           string         `json:"id"`
+	EventID      string         `json:"event_id"`
 	Type         string         `json:"type"`
 	OccurredAt   time.Time      `json:"occurred_at"`
 	Subscription string         `json:"subscription"`
@@ -423,7 +424,7 @@ func (d *deliverySuite) signedPushes(t *testing.T) {
 	}
 	if created.Event.Type != "record.created" || created.Event.Data["record_id"] != rec.ID || created.Event.Data["item"] != "XZCF" ||
 		created.Event.Data["change"] != "created" || created.Event.Data["status"] != "active" || created.Event.Data["version"] != 1.0 ||
-		created.Event.Data["department"] != d.mktCode {
+		created.Event.Data["department"] != d.mktCode || created.Event.EventID != rec.ID+":1" {
 		t.Errorf("record.created push: %s", created.Body)
 	}
 	// The reader may read XZCF: the person in clear.
@@ -451,8 +452,8 @@ func (d *deliverySuite) signedPushes(t *testing.T) {
 	ds := d.awaitDeliveries(t, d.reader, sub.ID, "?status=delivered", 2)
 	for _, x := range ds {
 		if x.Attempts != 1 || x.LastStatusCode == nil || *x.LastStatusCode != http.StatusNoContent || x.LastError != "" ||
-			x.NextAttemptAt != nil || len(x.RecentAttempts) != 1 || !slices.ContainsFunc(got, func(p pushed) bool { return p.Event.ID == x.ID }) {
-			t.Errorf("delivery %+v, want delivered at the first attempt, with the pushed id", x)
+			x.NextAttemptAt != nil || len(x.RecentAttempts) != 1 || !slices.ContainsFunc(got, func(p pushed) bool { return p.Event.ID == x.ID && p.Event.EventID == x.EventID }) {
+			t.Errorf("delivery %+v, want delivered at the first attempt, with the pushed id and event id", x)
 		}
 	}
 	// The push in clear is a read of a's data, in a's access log; the
@@ -569,6 +570,9 @@ func (d *deliverySuite) validation(t *testing.T) {
 		t.Errorf("the refusal does not name the known lists and items and https: %s", s)
 	}
 	post(d.reader, map[string]any{"url": "/relative", "events": []string{"record.created"}}).wantError(t, http.StatusUnprocessableEntity, "url")
+	for _, bad := range []string{"https://counter.example/ho ok", "https://counter.example:0/x", "https://counter.example:99999/x", "https://例子.测试/x", "https://counter.example/\x7f"} {
+		post(d.reader, map[string]any{"url": bad, "events": []string{"record.created"}}).wantError(t, http.StatusUnprocessableEntity, "url")
+	}
 	post(d.reader, map[string]any{"events": []string{}}).wantError(t, http.StatusUnprocessableEntity, "url", "events")
 	post(d.reader, map[string]any{"url": hook, "events": []string{"record.created"}, "secret": "mine"}).wantError(t, http.StatusUnprocessableEntity, "secret")
 	post(d.p.auditor(t, d.p.uniq("AUD")), map[string]any{"url": hook, "events": []string{"record.created"}}).wantError(t, http.StatusForbidden)
@@ -821,4 +825,47 @@ func TestDeliveryTimeout(t *testing.T) {
 	// answered at once); now the retry is due.
 	p.clock.Advance(11 * time.Second)
 	d.awaitDelivery(t, d.reader, sub.ID, func(x deliveryJSON) bool { return x.Status == "delivered" && x.Attempts == 2 })
+}
+
+// TestDeliveryInterruptedByAStop: an attempt in flight when the server
+// stops is recorded as interrupted before serve returns, and the next
+// server sends it again at once, without waiting for its lease. It waits
+// for a push in flight, so it runs on SQLite only, beside the other tests.
+func TestDeliveryInterruptedByAStop(t *testing.T) {
+	t.Parallel()
+	spec, _ := loadSpec()
+	p := newPlatform(t, "", spec)
+	d := &deliverySuite{p: p}
+	d.mktCode = p.uniq("SMKT")
+	d.mkt = p.dept(t, d.mktCode, "XZCF", "")
+	d.reader = p.dept(t, p.uniq("SREAD"), "", "XZCF")
+	rcv := newReceiver(t, func(n int) int {
+		if n == 1 {
+			return hang
+		}
+		return http.StatusOK
+	})
+	var sub subscriptionJSON
+	t.Run("a push is in flight when the server stops", func(t *testing.T) {
+		d.srv = p.serve(t, nil)
+		d.srv.postJSON(t, d.reader, "/api/v1/subscriptions", map[string]any{"url": rcv.srv.URL, "events": []string{"record.created"}}).
+			want(t, http.StatusCreated).decode(t, &sub)
+		who := newPerson()
+		d.srv.submit(t, d.mkt, who, penalty(who, p.uniq("S"), "2026-11-20", nil))
+		eventually(t, pushWithin, func() bool { return len(rcv.pushes()) == 1 }, func() string { return "no push reached the receiver" })
+	}) // the server stops here, the push still in flight
+	t.Run("the next server sends it again at once", func(t *testing.T) {
+		d.srv = p.serve(t, nil)
+		x := d.awaitDelivery(t, d.reader, sub.ID, func(x deliveryJSON) bool { return x.Status == "delivered" })
+		if x.Attempts != 2 || len(x.RecentAttempts) != 2 {
+			t.Fatalf("delivery %+v, want two attempts: the interrupted one and the one that delivered", x)
+		}
+		var interrupted bool
+		for _, a := range x.RecentAttempts {
+			interrupted = interrupted || strings.Contains(a.Error, "interrupted")
+		}
+		if !interrupted {
+			t.Errorf("no attempt is recorded as interrupted: %+v", x.RecentAttempts)
+		}
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -101,16 +102,27 @@ func cmdServe(ctx context.Context, args []string, env Env) error {
 	if _, err := app.Ledger.Integrate(ctx); err != nil {
 		log.Error("ledger integration", "err", err.Error())
 	}
+	// The background jobs stop after the servers, and serve returns when
+	// they have: an attempt at a push cut off by the stop is recorded as
+	// interrupted (and is due again at once) before the store closes.
 	jobs, stopJobs := context.WithCancel(ctx)
+	var running sync.WaitGroup
+	defer running.Wait()
 	defer stopJobs()
-	go app.Ledger.Run(jobs, 250*time.Millisecond, func(err error) { log.Error("ledger integration", "err", err.Error()) })
+	running.Go(func() {
+		app.Ledger.Run(jobs, 250*time.Millisecond, func(err error) { log.Error("ledger integration", "err", err.Error()) })
+	})
 	// List entries move on by date (notice periods end, terms expire); the
 	// job reads the stored state, so a restart catches up at once.
-	go app.Lists.Run(jobs, time.Minute, func(err error) { log.Error("list entries", "err", err.Error()) })
+	running.Go(func() {
+		app.Lists.Run(jobs, time.Minute, func(err error) { log.Error("list entries", "err", err.Error()) })
+	})
 	// Pushes: the dispatcher turns new ledger leaves into deliveries and the
 	// sender posts them, both from stored state (a restart loses nothing).
-	go app.Deliveries.Run(jobs, 200*time.Millisecond, func(err error) { log.Error("deliveries", "err", err.Error()) })
-	go func() {
+	running.Go(func() {
+		app.Deliveries.Run(jobs, 200*time.Millisecond, func(err error) { log.Error("deliveries", "err", err.Error()) })
+	})
+	running.Go(func() {
 		t := time.NewTicker(time.Minute)
 		defer t.Stop()
 		for {
@@ -121,7 +133,7 @@ func cmdServe(ctx context.Context, args []string, env Env) error {
 				interruptBatches(jobs, app, log, stale)
 			}
 		}
-	}()
+	})
 
 	errc := make(chan error, len(servers))
 	for i, s := range servers {

@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -89,7 +90,7 @@ func TestRetriesForADayThenDead(t *testing.T) {
 	var schedule []time.Time
 	for range 100 {
 		schedule = append(schedule, at)
-		status, retries, next := outcome(d, at, false, 1)
+		status, retries, next := outcome(d, at, at, false, 1)
 		if status == Dead {
 			break
 		}
@@ -109,8 +110,19 @@ func TestRetriesForADayThenDead(t *testing.T) {
 	if !schedule[1].Equal(first.Add(10*time.Second)) || !schedule[2].Equal(first.Add(30*time.Second)) {
 		t.Errorf("the first retries are at %v, want +10s, +30s", schedule[1:3])
 	}
-	if status, _, _ := outcome(d, first.Add(25*time.Hour), true, 1); status != Delivered {
+	if status, _, _ := outcome(d, first.Add(25*time.Hour), first.Add(25*time.Hour), true, 1); status != Delivered {
 		t.Errorf("a 2xx after the day: %s, want delivered", status)
+	}
+}
+
+// TestRetryWaitsAfterTheAttemptEnds: a receiver that timed out after 10 s
+// is retried the whole backoff after the timeout, not at once.
+func TestRetryWaitsAfterTheAttemptEnds(t *testing.T) {
+	at := time.Date(2026, 11, 30, 2, 0, 0, 0, time.UTC)
+	ended := at.Add(10 * time.Second)
+	status, _, next := outcome(Delivery{}, at, ended, false, 1)
+	if status != Pending || !next.Equal(ended.Add(FirstRetry)) {
+		t.Errorf("after an attempt from %v to %v: %s, next %v; want pending, next %v", at, ended, status, next, ended.Add(FirstRetry))
 	}
 }
 
@@ -220,5 +232,24 @@ func TestSplitEventID(t *testing.T) {
 		if _, _, ok := splitEventID(bad); ok {
 			t.Errorf("splitEventID(%q) accepted", bad)
 		}
+	}
+}
+
+// TestFairCapsEachDepartment: candidates are taken in order up to the
+// limit, at most PerDept of a department with those it has leased.
+func TestFairCapsEachDepartment(t *testing.T) {
+	var cands []Candidate
+	for i := range 10 {
+		cands = append(cands, Candidate{ID: fmt.Sprint("h", i), Dept: "HOG"})
+	}
+	cands = append(cands, Candidate{ID: "a", Dept: "A"}, Candidate{ID: "b", Dept: "B"})
+	if got := Fair(cands, nil, 100); !slices.Equal(got, []string{"h0", "h1", "h2", "h3", "a", "b"}) {
+		t.Errorf("Fair = %v, want HOG's first %d, then A's and B's", got, PerDept)
+	}
+	if got := Fair(cands, map[string]int{"HOG": PerDept - 1, "A": PerDept}, 100); !slices.Equal(got, []string{"h0", "b"}) {
+		t.Errorf("Fair with leases = %v, want one of HOG's and B's", got)
+	}
+	if got := Fair(cands, nil, 2); !slices.Equal(got, []string{"h0", "h1"}) {
+		t.Errorf("Fair with limit 2 = %v", got)
 	}
 }

@@ -27,10 +27,13 @@
 //
 // A delivery is an HTTP POST of a JSON object
 //
-//	{"id", "type", "occurred_at", "subscription", "data"}
+//	{"id", "event_id", "type", "occurred_at", "subscription", "data"}
 //
 // where id is the delivery's id, the same on every retry and redelivery, so
-// that a receiver can drop duplicates. The request carries the headers
+// that a receiver can drop duplicates, and event_id names the change
+// ("<record or entry id>:<version>"), the same in every subscription it
+// is pushed to, so that a department with two subscriptions matching one
+// change can drop the second. The request carries the headers
 //
 //	Content-Type: application/json
 //	Pubcredit-Event: <type>
@@ -42,9 +45,11 @@
 // t + "." + body. Any 2xx answer delivers; anything else, including a
 // redirect (never followed), a timeout or a closed connection, is retried.
 //
-// A receiver gets one delivery at a time from a subscription (a slow one
-// holds one of the sender's 16 connections, never collection or checks),
-// in ledger order among those due together; a retried delivery may arrive
+// A receiver gets one delivery at a time from a subscription, and a
+// department at most four at once (PerDept): a slow receiver holds one of
+// the sender's 64 connections, a department's slow receivers four, never
+// collection or checks. Deliveries go in ledger order among those due
+// together; a retried delivery may arrive
 // after later ones, so receivers order by the data's version.
 //
 // # Identity

@@ -19,7 +19,8 @@ import (
 
 // Event is the body of a delivery request.
 type Event struct {
-	ID           string    `json:"id"` // the delivery id: the same on every retry and redelivery
+	ID           string    `json:"id"`       // the delivery id: the same on every retry and redelivery
+	EventID      string    `json:"event_id"` // the change: "<record or entry id>:<version>", the same in every subscription it goes to
 	Type         string    `json:"type"`
 	OccurredAt   time.Time `json:"occurred_at"`
 	Subscription string    `json:"subscription"`
@@ -105,7 +106,7 @@ func (s *Service) body(ctx context.Context, d Delivery, dept auth.Dept) ([]byte,
 	if !ok {
 		return nil, errs.E(errs.Internal, "delivery %s: malformed event id %q", d.ID, d.EventID)
 	}
-	ev := Event{ID: d.ID, Type: d.Type, Subscription: d.Subscription}
+	ev := Event{ID: d.ID, EventID: d.EventID, Type: d.Type, Subscription: d.Subscription}
 	var err error
 	if isRecordEvent(d.Type) {
 		ev.OccurredAt, ev.Data, err = s.recordData(ctx, d, dept, id, version)

@@ -28,11 +28,13 @@ func Backoff(retry int, jitter float64) time.Duration {
 	return d - time.Duration(float64(d)*(1-jitter)/5)
 }
 
-// outcome is what becomes of delivery d after an attempt at at: delivered
-// when ok, else pending again after the backoff, or dead once RetryFor has
-// passed since the first attempt of the round. The next attempt is never
-// later than the end of the round, so the last one is made at its end.
-func outcome(d Delivery, at time.Time, ok bool, jitter float64) (status Status, retries int, next time.Time) {
+// outcome is what becomes of delivery d after an attempt made at at that
+// ended at ended: delivered when ok, else pending again the backoff after
+// its end (a receiver that timed out gets the whole wait, not what is left
+// of it), or dead once RetryFor has passed since the first attempt of the
+// round. The next attempt is never later than the end of the round, so
+// the last one is made at its end.
+func outcome(d Delivery, at, ended time.Time, ok bool, jitter float64) (status Status, retries int, next time.Time) {
 	if ok {
 		return Delivered, 0, time.Time{}
 	}
@@ -45,7 +47,7 @@ func outcome(d Delivery, at time.Time, ok bool, jitter float64) (status Status, 
 		return Dead, d.Retries + 1, time.Time{}
 	}
 	retries = d.Retries + 1
-	next = at.Add(Backoff(retries, jitter))
+	next = ended.Add(Backoff(retries, jitter))
 	if next.After(end) {
 		next = end
 	}

@@ -142,7 +142,7 @@ func (s *Service) send(ctx context.Context, d Delivery) error {
 		a.StatusCode = &status
 	}
 	o := Outcome{Delivery: d.ID, Attempt: a}
-	o.Status, o.Retries, o.NextAt = outcome(d, start, failure == "", s.jitter())
+	o.Status, o.Retries, o.NextAt = outcome(d, start, end, failure == "", s.jitter())
 	if ctx.Err() != nil {
 		// Stopping. The attempt is recorded all the same, on a context of
 		// its own: one cut off before its answer is shown as interrupted

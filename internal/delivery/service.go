@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -174,9 +175,18 @@ func checkURL(raw string, pr *errs.Problems) string {
 	if utf8.RuneCountInString(raw) > maxURL {
 		return bad("too_long", "must be at most %d characters", maxURL)
 	}
+	if i := strings.IndexFunc(raw, func(r rune) bool { return r <= ' ' || r >= 0x7f }); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(raw[i:])
+		return bad("format", "must be written in ASCII without spaces (percent-encode the path, punycode the host): %q at byte %d", r, i)
+	}
 	u, err := url.Parse(raw)
 	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {
 		return bad("format", "must be an absolute URL such as https://receiver.example.gov.cn/pubcredit")
+	}
+	if port := u.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return bad("format", "the port must be from 1 to 65535, not %s", errs.Clip(port, 10))
+		}
 	}
 	scheme := strings.ToLower(u.Scheme)
 	switch {
@@ -317,6 +327,7 @@ func (s *Service) Redeliver(ctx context.Context, p *auth.Principal, id, delivery
 }
 
 // defaultConcurrency is how many deliveries are in flight at once unless
-// configured: enough that a few receivers hanging until the attempt's
-// timeout do not hold up every other department's pushes (each holds one).
-const defaultConcurrency = 16
+// configured: receivers that hang until the attempt's timeout hold one
+// each, at most PerDept of one department, so that it takes sixteen
+// departments' hanging receivers to hold up the others' pushes.
+const defaultConcurrency = 16 * PerDept

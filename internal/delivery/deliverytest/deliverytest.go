@@ -55,6 +55,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Dispatch gives the planner the departments' current rights", testDispatchRights},
 		{"concurrent dispatchers dispatch each leaf once", testDispatchConcurrent},
 		{"ClaimDue leases the earliest due delivery of each idle subscription", testClaim},
+		{"ClaimDue leases at most PerDept deliveries of one department", testClaimPerDept},
 		{"concurrent senders never claim a delivery twice", testClaimConcurrent},
 		{"RecordAttempt keeps every attempt and the delivery's state", testAttempts},
 		{"Redeliver starts a new round for a delivered or dead delivery only", testRedeliver},
@@ -564,12 +565,62 @@ func testClaim(t *testing.T, s Store) {
 	}
 }
 
+// testClaimPerDept: however many of a department's subscriptions have a
+// delivery due, it has at most PerDept leased at once; the others'
+// deliveries are claimed beside them.
+func testClaimPerDept(t *testing.T, s Store) {
+	f := newFixture(t, s)
+	f.dept("HOG")
+	f.dept("D2")
+	for range delivery.PerDept + 2 {
+		f.subscribe("HOG")
+	}
+	other := f.subscribe("D2")
+	pending(t, f, "D2", 1, at(10))
+	count := func(ds []delivery.Delivery) map[string]int {
+		n := map[string]int{}
+		for _, d := range ds {
+			n[d.Dept]++
+		}
+		return n
+	}
+	got, err := s.ClaimDue(t.Context(), at(20), at(80), 100)
+	must(t, err)
+	if n := count(got); n["HOG"] != delivery.PerDept || n["D2"] != 1 {
+		t.Fatalf("ClaimDue claimed %v, want %d of HOG and D2's one", n, delivery.PerDept)
+	}
+	// While its leases run, HOG gets no more, even with room in the limit.
+	if again, err := s.ClaimDue(t.Context(), at(21), at(80), 100); err != nil || len(again) != 0 {
+		t.Errorf("ClaimDue with HOG at its limit = %v, %v; want none", count(again), err)
+	}
+	// An attempt that ends frees one of HOG's places.
+	code := 200
+	var hog delivery.Delivery
+	for _, d := range got {
+		if d.Dept == "HOG" {
+			hog = d
+		}
+		if d.Dept == "D2" && d.Subscription != other.ID {
+			t.Errorf("D2's claim %+v is not of its subscription", d)
+		}
+	}
+	must(t, s.RecordAttempt(t.Context(), delivery.Outcome{Delivery: hog.ID, Status: delivery.Delivered,
+		Attempt: delivery.Attempt{At: at(22), StatusCode: &code}}))
+	got, err = s.ClaimDue(t.Context(), at(23), at(80), 100)
+	must(t, err)
+	if n := count(got); n["HOG"] != 1 || len(got) != 1 {
+		t.Errorf("ClaimDue after one of HOG's attempts ended claimed %v, want one of HOG", n)
+	}
+}
+
 func testClaimConcurrent(t *testing.T, s Store) {
 	f := newFixture(t, s)
-	f.dept("D1")
-	const subs = 12
-	for range subs {
-		f.subscribe("D1")
+	const subs = 3 * delivery.PerDept // three departments at their limit
+	for i := range subs {
+		if i < 3 {
+			f.dept(fmt.Sprint("D", i+1))
+		}
+		f.subscribe(fmt.Sprint("D", i%3+1))
 	}
 	pending(t, f, "D1", 2, at(10))
 	var mu sync.Mutex

@@ -242,7 +242,12 @@ func utcPtr(t *time.Time) *time.Time {
 	return &u
 }
 
-// ClaimDue leases due deliveries, at most one per subscription.
+// claimLock is the advisory lock key that serializes claims of deliveries
+// ("pbcclaim").
+const claimLock = 0x706263636c61696d
+
+// ClaimDue leases due deliveries, at most one per subscription and PerDept
+// per department.
 func (s *Store) ClaimDue(ctx context.Context, now, leaseUntil time.Time, limit int) ([]delivery.Delivery, error) {
 	var due bool
 	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM deliveries WHERE status = 'pending' AND next_at <= $1)`, now).Scan(&due); err != nil || !due {
@@ -251,22 +256,46 @@ func (s *Store) ClaimDue(ctx context.Context, now, leaseUntil time.Time, limit i
 	var out []delivery.Delivery
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		out = nil
+		// Claims take turns across servers (claimLock), so that each sees
+		// the leases of the one before: no delivery is leased twice, and
+		// a department's leases are counted right.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(claimLock)); err != nil {
+			return err
+		}
 		// The earliest due delivery of every live subscription that has
-		// none leased, earliest first; those another server is claiming
-		// right now are skipped.
-		rows, err := tx.Query(ctx, `SELECT d.id FROM deliveries d WHERE d.id IN (
+		// none leased, earliest first, with its department; and how many
+		// each department has leased.
+		rows, err := tx.Query(ctx, `SELECT d.id, s.dept FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id WHERE d.id IN (
 				SELECT (SELECT p.id FROM deliveries p WHERE p.subscription_id = s.id AND p.status = 'pending' AND p.next_at <= $1
 					AND (p.lease_until IS NULL OR p.lease_until <= $1) ORDER BY p.next_at, p.leaf_index, p.id LIMIT 1)
 				FROM subscriptions s WHERE s.deleted_at IS NULL AND s.id NOT IN (
 					SELECT subscription_id FROM deliveries WHERE lease_until IS NOT NULL AND lease_until > $1 AND status = 'pending'))
 			AND d.status = 'pending' AND (d.lease_until IS NULL OR d.lease_until <= $1)
-			ORDER BY d.next_at, d.leaf_index, d.id LIMIT $2 FOR UPDATE SKIP LOCKED`, now, limit)
+			ORDER BY d.next_at, d.leaf_index, d.id`, now)
 		if err != nil {
 			return err
 		}
-		ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil || len(ids) == 0 {
+		cands, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (delivery.Candidate, error) {
+			var c delivery.Candidate
+			return c, row.Scan(&c.ID, &c.Dept)
+		})
+		if err != nil || len(cands) == 0 {
 			return err
+		}
+		rows, err = tx.Query(ctx, `SELECT s.dept, COUNT(*) FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
+			WHERE d.status = 'pending' AND d.lease_until IS NOT NULL AND d.lease_until > $1 GROUP BY s.dept`, now)
+		if err != nil {
+			return err
+		}
+		busy := map[string]int{}
+		var dept string
+		var n int
+		if _, err := pgx.ForEachRow(rows, []any{&dept, &n}, func() error { busy[dept] = n; return nil }); err != nil {
+			return err
+		}
+		ids := delivery.Fair(cands, busy, limit)
+		if len(ids) == 0 { // every department due is at its limit
+			return nil
 		}
 		if _, err := tx.Exec(ctx, `UPDATE deliveries SET lease_until = $1 WHERE id = ANY($2)`, leaseUntil, ids); err != nil {
 			return err

@@ -271,28 +271,31 @@ func (s *Store) ClaimDue(ctx context.Context, now, leaseUntil time.Time, limit i
 		out = nil
 		n := ts(now)
 		// The earliest due delivery of every live subscription that has
-		// none leased, earliest first.
-		rows, err := tx.QueryContext(ctx, `SELECT d.id FROM (
-				SELECT (SELECT p.id FROM deliveries p WHERE p.subscription_id = s.id AND p.status = 'pending' AND p.next_at <= ?
+		// none leased, earliest first, with its department; and how many
+		// each department has leased.
+		rows, err := tx.QueryContext(ctx, `SELECT d.id, c.dept FROM (
+				SELECT s.dept, (SELECT p.id FROM deliveries p WHERE p.subscription_id = s.id AND p.status = 'pending' AND p.next_at <= ?
 					AND (p.lease_until IS NULL OR p.lease_until <= ?) ORDER BY p.next_at, p.leaf_index, p.id LIMIT 1) AS first
 				FROM subscriptions s WHERE s.deleted_at IS NULL AND s.id NOT IN (
 					SELECT subscription_id FROM deliveries WHERE lease_until IS NOT NULL AND lease_until > ? AND status = 'pending')) c
-			JOIN deliveries d ON d.id = c.first ORDER BY d.next_at, d.leaf_index, d.id LIMIT ?`, n, n, n, limit)
+			JOIN deliveries d ON d.id = c.first ORDER BY d.next_at, d.leaf_index, d.id`, n, n, n)
+		cands, err := collect(rows, err, func(row interface{ Scan(...any) error }) (delivery.Candidate, error) {
+			var c delivery.Candidate
+			return c, row.Scan(&c.ID, &c.Dept)
+		})
+		if err != nil || len(cands) == 0 {
+			return err
+		}
+		busy, err := leasedPerDept(ctx, tx, n)
 		if err != nil {
 			return err
 		}
 		var ids []any
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
+		for _, id := range delivery.Fair(cands, busy, limit) {
 			ids = append(ids, id)
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil || len(ids) == 0 {
-			return err
+		if len(ids) == 0 { // every department due is at its limit
+			return nil
 		}
 		in := placeholders(len(ids))
 		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET lease_until = ? WHERE id IN (`+in+`)`, append([]any{ts(leaseUntil)}, ids...)...); err != nil {
@@ -317,6 +320,26 @@ func (s *Store) ClaimDue(ctx context.Context, now, leaseUntil time.Time, limit i
 		return rows.Err()
 	})
 	return out, err
+}
+
+// leasedPerDept counts the pending deliveries leased at now, per department.
+func leasedPerDept(ctx context.Context, tx *txn, now string) (map[string]int, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT s.dept, COUNT(*) FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
+		WHERE d.status = 'pending' AND d.lease_until IS NOT NULL AND d.lease_until > ? GROUP BY s.dept`, now)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	busy := map[string]int{}
+	for rows.Next() {
+		var dept string
+		var n int
+		if err := rows.Scan(&dept, &n); err != nil {
+			return nil, err
+		}
+		busy[dept] = n
+	}
+	return busy, rows.Err()
 }
 
 // Release ends a delivery's lease.
