@@ -159,6 +159,8 @@ func (n *normaliser) normalise(s Submission) (Content, string, error) {
 		n.p.Add("decided_on", "format", "%v", err)
 	} else if d.After(n.today) {
 		n.p.Add("decided_on", "future", "the decision date %s is in the future", d)
+	} else if !doc.Birth.IsZero() && d.Before(doc.Birth) {
+		n.p.Add("decided_on", "before_birth", "the decision date %s is before the person was born (the identity number gives %s)", d, doc.Birth)
 	} else {
 		c.DecidedOn = d
 		age, ok := doc.AgeOn(d)

@@ -336,3 +336,24 @@ func TestGetHidesOtherDepartmentsRecords(t *testing.T) {
 		t.Fatalf("a record read is an access event: %v %+v", err, events)
 	}
 }
+
+// TestSubmitRefusesADecisionBeforeBirth: the identity number gives the
+// birth date; no decision about the person precedes it (a typing error in
+// one or the other). A document without a birth date is not held to it.
+func TestSubmitRefusesADecisionBeforeBirth(t *testing.T) {
+	f := newFixture(t)
+	sub := penalty("bb", nil)
+	sub.DecidedOn = "1949-12-30" // the person was born on 1949-12-31
+	if got := details(t, wantErr(f.svc.Submit(context.Background(), f.dept, sub))); got["decided_on"] != "before_birth" {
+		t.Errorf("a decision the day before birth: problems %v, want decided_on before_birth", got)
+	}
+	sub.DecidedOn = "1949-12-31"
+	if _, err := f.svc.Submit(context.Background(), f.dept, sub); err != nil {
+		t.Errorf("a decision on the day of birth: %v", err)
+	}
+	sub = penalty("bb-p", nil)
+	sub.DecidedOn, sub.Subject = "1949-12-30", record.Subject{IDType: "passport", IDNumber: "E12345678", Name: "张三"}
+	if _, err := f.svc.Submit(context.Background(), f.dept, sub); err != nil {
+		t.Errorf("a passport holder's old decision: %v", err)
+	}
+}
