@@ -595,6 +595,13 @@ func (ls *listsSuite) entries(t *testing.T) {
 		if !e.hasDetail("subject.id_number", "minor") {
 			t.Errorf("details %+v, want subject.id_number with code minor", e.Error.Details)
 		}
+		// With the entry's own problems, the person's age is named at once.
+		body := debtorEntry(kid, p.uniq("K"), "2026-03-01")
+		body["grounds"], body["document_no"] = "nope", ""
+		e = srv.postJSON(t, ls.court, "/api/v1/lists/SXBZXR/entries", body).wantError(t, http.StatusUnprocessableEntity, "grounds", "document_no", "subject.id_number")
+		if n := len(e.fields()); n != 3 || !e.hasDetail("subject.id_number", "minor") {
+			t.Errorf("details %+v, want grounds, document_no and the minor once each", e.Error.Details)
+		}
 	})
 	t.Run("the trustworthy-youth list takes people of 14 to 35 only, naming subject.id_number", func(t *testing.T) {
 		t.Parallel()
@@ -747,7 +754,7 @@ func (ls *listsSuite) removal(t *testing.T) {
 			t.Errorf("the record of an entry removed as revoked is %q, want revoked", got.Status)
 		}
 	})
-	t.Run("a removal as performed takes the entry off once; a second removal is 409", func(t *testing.T) {
+	t.Run("a removal as performed takes the entry off once; the same removal again answers it, another is 409", func(t *testing.T) {
 		t.Parallel()
 		e := srv.enter(t, ls.court, "SXBZXR", debtorEntry(newPerson(), p.uniq("R"), "2026-03-01"))
 		got := srv.removeEntry(t, ls.court, "SXBZXR", e.ID, "performed", "被执行人已全部履行").want(t, http.StatusOK).entry(t)
@@ -757,7 +764,14 @@ func (ls *listsSuite) removal(t *testing.T) {
 		if listed, _ := srv.ownEntry(t, ls.court, "SXBZXR", e.ID); got.LeafIndex == nil || listed.LeafIndex == nil || *got.LeafIndex != *listed.LeafIndex || (e.LeafIndex != nil && *got.LeafIndex == *e.LeafIndex) {
 			t.Errorf("the removal answers leaf %v; the listing says %v, the entry's first version %v", got.LeafIndex, listed.LeafIndex, e.LeafIndex)
 		}
+		// A retry of the same removal (its answer was lost) answers the
+		// entry as removed, with no new version.
+		again := srv.removeEntry(t, ls.court, "SXBZXR", e.ID, "performed", " 被执行人已全部履行 ").want(t, http.StatusOK).entry(t)
+		if again.Version != 2 || again.Status != "removed" || again.Removal == nil || again.Removal.Reason != "performed" || *again.LeafIndex != *got.LeafIndex {
+			t.Errorf("the same removal again: %+v, want the removed entry at version 2", again)
+		}
 		srv.removeEntry(t, ls.court, "SXBZXR", e.ID, "other", "").wantError(t, http.StatusConflict)
+		srv.removeEntry(t, ls.court, "SXBZXR", e.ID, "performed", "另一说明").wantError(t, http.StatusConflict)
 	})
 	t.Run("the record of an entry removed as performed or repaired is no longer a fact at the counter", func(t *testing.T) {
 		t.Parallel()

@@ -270,10 +270,6 @@ func (s *Service) enter(ctx context.Context, p *auth.Principal, t *Type, req Ent
 			pr.Add("subject", "disqualified", "the person has a serious negative record (%s, decided on %s) on or after the listing decision: %s is left on any new serious negative record", r.Item, r.Window.From, t.Code)
 		}
 	}
-	if err := pr.Err("the list entry is not valid"); err != nil {
-		return record.Record{}, Entry{}, false, err
-	}
-
 	// The record of the list's item, through the record service.
 	fields := map[string]any{}
 	for k, v := range req.Fields {
@@ -292,9 +288,16 @@ func (s *Service) enter(ctx context.Context, p *auth.Principal, t *Type, req Ent
 	}
 	submitter := *p
 	submitter.Submit, submitter.ForList = []string{it.Code}, t.Code // owning a list is the right to record its item
-	res, err := s.Records.Submit(ctx, &submitter, record.Submission{
-		Ref: req.Ref, Item: it.Code, Subject: req.Subject, DecidedOn: req.DecidedOn, Severity: req.Severity, Fields: fields,
-	})
+	sub := record.Submission{Ref: req.Ref, Item: it.Code, Subject: req.Subject, DecidedOn: req.DecidedOn, Severity: req.Severity, Fields: fields}
+	if len(pr) > 0 {
+		// The record's problems (the person's identity or age, its
+		// fields) are reported with the entry's, at once.
+		if b, err := s.Records.Prepare(&submitter, []record.Submission{sub}); err == nil {
+			pr = withNew(pr, asEntryFields(minorError(b.Err(0), t), t))
+		}
+		return record.Record{}, Entry{}, false, pr.Err("the list entry is not valid")
+	}
+	res, err := s.Records.Submit(ctx, &submitter, sub)
 	if errors.Is(err, errs.Conflict) {
 		// Not "correct it with PUT": the record of an entry changes only
 		// through the entry.
@@ -327,6 +330,20 @@ func (s *Service) enter(ctx context.Context, p *auth.Principal, t *Type, req Ent
 		return record.Record{}, Entry{}, false, errs.On(errs.Conflict, "ref", "conflict", "ref %q is already used by entry %s with other content", rec.Ref, stored.ID)
 	}
 	return rec, stored, created, nil
+}
+
+// withNew adds to pr the problems err names on fields pr does not name.
+func withNew(pr errs.Problems, err error) errs.Problems {
+	var e *errs.Error
+	if !errors.As(err, &e) || e.Kind != errs.Invalid {
+		return pr
+	}
+	for _, d := range e.Details {
+		if !slices.ContainsFunc(pr, func(p errs.FieldError) bool { return p.Field == d.Field }) {
+			pr = append(pr, d)
+		}
+	}
+	return pr
 }
 
 // asEntryFields names the record's fields that carry an entry's own values
@@ -425,9 +442,11 @@ func groundCodes(t *Type) []string {
 	return out
 }
 
-// Remove takes an entry off its list. Returns NotFound (also for another
-// department's entry), Invalid for a bad reason, Conflict when it is already
-// removed or early removal is not yet possible.
+// Remove takes an entry off its list. The same removal again (reason and
+// note) answers the removed entry, finishing what a removal cut short did
+// not (a client's retry after a lost answer). Returns NotFound (also for
+// another department's entry), Invalid for a bad reason, Conflict when it
+// was removed otherwise or early removal is not yet possible.
 func (s *Service) Remove(ctx context.Context, p *auth.Principal, code, id, reason, note string) (Entry, error) {
 	t, err := s.owner(p, code)
 	if err != nil {
@@ -455,7 +474,11 @@ func (s *Service) Remove(ctx context.Context, p *auth.Principal, code, id, reaso
 	case !record.PrintableText(note):
 		return Entry{}, errs.Fields("the removal is not valid", errs.FieldError{Field: "note", Code: "format", Message: record.DoesNotPrint})
 	}
+	note = strings.TrimSpace(note)
 	if e.Status == Removed {
+		if e.Removal != nil && e.Removal.Reason == reason && e.Removal.Note == note {
+			return e, s.afterRemoval(ctx, p, t, e)
+		}
 		return Entry{}, errs.E(errs.Conflict, "entry %s was already removed (%s)", id, e.Removal.Reason)
 	}
 	today := s.Records.Today()
@@ -476,27 +499,36 @@ func (s *Service) Remove(ctx context.Context, p *auth.Principal, code, id, reaso
 			return Entry{}, errs.On(errs.Conflict, "reason", "too_early", "entries of %s can be removed early from %s (%d months on the list)", t.Code, earliest, t.EarliestRemoval)
 		}
 	}
-	removed, err := s.transition(ctx, e, Removed, &Removal{Reason: reason, Note: strings.TrimSpace(note)})
+	removed, err := s.transition(ctx, e, Removed, &Removal{Reason: reason, Note: note})
 	if err != nil {
 		return Entry{}, err
 	}
+	if err := s.afterRemoval(ctx, p, t, removed); err != nil {
+		return Entry{}, err
+	}
+	return removed, nil
+}
+
+// afterRemoval does to the record of removed entry e what its reason asks.
+// Each step leaves alone a record it was done to already.
+func (s *Service) afterRemoval(ctx context.Context, p *auth.Principal, t *Type, e Entry) error {
 	owner := *p
 	owner.ForList = t.Code
-	switch reason {
+	switch reason := e.Removal.Reason; reason {
 	case Revoked: // the decision was overturned: its record goes too
-		basis := strings.TrimSpace(note)
+		basis := e.Removal.Note
 		if basis == "" {
 			basis = "list entry revoked"
 		}
 		if _, err := s.Records.Revoke(ctx, &owner, e.RecordID, "list entry revoked", basis); err != nil && !errors.Is(err, errs.Conflict) {
-			return Entry{}, err
+			return err
 		}
 	case Performed, Repaired: // display and sharing stop (DOMAIN.md sections 5 and 7)
 		if _, err := s.Records.EndDisplay(ctx, &owner, e.RecordID, "list entry removed: "+reason); err != nil {
-			return Entry{}, err
+			return err
 		}
 	}
-	return removed, nil
+	return nil
 }
 
 func (s *Service) transition(ctx context.Context, e Entry, to Status, removal *Removal) (Entry, error) {

@@ -105,6 +105,9 @@ type Batch struct {
 	dupOf    map[int]int // a row repeating a ref in this batch -> index into stored of its first
 }
 
+// Err is the problem Prepare found with submission i, if any.
+func (b *Batch) Err(i int) error { return b.results[i].Err }
+
 // Prepare validates and seals submissions without touching the store.
 // Returns Forbidden for a principal that is not a department; per-row
 // problems wait in the batch for Commit to report.
