@@ -788,24 +788,33 @@ func (d *deliverySuite) afterRestart(t *testing.T) {
 	d.srv.send(t, request{method: http.MethodDelete, path: "/api/v1/subscriptions/" + d.restartSub.ID, token: d.reader}).want(t, http.StatusOK)
 }
 
-// TestDeliveryTimeout: a receiver that does not answer within the
-// platform's 10 seconds is retried. It waits out the timeout once, so it
-// runs on SQLite only, beside the other tests.
-func TestDeliveryTimeout(t *testing.T) {
-	t.Parallel()
+// hangingOnce is a SQLite platform of its own with a department that
+// submits XZCF and one that reads it, and a receiver that hangs on its
+// first push and answers 200 to the others.
+func hangingOnce(t *testing.T) (*deliverySuite, *receiver) {
 	spec, _ := loadSpec()
 	p := newPlatform(t, "", spec)
 	d := &deliverySuite{p: p}
-	d.mktCode = p.uniq("TMKT")
+	d.mktCode = p.uniq("HMKT")
 	d.mkt = p.dept(t, d.mktCode, "XZCF", "")
-	d.reader = p.dept(t, p.uniq("TREAD"), "", "XZCF")
-	d.srv = p.serve(t, nil)
+	d.reader = p.dept(t, p.uniq("HREAD"), "", "XZCF")
 	rcv := newReceiver(t, func(n int) int {
 		if n == 1 {
 			return hang
 		}
 		return http.StatusOK
 	})
+	return d, rcv
+}
+
+// TestDeliveryTimeout: a receiver that does not answer within the
+// platform's 10 seconds is retried. It waits out the timeout once, so it
+// runs on SQLite only, beside the other tests.
+func TestDeliveryTimeout(t *testing.T) {
+	t.Parallel()
+	d, rcv := hangingOnce(t)
+	p := d.p
+	d.srv = p.serve(t, nil)
 	sub := d.subscribe(t, d.reader, rcv, map[string]any{"events": []string{"record.created"}})
 	who := newPerson()
 	d.srv.submit(t, d.mkt, who, penalty(who, p.uniq("T"), "2026-11-20", nil))
@@ -833,18 +842,8 @@ func TestDeliveryTimeout(t *testing.T) {
 // for a push in flight, so it runs on SQLite only, beside the other tests.
 func TestDeliveryInterruptedByAStop(t *testing.T) {
 	t.Parallel()
-	spec, _ := loadSpec()
-	p := newPlatform(t, "", spec)
-	d := &deliverySuite{p: p}
-	d.mktCode = p.uniq("SMKT")
-	d.mkt = p.dept(t, d.mktCode, "XZCF", "")
-	d.reader = p.dept(t, p.uniq("SREAD"), "", "XZCF")
-	rcv := newReceiver(t, func(n int) int {
-		if n == 1 {
-			return hang
-		}
-		return http.StatusOK
-	})
+	d, rcv := hangingOnce(t)
+	p := d.p
 	var sub subscriptionJSON
 	t.Run("a push is in flight when the server stops", func(t *testing.T) {
 		d.srv = p.serve(t, nil)
