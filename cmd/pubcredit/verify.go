@@ -2,7 +2,10 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,9 +16,9 @@ import (
 	"strings"
 
 	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"pubcredit/internal/config"
-	"pubcredit/internal/errs"
 	"pubcredit/internal/ledger"
 	"pubcredit/internal/store/sqlite"
 	"pubcredit/internal/vault"
@@ -32,14 +35,19 @@ const verifyUsage = `Usage: pubcredit verify [--key KEY] [--erased] [--db ...] [
 Checks the database against its ledger: every leaf recomputed from its row,
 the tree from the leaves, every stored checkpoint's signature and root. It
 writes nothing. Without --key, the verifier key is the keyring's under
---ledger-origin.
+--ledger-origin. The database alone cannot show that the end of its log was
+cut off, checkpoints and all: --checkpoint FILE (a checkpoint published
+before, or pubcredit witness's state file) makes the log prove it still
+holds that tree.
 
 Exit codes:
   0  every row matches the ledger, and the ledger its signed checkpoints
   1  problems found: each changed, deleted or inserted row is named on a line
   2  the check could not run: a usage error, no database or not one, no
-     keyring, a malformed key, or checkpoints signed under another origin or
-     key than the one given (a setup error, not tampering)
+     keyring, a malformed key, or checkpoints all signed under another
+     origin or key than the one given (a setup error, unless the key is the
+     one the platform published). A checkpoint signed by another key beside
+     checkpoints signed by the key given is tampering (1).
 
 Flags:
 `
@@ -57,8 +65,10 @@ Flags:
 func cmdVerify(ctx context.Context, args []string, env Env) error {
 	var key string
 	var listErased bool
+	var seenFile string
 	cfg, _, fs, err := setup("verify", args, env, func(fs *flag.FlagSet, c *config.Config) {
 		fs.StringVar(&key, "key", "", "the ledger's note verifier key (GET /api/v1/ledger/key); default: the keyring's, under --ledger-origin")
+		fs.StringVar(&seenFile, "checkpoint", "", "a checkpoint seen before, the log must still hold: `pubcredit witness`'s state file, or a checkpoint saved from GET /api/v1/ledger/checkpoint")
 		fs.BoolVar(&listErased, "erased", false, "also list the rows whose salt was erased at the end of retention")
 		fs.Usage = func() {
 			fmt.Fprint(fs.Output(), verifyUsage)
@@ -88,6 +98,14 @@ func cmdVerify(ctx context.Context, args []string, env Env) error {
 		}
 		key = signer.VerifierKey()
 		keyFrom = "the keyring " + cfg.KeysPath() + " under --ledger-origin"
+	}
+	var seen *ledger.Checkpoint
+	if seenFile != "" {
+		cp, err := readSeenCheckpoint(seenFile, key)
+		if err != nil {
+			return err
+		}
+		seen = &cp
 	}
 	if path, ok := strings.CutPrefix(cfg.DB, "sqlite:"); ok {
 		// Opening a SQLite path that does not exist, or an empty file,
@@ -119,9 +137,6 @@ func cmdVerify(ctx context.Context, args []string, env Env) error {
 	if have != want {
 		return fmt.Errorf("the database schema is at version %d and this build reads version %d: verify with the matching build", have, want)
 	}
-	if err := checkVerifierKey(ctx, st, key, keyFrom); err != nil {
-		return err
-	}
 	db, ok := st.(verify.Database)
 	if !ok {
 		return fmt.Errorf("the %T store cannot be verified", st)
@@ -134,6 +149,9 @@ func cmdVerify(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer done()
+	if err := checkVerifierKey(ctx, snap, key, keyFrom); err != nil {
+		return err
+	}
 
 	out := bufio.NewWriter(env.Stdout)
 	defer out.Flush()
@@ -142,6 +160,12 @@ func cmdVerify(ctx context.Context, args []string, env Env) error {
 			fmt.Fprintln(out, p)
 		}
 	})
+	if err == nil && seen != nil {
+		if msg := stillHeld(ctx, st, sum, *seen); msg != "" {
+			fmt.Fprintf(out, "%s %s %d: %s (%s)\n", verify.Checkpoint, verify.TableCheckpoints, seen.Size, msg, seenFile)
+			sum.Problems++
+		}
+	}
 	printSummary(out, sum, err == nil)
 	if err != nil {
 		return err
@@ -153,34 +177,84 @@ func cmdVerify(ctx context.Context, args []string, env Env) error {
 }
 
 // checkVerifierKey tells a setup error from tampering before anything is
-// checked: when the newest checkpoint's signature lines name another key
-// (another origin, or another key under the same origin) than the verifier
-// key, every checkpoint would fail to verify for that reason alone. A
-// signature line of the same key that does not verify is tampering, left
-// to verify.Run to report.
-func checkVerifierKey(ctx context.Context, st ledger.Store, key, keyFrom string) error {
-	signed, _, err := st.LatestCheckpoint(ctx)
-	if errors.Is(err, errs.NotFound) {
-		return nil // an empty log has no signer yet
-	}
-	if err != nil {
-		return err
-	}
-	_, err = ledger.OpenCheckpoint(signed, key)
-	var unverified *note.UnverifiedNoteError
-	if !errors.As(err, &unverified) || len(unverified.Note.UnverifiedSigs) == 0 {
+// checked: when the signature lines of every stored checkpoint name
+// another key than the verifier key (another origin, or another key under
+// the same origin), the key given is not the log's, and every checkpoint
+// would fail for that reason alone. When one checkpoint names the key, the
+// key is the log's: a checkpoint signed by another key beside it (forged
+// with a key of the same name), or one whose signature by the key does not
+// verify, is tampering, left to verify.Run to report with every row.
+func checkVerifierKey(ctx context.Context, snap verify.Store, key, keyFrom string) error {
+	var other *note.UnverifiedNoteError // the newest checkpoint, when it names another key
+	ofKey := false                      // a checkpoint names the key
+	err := snap.ScanCheckpoints(ctx, func(_ int64, signed []byte) error {
+		_, err := ledger.OpenCheckpoint(signed, key)
+		var unverified *note.UnverifiedNoteError
+		if errors.As(err, &unverified) && len(unverified.Note.UnverifiedSigs) > 0 {
+			other = unverified
+		} else {
+			other, ofKey = nil, true
+		}
 		return nil
+	})
+	if err != nil || other == nil || ofKey {
+		return err // an empty log has no signer yet
 	}
 	v, err := note.NewVerifier(key)
 	if err != nil {
 		return usageError("--key: %v", err)
 	}
 	var as []string
-	for _, sig := range unverified.Note.UnverifiedSigs {
+	for _, sig := range other.Note.UnverifiedSigs {
 		as = append(as, fmt.Sprintf("%s+%08x", sig.Name, sig.Hash))
 	}
-	return fmt.Errorf("the checkpoints are signed as %s, not %s+%08x (the key from %s): pass --ledger-origin %s with the keyring the log began with, or --key with its verifier key (GET /api/v1/ledger/key); a setup error, not tampering",
-		strings.Join(as, " and "), v.Name(), v.KeyHash(), keyFrom, unverified.Note.UnverifiedSigs[0].Name)
+	return fmt.Errorf("the checkpoints are signed as %s, not %s+%08x (the key from %s): pass --ledger-origin %s with the keyring the log began with, or --key with its verifier key (GET /api/v1/ledger/key); a setup error, unless this is the key the platform published, in which case every checkpoint was signed anew (tampering)",
+		strings.Join(as, " and "), v.Name(), v.KeyHash(), keyFrom, other.Note.UnverifiedSigs[0].Name)
+}
+
+// readSeenCheckpoint reads a checkpoint seen before from file: the state
+// file of `pubcredit witness` (JSON holding the signed note) or the signed
+// note itself. It must verify with key.
+func readSeenCheckpoint(file, key string) (ledger.Checkpoint, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return ledger.Checkpoint{}, usageError("--checkpoint: %v", err)
+	}
+	if t := bytes.TrimSpace(b); len(t) > 0 && t[0] == '{' {
+		var st witnessState
+		if err := json.Unmarshal(t, &st); err != nil || st.Checkpoint == "" {
+			return ledger.Checkpoint{}, usageError("--checkpoint %s: neither a witness state file nor a signed checkpoint", file)
+		}
+		b = []byte(st.Checkpoint)
+	}
+	cp, err := ledger.OpenCheckpoint(b, key)
+	if err != nil {
+		return ledger.Checkpoint{}, usageError("--checkpoint %s: it does not verify with the key: %v", file, err)
+	}
+	return cp, nil
+}
+
+// stillHeld says how the log fails to hold the tree of a checkpoint seen
+// before, "" when it holds it: the log's newest checkpoint is older (the
+// end of the log was cut off), or its tree of that size has another root
+// (the history was rewritten). Rows and leaves were checked by verify.Run;
+// this checks the log against what was published before.
+func stillHeld(ctx context.Context, st ledger.Store, sum verify.Summary, seen ledger.Checkpoint) string {
+	if seen.Size > int64(sum.NewestSize) {
+		return fmt.Sprintf("the log was rolled back: its newest checkpoint is of size %d, but a checkpoint of size %d signed by the log's key was seen", sum.NewestSize, seen.Size)
+	}
+	if seen.Size == 0 {
+		return ""
+	}
+	root, err := tlog.TreeHash(seen.Size, (&ledger.Log{Store: st}).Reader(ctx))
+	switch {
+	case err != nil:
+		return fmt.Sprintf("the tree of size %d, seen before, cannot be recomputed from the stored hashes: %v", seen.Size, err)
+	case root != seen.Root:
+		return fmt.Sprintf("the history was rewritten: the tree of size %d has root %s, but root %s was seen",
+			seen.Size, base64.StdEncoding.EncodeToString(root[:]), base64.StdEncoding.EncodeToString(seen.Root[:]))
+	}
+	return ""
 }
 
 // plural is n and the noun for n.

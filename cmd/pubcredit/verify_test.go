@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -162,6 +163,31 @@ func testVerifyCommand(t *testing.T, dbURL string) {
 			t.Errorf("exit %d, want 1 naming the checkpoint\nstdout:\n%s\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
 		}
 	})
+	t.Run("a newest checkpoint forged with another key of the ledger's name is tampering (exit 1), and the rows are still checked", func(t *testing.T) {
+		// A second checkpoint, over a record imported after the first.
+		who := newPerson()
+		p.mustRun(t, nil, "import", writeFile(t, "more.ndjson", ndjson(t, penalty(who, p.uniq("V"), "2026-11-02", nil))), "--dept", "TJ-SCJG", "--item", "XZCF")
+		integrateLedger(t, p)
+		db := openRaw(t, p)
+		size, signed := db.newestCheckpoint(t)
+		lines := strings.SplitN(string(signed), "\n", 4)
+		var root tlog.Hash
+		if b, err := base64.StdEncoding.DecodeString(lines[2]); err != nil || copy(root[:], b) != len(root) {
+			t.Fatalf("the newest checkpoint's root %q: %v", lines[2], err)
+		}
+		forged, err := newSigner(t, lines[0]).SignCheckpoint(ledger.Checkpoint{Origin: lines[0], Size: size, Root: root})
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.exec(t, `UPDATE ledger_checkpoints SET signed = ? WHERE size = ?`, forged, size)
+		r := p.run(t, nil, "verify")
+		if r.Code != 1 || strings.Contains(r.Stderr, "setup error") || !strings.Contains(r.Stdout, "checkpoint ledger_checkpoints "+strconv.FormatInt(size, 10)) {
+			t.Errorf("exit %d, want 1 naming the forged checkpoint %d\nstdout:\n%s\nstderr:\n%s", r.Code, size, r.Stdout, r.Stderr)
+		}
+		if !strings.Contains(r.Stdout, "changed records ") {
+			t.Errorf("the record changed before is not named: the rows were not checked\nstdout:\n%s", r.Stdout)
+		}
+	})
 }
 
 // TestVerifyCommandCannotRun checks that verify tells a failure to check
@@ -272,26 +298,31 @@ func openRaw(t *testing.T, p *platform) rawDB {
 // exec runs one statement with ? placeholders that must change one row.
 func (d rawDB) exec(t *testing.T, query string, args ...any) {
 	t.Helper()
-	var n int64
+	if n := d.execAny(t, query, args...); n != 1 {
+		t.Fatalf("%s: %d rows changed, want 1", query, n)
+	}
+}
+
+// execAny runs one statement with ? placeholders and returns the number of
+// rows it changed.
+func (d rawDB) execAny(t *testing.T, query string, args ...any) int64 {
+	t.Helper()
 	if d.sqlite != nil {
 		res, err := d.sqlite.Exec(query, args...)
 		if err != nil {
 			t.Fatal(err)
 		}
-		n, _ = res.RowsAffected()
-	} else {
-		for i := 1; strings.Contains(query, "?"); i++ {
-			query = strings.Replace(query, "?", "$"+strconv.Itoa(i), 1)
-		}
-		tag, err := d.pg.Exec(context.Background(), query, args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n = tag.RowsAffected()
+		n, _ := res.RowsAffected()
+		return n
 	}
-	if n != 1 {
-		t.Fatalf("%s: %d rows changed, want 1", query, n)
+	for i := 1; strings.Contains(query, "?"); i++ {
+		query = strings.Replace(query, "?", "$"+strconv.Itoa(i), 1)
 	}
+	tag, err := d.pg.Exec(context.Background(), query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tag.RowsAffected()
 }
 
 // newestCheckpoint returns the newest stored checkpoint and its size.
@@ -376,10 +407,11 @@ func newTestLog(t *testing.T, prefix string, n int) *testLog {
 // logServer serves a log's signed checkpoint and consistency proofs as
 // the platform does.
 type logServer struct {
-	mu     sync.Mutex
-	log    *testLog
-	signer *ledger.Signer
-	srv    *httptest.Server
+	mu      sync.Mutex
+	log     *testLog
+	signer  *ledger.Signer
+	srv     *httptest.Server
+	garbled bool // consistency proofs are answered 200 with HTML
 }
 
 func newLogServer(t *testing.T, signer *ledger.Signer) *logServer {
@@ -418,6 +450,10 @@ func newLogServer(t *testing.T, signer *ledger.Signer) *logServer {
 		p, err := ledger.ProveConsistency(from, to, s.log)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		if s.garbled {
+			w.Write([]byte("<html>oops</html>"))
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
@@ -536,6 +572,16 @@ func TestWitness(t *testing.T) {
 		srv.serve(nil) // no checkpoint: 503
 		fails(t, 2, signer.VerifierKey(), "503")
 	})
+	t.Run("a proof that is not JSON is a failure to check (exit 2), not a rewritten log", func(t *testing.T) {
+		srv.mu.Lock()
+		srv.garbled = true
+		srv.mu.Unlock()
+		srv.serve(newTestLog(t, "leaf", 28))
+		fails(t, 2, signer.VerifierKey(), "not JSON")
+		srv.mu.Lock()
+		srv.garbled = false
+		srv.mu.Unlock()
+	})
 	t.Run("the log still verifies after the failures", func(t *testing.T) {
 		srv.serve(newTestLog(t, "leaf", 30))
 		ok(t, "grew from size 25 to 30")
@@ -544,15 +590,29 @@ func TestWitness(t *testing.T) {
 
 func TestWitnessRefusesBadFlags(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{
-		{"witness"},
-		{"witness", "--url", "ftp://example.org", "--key", "k", "--state", "s"},
-		{"witness", "--url", "http://example.org", "--key", "k"},
+	good := newSigner(t, "witness.example/ledger").VerifierKey()
+	name, rest, _ := strings.Cut(good, "+")
+	hash, key, _ := strings.Cut(rest, "+")
+	h, err := strconv.ParseUint(hash, 16, 32)
+	if err != nil {
+		t.Fatalf("key %q: %v", good, err)
+	}
+	otherHash := fmt.Sprintf("%08x", uint32(^h))
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"witness"}, "required"},
+		{[]string{"witness", "--url", "ftp://example.org", "--key", good, "--state", "s"}, "--url"},
+		{[]string{"witness", "--url", "http://example.org", "--key", good}, "required"},
+		{[]string{"witness", "--url", "http://example.org?x=1", "--key", good, "--state", "s"}, "--url"},
+		{[]string{"witness", "--url", "http://example.org", "--key", "garbage", "--state", "s"}, "--key"},
+		{[]string{"witness", "--url", "http://example.org", "--key", name + "+" + otherHash + "+" + key, "--state", "s"}, "--key"},
 	} {
 		var stdout, stderr bytes.Buffer
-		code := RunEnv(context.Background(), args, Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Getenv: getenv(nil), Clock: clock.NewFixed(e2eNow)})
-		if code != 2 {
-			t.Errorf("%q: exit %d, want 2 (usage)\n%s", args, code, stderr.String())
+		code := RunEnv(context.Background(), tc.args, Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Getenv: getenv(nil), Clock: clock.NewFixed(e2eNow)})
+		if code != 2 || !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("%q: exit %d, want 2 (usage) naming %s\n%s", tc.args, code, tc.want, stderr.String())
 		}
 	}
 }
@@ -634,5 +694,66 @@ func TestVerifyReceiptArguments(t *testing.T) {
 				t.Errorf("exit %d, want %d saying %q\nstdout:\n%s\nstderr:\n%s", r.Code, tc.code, tc.want, r.Stdout, r.Stderr)
 			}
 		})
+	}
+}
+
+func TestVerifyCommandCheckpointSQLite(t *testing.T) {
+	t.Parallel()
+	testVerifyCommandCheckpoint(t, "")
+}
+
+func TestVerifyCommandCheckpointPostgres(t *testing.T) {
+	t.Parallel()
+	testVerifyCommandCheckpoint(t, pgtest.URL(t))
+}
+
+// testVerifyCommandCheckpoint: a database whose newest checkpoint was cut
+// off with its stored hashes verifies on its own, but not against a
+// checkpoint published before (--checkpoint), given as the signed note or
+// as the witness's state file.
+func testVerifyCommandCheckpoint(t *testing.T, dbURL string) {
+	p := newPlatform(t, dbURL, nil)
+	p.mustRun(t, nil, "demo", "--people", "3")
+	integrateLedger(t, p)
+	db := openRaw(t, p)
+	first, firstSigned := db.newestCheckpoint(t)
+	who := newPerson()
+	p.mustRun(t, nil, "import", writeFile(t, "more.ndjson", ndjson(t, penalty(who, p.uniq("C"), "2026-11-02", nil))), "--dept", "TJ-SCJG", "--item", "XZCF")
+	integrateLedger(t, p)
+	newest, newestSigned := db.newestCheckpoint(t)
+	if newest <= first {
+		t.Fatalf("the second checkpoint is of size %d, the first %d", newest, first)
+	}
+	note := writeFile(t, "newest.txt", newestSigned)
+	state, err := json.Marshal(witnessState{Format: WitnessFormat, Checkpoint: string(newestSigned)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stateFile := writeFile(t, "witness.json", state)
+	for _, f := range []string{note, stateFile, writeFile(t, "first.txt", firstSigned)} {
+		if r := p.run(t, nil, "verify", "--checkpoint", f); r.Code != 0 {
+			t.Fatalf("verify --checkpoint %s: exit %d, want 0\n%s%s", filepath.Base(f), r.Code, r.Stdout, r.Stderr)
+		}
+	}
+	other, err := newSigner(t, "pubcredit.local/ledger").SignCheckpoint(ledger.Checkpoint{Origin: "pubcredit.local/ledger", Size: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := p.run(t, nil, "verify", "--checkpoint", writeFile(t, "other.txt", other)); r.Code != 2 || !strings.Contains(r.Stderr, "--checkpoint") {
+		t.Errorf("a checkpoint signed by another key: exit %d, want 2 naming --checkpoint\n%s", r.Code, r.Stderr)
+	}
+
+	// The newest checkpoint cut off with its stored hashes: its leaves are
+	// left as if not yet integrated.
+	db.execAny(t, `DELETE FROM ledger_checkpoints WHERE size = ?`, newest)
+	db.execAny(t, `DELETE FROM ledger_hashes WHERE idx >= ?`, tlog.StoredHashCount(first))
+	if r := p.run(t, nil, "verify"); r.Code != 0 {
+		t.Fatalf("verify of the cut log alone: exit %d, want 0 (it cannot tell)\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
+	for _, f := range []string{note, stateFile} {
+		r := p.run(t, nil, "verify", "--checkpoint", f)
+		if r.Code != 1 || !strings.Contains(r.Stdout, "rolled back") || !strings.Contains(r.Stdout, strconv.FormatInt(newest, 10)) {
+			t.Errorf("verify --checkpoint %s of the cut log: exit %d, want 1 saying it was rolled back\n%s%s", filepath.Base(f), r.Code, r.Stdout, r.Stderr)
+		}
 	}
 }

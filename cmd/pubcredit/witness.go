@@ -21,6 +21,8 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"pubcredit/internal/ledger"
 )
 
@@ -96,8 +98,11 @@ func cmdWitness(ctx context.Context, args []string, env Env) error {
 		return usageError("--timeout must be positive")
 	}
 	u, err := url.Parse(*base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return usageError("--url %q is not an http:// or https:// URL", *base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return usageError("--url %q is not an http:// or https:// base URL (no query or fragment)", *base)
+	}
+	if _, err := note.NewVerifier(*key); err != nil {
+		return usageError("--key: %v", err)
 	}
 	w := &witness{client: newWitnessClient(*timeout), base: strings.TrimRight(u.String(), "/"), key: *key, state: *state, stdout: env.Stdout, stderr: env.Stderr}
 	return w.run(ctx, env.Clock.Now().UTC())
@@ -189,8 +194,8 @@ func (w *witness) consistent(ctx context.Context, prev, cur ledger.Checkpoint) (
 		return nil, err
 	}
 	var p ledger.ConsistencyProof
-	if err := json.Unmarshal(body, &p); err != nil {
-		return fmt.Errorf("the consistency proof is not JSON: %v", err), nil
+	if err := json.Unmarshal(body, &p); err != nil { // no proof either way: the check could not run
+		return nil, fmt.Errorf("the consistency proof %s answered is not JSON: %v", w.base, err)
 	}
 	if p.From != prev.Size || p.To != cur.Size {
 		return fmt.Errorf("asked for a proof from %d to %d, got one from %d to %d", prev.Size, cur.Size, p.From, p.To), nil
