@@ -217,6 +217,20 @@ func (s *suite) batches(t *testing.T) {
 		}
 	})
 
+	t.Run("an identity number in the wrong place is not repeated in clear in the answer or the stored rejections", func(t *testing.T) {
+		t.Parallel()
+		// Every answer is checked for test people's numbers in clear (send),
+		// and the sweep after the cases checks the stored data.
+		who := newPerson()
+		srv.upload(t, token, "?item="+who.Number, "application/x-ndjson", ndjson(t, penalty(who, p.uniq("W"), "2026-05-01", nil))).
+			wantError(t, http.StatusUnprocessableEntity, "item")
+		shifted := "CF_XDR_MC,CF_XDR_ZJHM,CF_WSH,CF_CFLB,CF_NR_FK,CF_JDRQ\n" + who.Name + "," + who.Number + ",津罚" + p.uniq("W") + ",罚款,0.5," + who.Number + "\n"
+		var bt batchJSON
+		srv.upload(t, token, "?item=XZCF", "text/csv", []byte(shifted)).want(t, http.StatusCreated).decode(t, &bt)
+		if bt.Rejected != 1 || !rejected(t, bt.Rejections, 2).names("decided_on", "format") {
+			t.Errorf("a decision date that is an identity number: %+v, want the row rejected naming decided_on", bt)
+		}
+	})
 	t.Run("a CSV with national double-publicity headers is read with ?item=XZCF", func(t *testing.T) {
 		t.Parallel()
 		a, b, c := newPerson(), newPerson(), newPerson()

@@ -1,10 +1,13 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
+	"strings"
 
 	"pubcredit/internal/errs"
 	"pubcredit/internal/ingest"
+	"pubcredit/internal/record"
 )
 
 type batchJSON struct {
@@ -36,7 +39,7 @@ func (a *API) submitBatch(w http.ResponseWriter, r *http.Request) error {
 	}
 	if item := q.Get("item"); item != "" {
 		if _, ok := a.Catalog.Item(item); !ok {
-			return errs.Fields("the batch is not valid", errs.FieldError{Field: "item", Code: "unknown", Message: "not a catalog item: " + errs.Clip(item, 40)})
+			return errs.Fields("the batch is not valid", errs.FieldError{Field: "item", Code: "unknown", Message: fmt.Sprintf("%s is not a catalog item (known: %s)", record.Echo(item), strings.Join(a.Catalog.Codes(), ", "))})
 		}
 	}
 	res, err := a.Batches.Run(r.Context(), p, format, limitBody(r.Body, a.MaxBatch), q.Get("item"))

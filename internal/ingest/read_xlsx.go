@@ -65,8 +65,15 @@ func newXLSXReader(r io.Reader, item, tmpDir string) (_ *xlsxReader, err error) 
 		UnzipSizeLimit:   maxUnzipped,
 		ShortDatePattern: "yyyy-mm-dd",
 	})
+	// Opened, the workbook is unzipped (in memory, its large parts in
+	// excelize's own files, removed by Close) and the spooled copy, names
+	// and identity numbers in it, is not needed: it goes now rather than
+	// at Close, which a crash would skip.
 	if err != nil {
 		return nil, errs.Wrap(errs.Malformed, err, "the file is not a readable xlsx workbook")
+	}
+	if err := os.Remove(x.spool); err != nil {
+		return nil, fmt.Errorf("ingest: removing the spooled xlsx: %w", err)
 	}
 	sheets := x.f.GetSheetList()
 	if len(sheets) == 0 {
@@ -168,7 +175,8 @@ func (x *xlsxReader) serialDate(s string) string {
 	return t.Format("2006-01-02")
 }
 
-// Close removes the spooled workbook and excelize's temporary files.
+// Close removes the spooled workbook, if it is still there, and excelize's
+// temporary files.
 func (x *xlsxReader) Close() error {
 	var errList []error
 	if x.rows != nil {

@@ -114,7 +114,7 @@ func (n *normaliser) normalise(s Submission) (Content, string, error) {
 		}
 		i, ok := fieldIndex(it, key)
 		if !ok {
-			n.p.Add(fieldPath(key), "unknown_field", "item %s has no field %s", it.Code, echo(key))
+			n.p.Add(fieldPath(key), "unknown_field", "item %s has no field %s", it.Code, Echo(key))
 			continue
 		}
 		f := &it.Fields[i]
@@ -195,7 +195,7 @@ func (n *normaliser) subject(sub Subject) (doc identity.Document, name string) {
 		for _, t := range identity.Types() {
 			names = append(names, string(t))
 		}
-		n.p.Add("subject.id_type", "unknown", "unknown document type %s (known: %s)", echo(sub.IDType), strings.Join(names, ", "))
+		n.p.Add("subject.id_type", "unknown", "unknown document type %s (known: %s)", Echo(sub.IDType), strings.Join(names, ", "))
 	} else {
 		d, err := identity.Parse(t, sub.IDNumber, n.today)
 		if err == nil {
@@ -230,7 +230,7 @@ func (n *normaliser) severity(stated string, fields map[string]any) catalog.Seve
 	it := n.item
 	st := catalog.Severity(stated)
 	if stated != "" && st.Rank() < 0 {
-		n.p.Add("severity", "unknown", "severity must be minor, general or serious, not %s", echo(stated))
+		n.p.Add("severity", "unknown", "severity must be minor, general or serious, not %s", Echo(stated))
 		return ""
 	}
 	if it.Polarity != catalog.Negative {
@@ -252,19 +252,30 @@ func (n *normaliser) severity(stated string, fields map[string]any) catalog.Seve
 			floor, because = s, why
 		}
 	}
+	byAmount := false // a value without a floor (a fine) is classed by the amount
 	if rule.FloorField != "" {
 		if f, ok := it.Field(rule.FloorField); ok {
 			for _, code := range valueCodes(fields[f.Name]) {
 				for _, v := range f.Values {
-					if v.Code == code && v.Floor != "" {
+					switch {
+					case v.Code != code:
+					case v.Floor != "":
 						raise(v.Floor, floorReason{field: f.Name, value: code})
+					default:
+						byAmount = true
 					}
 				}
 			}
 		}
 	}
 	if a := rule.Amount; a != nil {
-		if amt, ok := fields[a.Field].(json.Number); ok {
+		amt, ok := fields[a.Field].(json.Number)
+		if !ok && byAmount && stated == "" {
+			// A fine of no stated amount is not known to be small: it is
+			// classed by the item's default, not as minor.
+			raise(orGeneral(rule.Default), floorReason{})
+		}
+		if ok {
 			minorMax, seriousMin := a.MinorMax, a.SeriousMin
 			if minorMax == 0 {
 				minorMax = n.thresholds.MinorMax
@@ -289,12 +300,17 @@ func (n *normaliser) severity(stated string, fields map[string]any) catalog.Seve
 		return st
 	}
 	if floor == "" {
-		if rule.Default != "" {
-			return rule.Default
-		}
-		return catalog.General
+		return orGeneral(rule.Default)
 	}
 	return floor
+}
+
+// orGeneral is s, or general when s is empty.
+func orGeneral(s catalog.Severity) catalog.Severity {
+	if s == "" {
+		return catalog.General
+	}
+	return s
 }
 
 // floorReason says what set a severity floor: a value of the floor field,
@@ -324,10 +340,10 @@ func compareAmount(amt json.Number, threshold float64) int {
 	return x.Cmp(new(big.Rat).SetFloat64(threshold))
 }
 
-// echo quotes a submitted value for an error message without repeating
+// Echo quotes a submitted value for an error message without repeating
 // personal data: a value carrying a long run of digits (an identity number
 // in the wrong column) is masked, and long values are cut.
-func echo(s string) string {
+func Echo(s string) string {
 	run := 0
 	for _, r := range s {
 		if r >= '0' && r <= '9' {
@@ -399,13 +415,13 @@ func (n *normaliser) value(key string, f *catalog.Field, raw any, national bool)
 		case "false", "0", "n", "no", "否":
 			return false, true
 		}
-		n.p.Add(fieldPath(key), "type", "must be true or false, not %s", echo(s))
+		n.p.Add(fieldPath(key), "type", "must be true or false, not %s", Echo(s))
 		return nil, false
 	case catalog.Enum:
 		if code, ok := enumCode(f, s); ok {
 			return code, true
 		}
-		n.p.Add(fieldPath(key), "not_allowed", "%s is not one of: %s", echo(s), strings.Join(allowed(f), ", "))
+		n.p.Add(fieldPath(key), "not_allowed", "%s is not one of: %s", Echo(s), strings.Join(allowed(f), ", "))
 		return nil, false
 	}
 	n.p.Add(fieldPath(key), "type", "field type %s is not supported", f.Type)
@@ -420,9 +436,18 @@ func (n *normaliser) number(key string, f *catalog.Field, s string, national boo
 }
 
 // decimalText reports whether s is a plain decimal number: an optional
-// sign, digits and at most one decimal point. big.Rat would also take Go's
-// forms (0x10, 0b11, 1_000, 1e3, 3/4), which no department means.
+// sign, digits and at most one decimal point, then perhaps an exponent of
+// one or two digits (5.0E-4, as JSON writers and spreadsheets put small
+// amounts). big.Rat would also take Go's other forms (0x10, 0b11, 1_000,
+// 3/4), which no department means, and exponents that take it minutes.
 func decimalText(s string) bool {
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		exp := strings.TrimPrefix(strings.TrimPrefix(s[i+1:], "-"), "+")
+		if len(exp) == 0 || len(exp) > 2 || !isDigits(exp) {
+			return false
+		}
+		s = s[:i]
+	}
 	s = strings.TrimPrefix(strings.TrimPrefix(s, "-"), "+")
 	digits, points := 0, 0
 	for _, r := range s {
@@ -444,14 +469,14 @@ func (n *normaliser) exactNumber(key string, f *catalog.Field, s string, nationa
 	plain := strings.ReplaceAll(s, ",", "")
 	x, ok := new(big.Rat).SetString(plain)
 	if !ok || !decimalText(plain) || len(s) > 40 {
-		n.p.Add(path, "type", "must be a number, not %s", echo(s))
+		n.p.Add(path, "type", "must be a number, not %s", Echo(s))
 		return nil, false
 	}
 	if national && f.NationalScale > 0 {
 		x.Mul(x, new(big.Rat).SetFloat64(f.NationalScale))
 	}
 	if f.Type == catalog.Integer && !x.IsInt() {
-		n.p.Add(path, "type", "must be a whole number, not %s", echo(s))
+		n.p.Add(path, "type", "must be a whole number, not %s", Echo(s))
 		return nil, false
 	}
 	if f.Min != nil && x.Cmp(new(big.Rat).SetFloat64(*f.Min)) < 0 {
@@ -523,7 +548,7 @@ func (n *normaliser) enumList(key string, f *catalog.Field, raw any) (any, bool)
 		}
 		code, ok := enumCode(f, p)
 		if !ok {
-			n.p.Add(fieldPath(key), "not_allowed", "%s is not one of: %s", echo(p), strings.Join(allowed(f), ", "))
+			n.p.Add(fieldPath(key), "not_allowed", "%s is not one of: %s", Echo(p), strings.Join(allowed(f), ", "))
 			bad = true
 			continue
 		}
@@ -638,7 +663,11 @@ func parseLooseDay(s string) (clock.Date, error) {
 		d, _ := strconv.Atoi(m[3])
 		s = fmt.Sprintf("%04d-%02d-%02d", y, mo, d)
 	}
-	return clock.ParseDate(s)
+	d, err := clock.ParseDate(s)
+	if err != nil {
+		return d, fmt.Errorf("%s is not a date (YYYY-MM-DD)", Echo(s))
+	}
+	return d, nil
 }
 
 // isoDay parses a valid YYYY-MM-DD day, the form nearly every date comes

@@ -248,7 +248,7 @@ func (s *Service) item(p *auth.Principal, code string) (*catalog.Item, error) {
 	it, ok := s.Catalog.Item(code)
 	if !ok {
 		return nil, errs.Fields("the record is not valid", errs.FieldError{Field: "item", Code: "unknown",
-			Message: fmt.Sprintf("%s is not in the catalog (known: %s)", echo(code), strings.Join(s.Catalog.Codes(), ", "))})
+			Message: fmt.Sprintf("%s is not in the catalog (known: %s)", Echo(code), strings.Join(s.Catalog.Codes(), ", "))})
 	}
 	if s.ListOf != nil {
 		// A list's owner records its item as entries, one at a time.

@@ -3,6 +3,7 @@ package record_test
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -98,6 +99,9 @@ func TestSeverity(t *testing.T) {
 		{name: "a national fine of 20 (10,000 yuan) is serious", sub: penalty("s4", map[string]any{"CF_NR_FK": "20"}), want: "serious"},
 		{name: "a licence revocation is at least serious", sub: penalty("s5", map[string]any{"penalty_types": "罚款、吊销许可证件", "fine_amount": 100}), want: "serious"},
 		{name: "a warning is minor", sub: penalty("s6", map[string]any{"penalty_types": "warning"}), want: "minor"},
+		{name: "a fine of no stated amount is general, not minor", sub: penalty("s6b", nil), want: "general"},
+		{name: "a warning and a fine of no stated amount is general", sub: penalty("s6c", map[string]any{"penalty_types": "警告、罚款"}), want: "general"},
+		{name: "a fine of no stated amount stated minor stays minor", sub: withSeverity(penalty("s6d", nil), "minor"), want: "minor"},
 		{name: "a confiscation is at least general", sub: penalty("s7", map[string]any{"penalty_types": "没收违法所得", "fine_amount": 10}), want: "general"},
 		{name: "a stated severity above the floor stands", sub: withSeverity(penalty("s8", map[string]any{"penalty_types": "警告"}), "serious"), want: "serious"},
 		{name: "rejects a stated severity below the penalty type's floor", sub: withSeverity(penalty("s9", map[string]any{"penalty_types": "吊销许可证件"}), "general"), reject: "severity"},
@@ -181,7 +185,7 @@ func TestSubmitRefusesNamesAndRefsThatDoNotPrint(t *testing.T) {
 
 func TestSubmitTakesAmountsAsPlainDecimals(t *testing.T) {
 	f := newFixture(t)
-	for i, bad := range []string{"0x10", "0b11", "0o7", "1_000", "0x1p4", "1e3", "3/4"} {
+	for i, bad := range []string{"0x10", "0b11", "0o7", "1_000", "0x1p4", "3/4", "1e999", "1e", "1e3.5", "e3", "1e+-3"} {
 		sub := penalty(fmt.Sprintf("amt-%d", i), map[string]any{"fine_amount": bad})
 		if got := details(t, wantErr(f.svc.Submit(context.Background(), f.dept, sub))); got["fields.fine_amount"] != "type" {
 			t.Errorf("fine_amount %q: problems %v, want fields.fine_amount type", bad, got)
@@ -190,6 +194,21 @@ func TestSubmitTakesAmountsAsPlainDecimals(t *testing.T) {
 	res, err := f.svc.Submit(context.Background(), f.dept, penalty("amt-ok", map[string]any{"fine_amount": "1,000.50"}))
 	if err != nil || fmt.Sprint(res.Record.Content.Fields["fine_amount"]) != "1000.5" {
 		t.Errorf("1,000.50: %v, %v", res.Record.Content.Fields["fine_amount"], err)
+	}
+	// Exponents, as JSON writers put small and large numbers.
+	for i, tc := range []struct {
+		field string
+		value any
+		want  string
+	}{
+		{"CF_NR_FK", json.Number("5.0E-4"), "5"}, // 10,000 yuan: 5 yuan
+		{"fine_amount", json.Number("2E+5"), "200000"},
+		{"fine_amount", "1.5e2", "150"},
+	} {
+		res, err := f.svc.Submit(context.Background(), f.dept, penalty(fmt.Sprint("amt-e", i), map[string]any{tc.field: tc.value}))
+		if err != nil || fmt.Sprint(res.Record.Content.Fields["fine_amount"]) != tc.want {
+			t.Errorf("%s %v: %v, %v; want %s", tc.field, tc.value, res.Record.Content.Fields["fine_amount"], err, tc.want)
+		}
 	}
 }
 
@@ -355,5 +374,46 @@ func TestSubmitRefusesADecisionBeforeBirth(t *testing.T) {
 	sub.DecidedOn, sub.Subject = "1949-12-30", record.Subject{IDType: "passport", IDNumber: "E12345678", Name: "张三"}
 	if _, err := f.svc.Submit(context.Background(), f.dept, sub); err != nil {
 		t.Errorf("a passport holder's old decision: %v", err)
+	}
+}
+
+// TestATermThroughTheLastDayHasNoEnd: a penalty whose own term runs
+// through 9999-12-31 (a lifetime restriction) is displayed with no end,
+// and its display cannot be shortened; no end is a day after the last day.
+func TestATermThroughTheLastDayHasNoEnd(t *testing.T) {
+	f := newFixture(t)
+	sub := penalty("life", map[string]any{"penalty_types": "限制从业", "valid_until": "9999-12-31"})
+	res, err := f.svc.Submit(context.Background(), f.dept, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := res.Record.Window; !w.End.IsZero() || !w.EarliestEnd.IsZero() {
+		t.Errorf("window %+v, want no end and no earliest end", w)
+	}
+	stored, err := f.svc.Get(context.Background(), f.dept, res.Record.ID)
+	if err != nil || stored.Window != res.Record.Window {
+		t.Errorf("stored window %+v (%v), want the answer's %+v", stored.Window, err, res.Record.Window)
+	}
+}
+
+// TestProblemsDoNotRepeatIdentityNumbers: a value that is not a date or a
+// number (an identity number in the wrong column of a file) is quoted
+// masked in the problem, which is stored with the batch's rejections.
+func TestProblemsDoNotRepeatIdentityNumbers(t *testing.T) {
+	f := newFixture(t)
+	const number = "330106197707075551"
+	sub := penalty("echo", map[string]any{"valid_until": number, "fine_amount": number + "x"})
+	sub.DecidedOn = number
+	err := wantErr(f.svc.Submit(context.Background(), f.dept, sub))
+	got := details(t, err)
+	if got["decided_on"] == "" || got["fields.valid_until"] == "" || got["fields.fine_amount"] == "" {
+		t.Fatalf("problems %v, want decided_on, fields.valid_until and fields.fine_amount", got)
+	}
+	var e *errs.Error
+	errors.As(err, &e)
+	for _, d := range e.Details {
+		if strings.Contains(d.Message, number) || strings.Contains(d.Message, number[:10]) {
+			t.Errorf("%s: %q repeats the identity number", d.Field, d.Message)
+		}
 	}
 }

@@ -23,8 +23,10 @@ func WindowFor(it *catalog.Item, c Content) Window {
 		if it.Display.UntilField != "" {
 			if s, ok := c.Fields[it.Display.UntilField].(string); ok {
 				if d, err := clock.ParseDate(s); err == nil {
-					w.End = clock.Max(d.AddDays(1), from)
-					return w
+					if end, ok := dayAfter(d); ok {
+						w.End = clock.Max(end, from)
+					}
+					return w // through 9999-12-31: no end
 				}
 			}
 		}
@@ -40,15 +42,31 @@ func WindowFor(it *catalog.Item, c Content) Window {
 	}
 	w.EarliestEnd = from.AddMonths(p.MinMonths)
 	w.End = from.AddMonths(p.MaxMonths)
-	if termEnd, ok := ownTermEnd(it, c); ok {
+	switch termEnd, ok := ownTermEnd(it, c); {
+	case ok && termEnd.IsZero(): // a term through 9999-12-31: displayed while it runs, for good
+		w.EarliestEnd, w.End = clock.Date{}, clock.Date{}
+	case ok:
 		w.EarliestEnd = clock.Max(w.EarliestEnd, termEnd)
 		w.End = clock.Max(w.End, termEnd)
 	}
 	return w
 }
 
+// lastDay is the last day a date can name.
+var lastDay = clock.Date{Year: 9999, Month: 12, Day: 31}
+
+// dayAfter is the first day after a term that runs through d; false when d
+// is the last day a date can name, a term without end.
+func dayAfter(d clock.Date) (clock.Date, bool) {
+	if d == lastDay {
+		return clock.Date{}, false
+	}
+	return d.AddDays(1), true
+}
+
 // ownTermEnd returns the day after the term of a penalty with its own term
-// ends, when the record carries such a penalty and its term.
+// ends, when the record carries such a penalty and its term; the zero day
+// for a term through 9999-12-31.
 func ownTermEnd(it *catalog.Item, c Content) (clock.Date, bool) {
 	f, ok := it.Field(it.Severity.FloorField)
 	if !ok {
@@ -71,7 +89,8 @@ func ownTermEnd(it *catalog.Item, c Content) (clock.Date, bool) {
 		}
 		if s, ok := c.Fields[tf.Name].(string); ok {
 			if d, err := clock.ParseDate(s); err == nil {
-				return d.AddDays(1), true
+				end, _ := dayAfter(d)
+				return end, true
 			}
 		}
 	}
