@@ -217,6 +217,17 @@ func (s *suite) batches(t *testing.T) {
 		}
 	})
 
+	t.Run("?item= naming an item the department may not submit is 403 naming item", func(t *testing.T) {
+		t.Parallel()
+		who := newPerson()
+		e := srv.upload(t, token, "?item=XZXK", "application/x-ndjson", ndjson(t, penalty(who, p.uniq("F"), "2026-05-01", nil))).
+			wantError(t, http.StatusForbidden, "item")
+		if !strings.Contains(e.Error.Details[0].Message, "XZXK") {
+			t.Errorf("the 403 says %q, not naming the item", e.Error.Details[0].Message)
+		}
+		srv.upload(t, reader, "?item=XZCF", "application/x-ndjson", ndjson(t, penalty(who, p.uniq("F"), "2026-05-01", nil))).
+			wantError(t, http.StatusForbidden, "item")
+	})
 	t.Run("an identity number in the wrong place is not repeated in clear in the answer or the stored rejections", func(t *testing.T) {
 		t.Parallel()
 		// Every answer is checked for test people's numbers in clear (send),

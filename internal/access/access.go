@@ -82,8 +82,10 @@ type Store interface {
 	// AppendAccess stores an event durably, with its ledger leaf (when
 	// e.Leaf is set) appended in the same transaction.
 	AppendAccess(ctx context.Context, e Event) error
-	// AccessBySubject returns a person's access events, newest first, at most limit.
-	AccessBySubject(ctx context.Context, subjectKey []byte, limit int) ([]Event, error)
+	// AccessBySubject returns a person's access events, newest first, at
+	// most limit; with before (the id of an event of theirs), only those
+	// older than it, none when it is no event of theirs.
+	AccessBySubject(ctx context.Context, subjectKey []byte, before string, limit int) ([]Event, error)
 }
 
 // Log writes access events with ids, times and ledger commitments.

@@ -9,6 +9,7 @@ import (
 	"pubcredit/internal/catalog"
 	"pubcredit/internal/errs"
 	"pubcredit/internal/identity"
+	"pubcredit/internal/ids"
 	"pubcredit/internal/record"
 )
 
@@ -70,6 +71,8 @@ func (a *API) subjectFile(w http.ResponseWriter, r *http.Request) error {
 type accessJSON struct {
 	Subject personJSON     `json:"subject"`
 	Events  []access.Event `json:"events"`
+	// NextBefore pages on (?before=) when the page is full.
+	NextBefore string `json:"next_before,omitempty"`
 }
 
 // auditAccess is an auditor's read of who accessed a person's data.
@@ -86,14 +89,22 @@ func (a *API) auditAccess(w http.ResponseWriter, r *http.Request) error {
 	if q.Get("id_number") == "" {
 		return errs.Fields("id_number is required", errs.FieldError{Field: "id_number", Code: "required", Message: "the person's identity number is required"})
 	}
-	doc, events, err := a.Profiles.AccessLog(r.Context(), p, q.Get("id_type"), q.Get("id_number"), limit)
+	before := q.Get("before")
+	if before != "" && !ids.Valid(before) {
+		return errs.Fields("the query is not valid", errs.FieldError{Field: "before", Code: "format", Message: "must be the id of an event of a previous page (next_before)"})
+	}
+	doc, events, err := a.Profiles.AccessLog(r.Context(), p, q.Get("id_type"), q.Get("id_number"), before, limit)
 	if err != nil {
 		return err
 	}
-	if events == nil {
-		events = []access.Event{}
+	out := accessJSON{Subject: personJSON{IDType: string(doc.Type), IDNumber: identity.MaskNumber(doc.Number)}, Events: events}
+	if out.Events == nil {
+		out.Events = []access.Event{}
 	}
-	return writeJSON(w, http.StatusOK, accessJSON{Subject: personJSON{IDType: string(doc.Type), IDNumber: identity.MaskNumber(doc.Number)}, Events: events})
+	if len(events) == limit {
+		out.NextBefore = events[len(events)-1].ID
+	}
+	return writeJSON(w, http.StatusOK, out)
 }
 
 // queryInt parses an optional integer query parameter within [lo, hi].

@@ -176,7 +176,7 @@ func TestSenderShowsThePersonAndFieldsOnlyToReaders(t *testing.T) {
 		}
 	}
 	// Only the push in clear is a read of the person's data.
-	events, err := p.st.AccessBySubject(t.Context(), rec.SubjectKey, 10)
+	events, err := p.st.AccessBySubject(t.Context(), rec.SubjectKey, "", 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,7 @@ func TestAPushInClearIsLoggedOnceARound(t *testing.T) {
 	}
 	reads := func() []access.Event {
 		t.Helper()
-		events, err := p.st.AccessBySubject(t.Context(), rec.SubjectKey, 100)
+		events, err := p.st.AccessBySubject(t.Context(), rec.SubjectKey, "", 100)
 		if err != nil {
 			t.Fatal(err)
 		}

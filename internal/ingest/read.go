@@ -5,6 +5,7 @@ import (
 	"mime"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -223,6 +224,16 @@ func newHeader(cells []string) (header, error) {
 		return nil, err
 	}
 	return h, nil
+}
+
+// needsItem fails when no row could name its catalog item: the header has
+// no item column and the batch names none (?item=).
+func (h header) needsItem(item string) error {
+	if item != "" || slices.ContainsFunc(h, func(c column) bool { return c.key == "item" }) {
+		return nil
+	}
+	return errs.Fields("the file cannot be read", errs.FieldError{Field: "item", Code: "required",
+		Message: "the file has no item column: name the catalog item of its rows with ?item= (pubcredit import: --item), e.g. ?item=XZCF"})
 }
 
 // row maps the cells of the data row at line to a Submission. Empty cells

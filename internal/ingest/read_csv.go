@@ -27,8 +27,37 @@ type csvReader struct {
 	line int // of the last record read
 }
 
+// lineLimit fails the read that would pass a line longer than maxLine
+// bytes, naming it: the CSV reader holds a whole record in memory, and a
+// file of one huge cell would take many times its size. Quoted cells that
+// span lines are limited line by line.
+type lineLimit struct {
+	r    io.Reader
+	run  int // bytes since the last newline
+	line int // newlines passed
+}
+
+func (l *lineLimit) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	for rest := p[:n]; ; {
+		i := bytes.IndexByte(rest, '\n')
+		if i < 0 {
+			i = len(rest)
+		}
+		if l.run += i; l.run > maxLine {
+			return 0, errs.Fields("the batch file cannot be read", errs.FieldError{Field: "body", Code: "too_long",
+				Message: fmt.Sprintf("line %d is longer than %d bytes: no CSV row or cell may be", l.line+1, maxLine)})
+		}
+		if i == len(rest) {
+			break
+		}
+		rest, l.run, l.line = rest[i+1:], 0, l.line+1
+	}
+	return n, err
+}
+
 func newCSVReader(r io.Reader, item string) (*csvReader, error) {
-	br := bufio.NewReaderSize(r, sniffSize)
+	br := bufio.NewReaderSize(&lineLimit{r: r}, sniffSize)
 	start, err := br.Peek(sniffSize)
 	if err != nil && err != io.EOF {
 		return nil, fmt.Errorf("ingest: reading csv: %w", err)
@@ -54,6 +83,9 @@ func newCSVReader(r io.Reader, item string) (*csvReader, error) {
 		return nil, fmt.Errorf("ingest: reading the csv header: %w", err)
 	}
 	head, err := newHeader(cells)
+	if err == nil {
+		err = head.needsItem(item)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -89,6 +121,10 @@ func (r *csvReader) Next() (Row, error) {
 			// Not expected with LazyQuotes; the csv package goes on with the next record.
 			return Row{Line: pe.StartLine, Errors: []errs.FieldError{{Code: "csv_syntax", Message: pe.Error()}}}, nil
 		case err != nil:
+			var e *errs.Error
+			if errors.As(err, &e) { // a line too long: its kind and message stand
+				return Row{}, e
+			}
 			return Row{}, fmt.Errorf("ingest: reading csv after line %d: %w", r.line, err)
 		}
 		r.line, _ = r.cr.FieldPos(0) // the line a record starts on, though quoted cells may span lines

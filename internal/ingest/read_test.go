@@ -766,3 +766,63 @@ func FuzzCSV(f *testing.F) {
 		}
 	})
 }
+
+// TestAFileWithoutItemsIsRefused: a CSV or workbook with no item column,
+// sent without ?item=, cannot name the item of any row: the file is
+// refused naming item, rather than each row.
+func TestAFileWithoutItemsIsRefused(t *testing.T) {
+	const noItem = "ref,CF_WSH\nR1,津罚1号\n"
+	_, err := NewReader(FormatCSV, strings.NewReader(noItem), "", "")
+	var e *errs.Error
+	if !errors.As(err, &e) || e.Kind != errs.Invalid || len(e.Details) != 1 || e.Details[0].Field != "item" {
+		t.Errorf("a CSV without items: %v, want Invalid naming item", err)
+	}
+	for _, tc := range []struct{ body, item string }{{noItem, "XZCF"}, {"ref,item\nR1,XZCF\n", ""}} {
+		r, err := NewReader(FormatCSV, strings.NewReader(tc.body), tc.item, "")
+		if err != nil {
+			t.Errorf("%q with ?item=%q: %v", tc.body, tc.item, err)
+			continue
+		}
+		r.Close()
+	}
+	f := excelize.NewFile()
+	defer f.Close()
+	if err := f.SetSheetRow("Sheet1", "A1", &[]string{"ref", "CF_WSH"}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := f.WriteToBuffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = NewReader(FormatXLSX, b, "", t.TempDir())
+	if !errors.As(err, &e) || e.Kind != errs.Invalid || e.Details[0].Field != "item" {
+		t.Errorf("a workbook without items: %v, want Invalid naming item", err)
+	}
+}
+
+// TestCSVLineLimit: a line longer than maxLine ends the file with an error
+// naming it, before the CSV reader holds it; rows before it are read, and a
+// quoted cell spanning short lines is fine.
+func TestCSVLineLimit(t *testing.T) {
+	long := "ref,item,BZ\nR1,XZCF,ok\nR2,XZCF," + strings.Repeat("x", maxLine) + "\n"
+	r, err := NewReader(FormatCSV, strings.NewReader(long), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if row, err := r.Next(); err != nil || row.Sub.Ref != "R1" {
+		t.Fatalf("the first row: %+v, %v", row, err)
+	}
+	_, err = r.Next()
+	var e *errs.Error
+	if !errors.As(err, &e) || e.Kind != errs.Invalid || len(e.Details) != 1 || e.Details[0].Field != "body" || !strings.Contains(e.Details[0].Message, "line 3") {
+		t.Errorf("a line of %d bytes: %v, want Invalid naming body and line 3", maxLine+10, err)
+	}
+	spanning := "ref,item,BZ\nR1,XZCF,\"" + strings.Repeat("short line\n", maxLine/8) + "\"\n"
+	r, err = NewReader(FormatCSV, strings.NewReader(spanning), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if row, err := r.Next(); err != nil || len(row.Sub.Fields["BZ"].(string)) < maxLine {
+		t.Errorf("a cell of short lines: %v", err)
+	}
+}

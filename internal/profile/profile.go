@@ -174,9 +174,10 @@ func (s *Service) log(ctx context.Context, p *auth.Principal, key []byte, purpos
 	return s.Access.Record(ctx, e)
 }
 
-// AccessLog returns the access events about a person for an auditor, and
-// logs that the auditor read them.
-func (s *Service) AccessLog(ctx context.Context, p *auth.Principal, idType, number string, limit int) (identity.Document, []access.Event, error) {
+// AccessLog returns the access events about a person for an auditor,
+// newest first and older than before when it is given, and logs that the
+// auditor read them.
+func (s *Service) AccessLog(ctx context.Context, p *auth.Principal, idType, number, before string, limit int) (identity.Document, []access.Event, error) {
 	if err := p.Require(auth.Auditor, auth.Operator); err != nil {
 		return identity.Document{}, nil, err
 	}
@@ -184,7 +185,7 @@ func (s *Service) AccessLog(ctx context.Context, p *auth.Principal, idType, numb
 	if err != nil {
 		return doc, nil, err
 	}
-	events, err := s.Access.Store.AccessBySubject(ctx, key, limit)
+	events, err := s.Access.Store.AccessBySubject(ctx, key, before, limit)
 	if err != nil {
 		return doc, nil, err
 	}

@@ -350,7 +350,7 @@ func TestGetHidesOtherDepartmentsRecords(t *testing.T) {
 	if _, err := f.svc.Get(ctx, f.dept, res.Record.ID); err != nil {
 		t.Fatal(err)
 	}
-	events, err := f.store.AccessBySubject(ctx, res.Record.SubjectKey, 10)
+	events, err := f.store.AccessBySubject(ctx, res.Record.SubjectKey, "", 10)
 	if err != nil || len(events) != 1 || events[0].Action != access.RecordRead || events[0].Actor != "SCJG" {
 		t.Fatalf("a record read is an access event: %v %+v", err, events)
 	}

@@ -845,7 +845,7 @@ func testLogPushRead(t *testing.T, s Store) {
 	if logged, err := s.LogPushRead(t.Context(), d.ID, read("round 2")); err != nil || !logged {
 		t.Errorf("the first read of round 2: logged %v, %v; want logged", logged, err)
 	}
-	events, err := s.AccessBySubject(t.Context(), r.SubjectKey, 10)
+	events, err := s.AccessBySubject(t.Context(), r.SubjectKey, "", 10)
 	must(t, err)
 	var purposes []string
 	for _, e := range events {

@@ -36,10 +36,18 @@ func insertAccess(ctx context.Context, tx pgx.Tx, e access.Event) error {
 	return err
 }
 
-// AccessBySubject returns a person's access events, newest first, at most limit.
-func (s *Store) AccessBySubject(ctx context.Context, key []byte, limit int) ([]access.Event, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, at, principal_kind, principal, subject_key, action, purpose, authority, records, items, COALESCE(leaf_index, -1)
-		FROM access_events WHERE subject_key = $1 ORDER BY at DESC, id DESC LIMIT $2`, key, limitArg(limit))
+// AccessBySubject returns a person's access events, newest first, at most
+// limit, those older than before when it is given.
+func (s *Store) AccessBySubject(ctx context.Context, key []byte, before string, limit int) ([]access.Event, error) {
+	const cols = `SELECT id, at, principal_kind, principal, subject_key, action, purpose, authority, records, items, COALESCE(leaf_index, -1) FROM access_events`
+	var rows pgx.Rows
+	var err error
+	if before == "" {
+		rows, err = s.pool.Query(ctx, cols+` WHERE subject_key = $1 ORDER BY at DESC, id DESC LIMIT $2`, key, limitArg(limit))
+	} else {
+		rows, err = s.pool.Query(ctx, cols+` WHERE subject_key = $1 AND at <= (SELECT at FROM access_events WHERE id = $2 AND subject_key = $1)
+			AND (at, id) < (SELECT at, id FROM access_events WHERE id = $2) ORDER BY at DESC, id DESC LIMIT $3`, key, before, limitArg(limit))
+	}
 	if err != nil {
 		return nil, translate(err)
 	}

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 
@@ -34,10 +35,18 @@ func (t *txn) insertAccess(ctx context.Context, e access.Event) error {
 	return err
 }
 
-// AccessBySubject returns a person's access events, newest first.
-func (s *Store) AccessBySubject(ctx context.Context, key []byte, limit int) ([]access.Event, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, at, principal_kind, principal, subject_key, action, purpose, authority, records, items, COALESCE(leaf_index, -1)
-		FROM access_events WHERE subject_key = ? ORDER BY at DESC, id DESC LIMIT ?`, key, limit)
+// AccessBySubject returns a person's access events, newest first, those
+// older than before when it is given.
+func (s *Store) AccessBySubject(ctx context.Context, key []byte, before string, limit int) ([]access.Event, error) {
+	const cols = `SELECT id, at, principal_kind, principal, subject_key, action, purpose, authority, records, items, COALESCE(leaf_index, -1) FROM access_events`
+	var rows *sql.Rows
+	var err error
+	if before == "" {
+		rows, err = s.r.QueryContext(ctx, cols+` WHERE subject_key = ? ORDER BY at DESC, id DESC LIMIT ?`, key, limit)
+	} else {
+		rows, err = s.r.QueryContext(ctx, cols+` WHERE subject_key = ? AND at <= (SELECT at FROM access_events WHERE id = ? AND subject_key = ?)
+			AND (at, id) < (SELECT at, id FROM access_events WHERE id = ?) ORDER BY at DESC, id DESC LIMIT ?`, key, before, key, before, limit)
+	}
 	if err != nil {
 		return nil, translate(err)
 	}

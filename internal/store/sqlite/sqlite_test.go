@@ -78,7 +78,7 @@ func TestGroupCommitIsolatesAFailingWrite(t *testing.T) {
 	if _, err := s.Leaves(ctx, 0, count); err != nil {
 		t.Fatalf("leaves have a gap: %v", err)
 	}
-	got, err := s.AccessBySubject(ctx, []byte("key"), 1000)
+	got, err := s.AccessBySubject(ctx, []byte("key"), "", 1000)
 	if err != nil || len(got) != stored {
 		t.Fatalf("AccessBySubject: %d events, %v; want %d", len(got), err, stored)
 	}

@@ -56,13 +56,13 @@ func testAccess(t *testing.T, open func(t *testing.T) Store) {
 			for _, e := range []access.Event{e1, e2, b1, e3, e4} {
 				must(t, s.AppendAccess(ctx(t), e))
 			}
-			got, err := s.AccessBySubject(ctx(t), alice, 10)
+			got, err := s.AccessBySubject(ctx(t), alice, "", 10)
 			must(t, err)
 			wantEvents(t, got, e4, e2, e3, e1)
-			got, err = s.AccessBySubject(ctx(t), bob, 10)
+			got, err = s.AccessBySubject(ctx(t), bob, "", 10)
 			must(t, err)
 			wantEvents(t, got, b1)
-			got, err = s.AccessBySubject(ctx(t), subject(3, "a").Key, 10)
+			got, err = s.AccessBySubject(ctx(t), subject(3, "a").Key, "", 10)
 			must(t, err)
 			wantEvents(t, got)
 		}},
@@ -74,12 +74,38 @@ func testAccess(t *testing.T, open func(t *testing.T) Store) {
 				all = append(all, e)
 				must(t, s.AppendAccess(ctx(t), e))
 			}
-			got, err := s.AccessBySubject(ctx(t), key, 2)
+			got, err := s.AccessBySubject(ctx(t), key, "", 2)
 			must(t, err)
 			wantEvents(t, got, all[4], all[3])
-			got, err = s.AccessBySubject(ctx(t), key, 0)
+			got, err = s.AccessBySubject(ctx(t), key, "", 0)
 			must(t, err)
 			wantEvents(t, got)
+		}},
+		{"AccessBySubject pages on from before, ties of time by id, each event once", func(t *testing.T, s Store) {
+			alice, bob := subject(1, "a").Key, subject(2, "a").Key
+			// Newest first: e5 and e4 share a time (e5 has the later id),
+			// then e3, e2, e1.
+			want := []access.Event{event(5, alice, 30), event(4, alice, 30), event(3, alice, 20), event(2, alice, 10), event(1, alice, 5)}
+			other := event(6, bob, 25)
+			for _, e := range append(slices.Clone(want), other) {
+				must(t, s.AppendAccess(ctx(t), e))
+			}
+			var got []access.Event
+			before := ""
+			for range len(want) + 1 {
+				page, err := s.AccessBySubject(ctx(t), alice, before, 2)
+				must(t, err)
+				if len(page) == 0 {
+					break
+				}
+				got, before = append(got, page...), page[len(page)-1].ID
+			}
+			wantEvents(t, got, want...)
+			for _, cursor := range []string{other.ID, id("evt", 99)} { // another person's event, no event
+				page, err := s.AccessBySubject(ctx(t), alice, cursor, 10)
+				must(t, err)
+				wantEvents(t, page)
+			}
 		}},
 	}.run(t, open)
 }

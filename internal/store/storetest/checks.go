@@ -23,7 +23,7 @@ func testChecks(t *testing.T, open func(t *testing.T) Store) {
 			if got.Dept != c.Dept || got.Matter != c.Matter || got.Purpose != c.Purpose || len(got.Measures) != 1 || got.Measures[0].Code != "P_HIGH" {
 				t.Errorf("check = %+v, want %+v", got, c)
 			}
-			events, err := s.AccessBySubject(ctx(t), key, 10)
+			events, err := s.AccessBySubject(ctx(t), key, "", 10)
 			must(t, err)
 			wantEvents(t, events, e)
 		}},
