@@ -18,6 +18,7 @@ import (
 const deptUsage = `Usage:
   pubcredit dept add --code CODE --name NAME [--uscc CODE] --submit ITEM,... --read ITEM,... [--lists LIST,...] [--matters MATTER,...] [--expires DURATION]
   pubcredit dept add --auditor NAME [--expires DURATION]
+  pubcredit dept add --operator NAME [--expires DURATION]
   pubcredit dept list
   pubcredit dept token CODE [--revoke-earlier] [--expires DURATION]
   pubcredit dept disable CODE
@@ -47,7 +48,7 @@ func cmdDept(ctx context.Context, args []string, env Env) error {
 	if (sub == "token" || sub == "disable") && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
 		codeArg, rest = rest[0], rest[1:]
 	}
-	var code, name, uscc, submit, read, auditor, lists, matters string
+	var code, name, uscc, submit, read, auditor, operator, lists, matters string
 	var expires time.Duration
 	var revokeEarlier bool
 	cfg, log, fs, err := setup("dept "+sub, rest, env, func(fs *flag.FlagSet, c *config.Config) {
@@ -58,6 +59,7 @@ func cmdDept(ctx context.Context, args []string, env Env) error {
 			fs.StringVar(&submit, "submit", "", "catalog items the department may submit, comma-separated")
 			fs.StringVar(&read, "read", "", "catalog items the department may read, comma-separated")
 			fs.StringVar(&auditor, "auditor", "", "instead of a department, create an auditor token with this name")
+			fs.StringVar(&operator, "operator", "", "instead of a department, create a platform operator token with this name (statistics, access logs)")
 			fs.StringVar(&lists, "lists", "", "lists the department owns (enters and removes people), comma-separated")
 			fs.StringVar(&matters, "matters", "", "counter matters the department checks people for, comma-separated")
 		}
@@ -70,6 +72,9 @@ func cmdDept(ctx context.Context, args []string, env Env) error {
 	})
 	if err != nil {
 		return err
+	}
+	if auditor != "" && operator != "" {
+		return usageError("dept add: give --auditor or --operator, not both")
 	}
 	if expires < 0 {
 		return usageError("--expires %v: a token's lifetime cannot be negative (0 never expires)", expires)
@@ -95,12 +100,18 @@ func cmdDept(ctx context.Context, args []string, env Env) error {
 	}
 	switch sub {
 	case "add":
-		if auditor != "" {
-			token, err := app.Auth.IssueToken(ctx, auth.Auditor, auditor, expiry)
+		for _, t := range []struct {
+			kind auth.Kind
+			name string
+		}{{auth.Auditor, auditor}, {auth.Operator, operator}} {
+			if t.name == "" {
+				continue
+			}
+			token, err := app.Auth.IssueToken(ctx, t.kind, t.name, expiry)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(env.Stdout, "auditor %s: token (shown once, keep it secret):\n%s\n", auditor, token)
+			fmt.Fprintf(env.Stdout, "%s %s: token (shown once, keep it secret):\n%s\n", t.kind, t.name, token)
 			return nil
 		}
 		if uscc != "" {

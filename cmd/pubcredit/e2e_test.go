@@ -828,6 +828,20 @@ func (s *suite) departments(t *testing.T) {
 			t.Errorf("--expires -5s: exit %d, %q; want 2 saying it is negative", r.Code, r.Stderr)
 		}
 	})
+	t.Run("dept add --operator issues a platform operator's token: statistics and access logs, no records", func(t *testing.T) {
+		t.Parallel()
+		out := p.mustRun(t, nil, "dept", "add", "--operator", p.uniq("ops"))
+		token := lastLine(out)
+		if !strings.HasPrefix(token, "pct_") || !strings.Contains(out, "operator ") {
+			t.Fatalf("dept add --operator printed %q", out)
+		}
+		srv.get(t, token, "/api/v1/stats/measures").want(t, http.StatusOK)
+		srv.get(t, token, "/api/v1/audit/access?id_number="+newPerson().Number).want(t, http.StatusOK)
+		srv.postJSON(t, token, "/api/v1/records", penalty(newPerson(), p.uniq("OP"), "2026-05-01", nil)).wantError(t, http.StatusForbidden)
+		if r := p.run(t, nil, "dept", "add", "--operator", "a", "--auditor", "b"); r.Code != 2 {
+			t.Errorf("--operator with --auditor: exit %d, want 2", r.Code)
+		}
+	})
 	t.Run("a disabled department's token is 401", func(t *testing.T) {
 		t.Parallel()
 		code := p.uniq("DIS")

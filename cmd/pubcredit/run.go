@@ -25,6 +25,7 @@ Usage:
   pubcredit dept add --code CODE --name NAME [--uscc CODE] --submit ITEM,... --read ITEM,...
                      [--lists LIST,...] [--matters MATTER,...]   lists it owns, counter matters it checks
   pubcredit dept add --auditor NAME                       an auditor token
+  pubcredit dept add --operator NAME                      a platform operator token
   pubcredit dept list | token CODE | disable CODE
   pubcredit import FILE --dept CODE [--item ITEM] [--format ndjson|csv|xlsx]
   pubcredit demo    [--people N]                          fill the store with synthetic data
