@@ -354,6 +354,29 @@ func (s *suite) batches(t *testing.T) {
 		}
 	})
 
+	t.Run("a GB18030 CSV whose first 64 KiB are ASCII is read when its Content-Type declares the charset", func(t *testing.T) {
+		t.Parallel()
+		a := newPerson()
+		var text strings.Builder
+		text.WriteString("ref,CF_XDR_MC,CF_XDR_ZJHM,CF_WSH,CF_CFLB,CF_NR_FK,CF_JDRQ\r\n")
+		for i := 0; text.Len() < 70<<10; i++ { // rows of no person: rejected, ASCII
+			fmt.Fprintf(&text, "%s,,,X%d,fine,0.1,2026-03-03\r\n", p.uniq("ASC"), i)
+		}
+		text.WriteString(p.uniq("GBL") + "," + a.Name + "," + a.Number + ",津市监罚〔2026〕" + p.uniq("GBL") + "号,罚款,0.2,2026-03-03\r\n")
+		gb, err := simplifiedchinese.GB18030.NewEncoder().Bytes([]byte(text.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var bt batchJSON
+		srv.upload(t, token, "?item=XZCF", "text/csv; charset=GBK", gb).want(t, http.StatusCreated).decode(t, &bt)
+		if bt.Accepted != 1 {
+			t.Fatalf("accepted %d rows, want the one with a person: %+v", bt.Accepted, bt.Rejections[:min(3, len(bt.Rejections))])
+		}
+		if recs := srv.fileHas(t, reader, a); len(recs) != 1 || !strings.HasPrefix(fmt.Sprint(recs[0]["fields"].(map[string]any)["decision_no"]), "津市监罚〔2026〕") {
+			t.Errorf("the GB18030 row after 64 KiB of ASCII: %v", recs)
+		}
+		srv.upload(t, token, "?item=XZCF", "text/csv; charset=latin1", gb).wantError(t, http.StatusUnprocessableEntity, "Content-Type")
+	})
 	t.Run("a CSV with the platform's own column names is read", func(t *testing.T) {
 		t.Parallel()
 		a := newPerson()

@@ -50,7 +50,13 @@ func (a *API) submitBatch(w http.ResponseWriter, r *http.Request) error {
 				Message: fmt.Sprintf("department %s may not submit records of %s (it submits: %s)", p.ID, item, strings.Join(p.Submit, ", "))})
 		}
 	}
-	res, err := a.Batches.Run(r.Context(), p, format, limitBody(r.Body, a.MaxBatch), q.Get("item"))
+	body := limitBody(r.Body, a.MaxBatch)
+	if format == ingest.FormatCSV {
+		if body, err = ingest.Declared(r.Header.Get("Content-Type"), body); err != nil {
+			return err
+		}
+	}
+	res, err := a.Batches.Run(r.Context(), p, format, body, q.Get("item"))
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
+	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -25,6 +27,25 @@ type csvReader struct {
 	head header
 	item string
 	line int // of the last record read
+}
+
+// Declared returns the body of a CSV file sent as contentType, decoded to
+// UTF-8 from the charset its parameters declare (GB18030 and its subsets
+// GBK and GB2312): an export whose first 64 KiB are ASCII cannot be told
+// apart by its start. Without a charset the file is sniffed (NewReader).
+func Declared(contentType string, body io.Reader) (io.Reader, error) {
+	_, params, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return body, nil
+	}
+	switch strings.ToLower(params["charset"]) {
+	case "", "utf-8", "utf8":
+		return body, nil
+	case "gb18030", "gbk", "gb2312", "cp936":
+		return transform.NewReader(body, simplifiedchinese.GB18030.NewDecoder()), nil
+	}
+	return nil, errs.Fields("the batch format is not supported", errs.FieldError{Field: "Content-Type", Code: "charset",
+		Message: fmt.Sprintf("charset %s is not read: send UTF-8 or GB18030 (GBK)", errs.Clip(params["charset"], 20))})
 }
 
 // lineLimit fails the read that would pass a line longer than maxLine
