@@ -236,7 +236,7 @@ func TestSplitEventID(t *testing.T) {
 }
 
 // TestFairCapsEachDepartment: candidates are taken in order up to the
-// limit, at most PerDept of a department with those it has leased.
+// limit, at most LeasedPerDept of a department with those it has leased.
 func TestFairCapsEachDepartment(t *testing.T) {
 	var cands []Candidate
 	for i := range 10 {
@@ -244,9 +244,9 @@ func TestFairCapsEachDepartment(t *testing.T) {
 	}
 	cands = append(cands, Candidate{ID: "a", Dept: "A"}, Candidate{ID: "b", Dept: "B"})
 	if got := Fair(cands, nil, 100); !slices.Equal(got, []string{"h0", "h1", "h2", "h3", "a", "b"}) {
-		t.Errorf("Fair = %v, want HOG's first %d, then A's and B's", got, PerDept)
+		t.Errorf("Fair = %v, want HOG's first %d, then A's and B's", got, LeasedPerDept)
 	}
-	if got := Fair(cands, map[string]int{"HOG": PerDept - 1, "A": PerDept}, 100); !slices.Equal(got, []string{"h0", "b"}) {
+	if got := Fair(cands, map[string]int{"HOG": LeasedPerDept - 1, "A": LeasedPerDept}, 100); !slices.Equal(got, []string{"h0", "b"}) {
 		t.Errorf("Fair with leases = %v, want one of HOG's and B's", got)
 	}
 	if got := Fair(cands, nil, 2); !slices.Equal(got, []string{"h0", "h1"}) {

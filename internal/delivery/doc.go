@@ -46,7 +46,7 @@
 // redirect (never followed), a timeout or a closed connection, is retried.
 //
 // A receiver gets one delivery at a time from a subscription, and a
-// department at most four at once (PerDept): a slow receiver holds one of
+// department at most four at once (LeasedPerDept): a slow receiver holds one of
 // the sender's 64 connections, a department's slow receivers four, never
 // collection or checks. Deliveries go in ledger order among those due
 // together; a retried delivery may arrive

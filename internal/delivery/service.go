@@ -328,6 +328,6 @@ func (s *Service) Redeliver(ctx context.Context, p *auth.Principal, id, delivery
 
 // defaultConcurrency is how many deliveries are in flight at once unless
 // configured: receivers that hang until the attempt's timeout hold one
-// each, at most PerDept of one department, so that it takes sixteen
+// each, at most LeasedPerDept of one department, so that it takes sixteen
 // departments' hanging receivers to hold up the others' pushes.
-const defaultConcurrency = 16 * PerDept
+const defaultConcurrency = 16 * LeasedPerDept

@@ -176,7 +176,7 @@ type Store interface {
 	// department. It claims at most one delivery per subscription, the one
 	// due first (by next attempt, then ledger order), and none of a
 	// subscription that has a delivery leased (so one slow receiver holds
-	// at most one sender), and no more than PerDept of one department
+	// at most one sender), and no more than LeasedPerDept of one department
 	// leased at once (Fair). Deliveries of deleted subscriptions are never
 	// claimed.
 	ClaimDue(ctx context.Context, now, leaseUntil time.Time, limit int) ([]Delivery, error)
@@ -209,17 +209,17 @@ type Store interface {
 	EntryVersion(ctx context.Context, id string, version int) (listing.Entry, error)
 }
 
-// PerDept is the most deliveries of one department leased at once, however
+// LeasedPerDept is the most deliveries of one department leased at once, however
 // many senders there are: a department whose receivers hang holds at most
 // this many of the senders' connections, and the pushes of the others go
 // on.
-const PerDept = 4
+const LeasedPerDept = 4
 
 // Candidate is a delivery that is due, and the department it goes to.
 type Candidate struct{ ID, Dept string }
 
 // Fair returns the ids of up to limit of cands, in their order, taking at
-// most PerDept of one department with those it has leased already (busy).
+// most LeasedPerDept of one department with those it has leased already (busy).
 func Fair(cands []Candidate, busy map[string]int, limit int) []string {
 	taken := make(map[string]int)
 	var ids []string
@@ -227,7 +227,7 @@ func Fair(cands []Candidate, busy map[string]int, limit int) []string {
 		if len(ids) == limit {
 			break
 		}
-		if busy[c.Dept]+taken[c.Dept] < PerDept {
+		if busy[c.Dept]+taken[c.Dept] < LeasedPerDept {
 			taken[c.Dept]++
 			ids = append(ids, c.ID)
 		}

@@ -55,7 +55,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Dispatch gives the planner the departments' current rights", testDispatchRights},
 		{"concurrent dispatchers dispatch each leaf once", testDispatchConcurrent},
 		{"ClaimDue leases the earliest due delivery of each idle subscription", testClaim},
-		{"ClaimDue leases at most PerDept deliveries of one department", testClaimPerDept},
+		{"ClaimDue leases at most LeasedPerDept deliveries of one department", testClaimPerDept},
 		{"concurrent senders never claim a delivery twice", testClaimConcurrent},
 		{"RecordAttempt keeps every attempt and the delivery's state", testAttempts},
 		{"Redeliver starts a new round for a delivered or dead delivery only", testRedeliver},
@@ -566,13 +566,13 @@ func testClaim(t *testing.T, s Store) {
 }
 
 // testClaimPerDept: however many of a department's subscriptions have a
-// delivery due, it has at most PerDept leased at once; the others'
+// delivery due, it has at most LeasedPerDept leased at once; the others'
 // deliveries are claimed beside them.
 func testClaimPerDept(t *testing.T, s Store) {
 	f := newFixture(t, s)
 	f.dept("HOG")
 	f.dept("D2")
-	for range delivery.PerDept + 2 {
+	for range delivery.LeasedPerDept + 2 {
 		f.subscribe("HOG")
 	}
 	other := f.subscribe("D2")
@@ -586,8 +586,8 @@ func testClaimPerDept(t *testing.T, s Store) {
 	}
 	got, err := s.ClaimDue(t.Context(), at(20), at(80), 100)
 	must(t, err)
-	if n := count(got); n["HOG"] != delivery.PerDept || n["D2"] != 1 {
-		t.Fatalf("ClaimDue claimed %v, want %d of HOG and D2's one", n, delivery.PerDept)
+	if n := count(got); n["HOG"] != delivery.LeasedPerDept || n["D2"] != 1 {
+		t.Fatalf("ClaimDue claimed %v, want %d of HOG and D2's one", n, delivery.LeasedPerDept)
 	}
 	// While its leases run, HOG gets no more, even with room in the limit.
 	if again, err := s.ClaimDue(t.Context(), at(21), at(80), 100); err != nil || len(again) != 0 {
@@ -615,7 +615,7 @@ func testClaimPerDept(t *testing.T, s Store) {
 
 func testClaimConcurrent(t *testing.T, s Store) {
 	f := newFixture(t, s)
-	const subs = 3 * delivery.PerDept // three departments at their limit
+	const subs = 3 * delivery.LeasedPerDept // three departments at their limit
 	for i := range subs {
 		if i < 3 {
 			f.dept(fmt.Sprint("D", i+1))

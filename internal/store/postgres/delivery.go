@@ -246,8 +246,8 @@ func utcPtr(t *time.Time) *time.Time {
 // ("pbcclaim").
 const claimLock = 0x706263636c61696d
 
-// ClaimDue leases due deliveries, at most one per subscription and PerDept
-// per department.
+// ClaimDue leases due deliveries, at most one per subscription and
+// delivery.LeasedPerDept per department.
 func (s *Store) ClaimDue(ctx context.Context, now, leaseUntil time.Time, limit int) ([]delivery.Delivery, error) {
 	var due bool
 	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM deliveries WHERE status = 'pending' AND next_at <= $1)`, now).Scan(&due); err != nil || !due {
