@@ -241,6 +241,15 @@ func (s *suite) batches(t *testing.T) {
 		if bt.Rejected != 1 || !rejected(t, bt.Rejections, 2).names("decided_on", "format") {
 			t.Errorf("a decision date that is an identity number: %+v, want the row rejected naming decided_on", bt)
 		}
+		// Nor as a key: a field, or a key of the row.
+		keyed := penalty(who, p.uniq("W"), "2026-05-01", map[string]any{who.Number: "x"})
+		row := `{"ref":"` + p.uniq("W") + `","` + who.Number + `":1}`
+		srv.upload(t, token, "?item=XZCF", "application/x-ndjson", append(ndjson(t, keyed), row+"\n"...)).want(t, http.StatusCreated).decode(t, &bt)
+		if bt.Rejected != 2 {
+			t.Errorf("rows keyed by an identity number: %+v, want both rejected", bt)
+		}
+		srv.get(t, token, "/api/v1/batches/"+bt.ID+"/rejections").want(t, http.StatusOK)
+		srv.get(t, token, "/api/v1/lists/"+who.Number+"/entries").wantError(t, http.StatusNotFound)
 	})
 	t.Run("a CSV with national double-publicity headers is read with ?item=XZCF", func(t *testing.T) {
 		t.Parallel()

@@ -9,6 +9,7 @@ package errs
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -133,8 +134,57 @@ func Public(err error) (Kind, string, []FieldError) {
 		}
 		return k, string(k), nil
 	}
-	return e.Kind, e.Message, e.Details
+	details := e.Details // cloned before the first change: e is the caller's
+	for i, d := range e.Details {
+		if f, m := maskNumbers(d.Field), maskNumbers(d.Message); f != d.Field || m != d.Message {
+			if &details[0] == &e.Details[0] {
+				details = slices.Clone(e.Details)
+			}
+			details[i].Field, details[i].Message = f, m
+		}
+	}
+	return e.Kind, maskNumbers(e.Message), details
 }
+
+// maskNumbers masks what may be an identity number in a text shown to a
+// client or stored with a batch's rejections: a run of 15 to 18 digits (the
+// last perhaps X) standing alone, not inside a longer run of letters and
+// digits such as an id, keeps its first six and last four characters.
+// Problems quote submitted values masked already (record.Echo); this
+// catches what quotes a key, a path or a code a client sent.
+func maskNumbers(s string) string {
+	var b []byte
+	for i := 0; i < len(s); {
+		if !isDigit(s[i]) || (i > 0 && isAlnum(s[i-1])) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && isDigit(s[j]) {
+			j++
+		}
+		if j < len(s) && (s[j] == 'X' || s[j] == 'x') {
+			j++
+		}
+		if n := j - i; n >= 15 && n <= 18 && (j == len(s) || !isAlnum(s[j])) {
+			if b == nil {
+				b = []byte(s)
+			}
+			for k := i + 6; k < j-4; k++ {
+				b[k] = '*'
+			}
+		}
+		i = j
+	}
+	if b == nil {
+		return s
+	}
+	return string(b)
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isAlnum(c byte) bool { return isDigit(c) || c|0x20 >= 'a' && c|0x20 <= 'z' }
 
 // Wrapf adds context to *errp when it is not nil, keeping its kind. Use it
 // deferred: defer errs.Wrapf(&err, "Submit(%s)", ref).

@@ -31,3 +31,29 @@ func TestProblemsErrBoundsTheDetails(t *testing.T) {
 		t.Errorf("no problems: %v", err)
 	}
 }
+
+// TestPublicMasksIdentityNumbers: what may be an identity number standing
+// alone in a message or a field is masked; ids, amounts and shorter
+// numbers are not, and the caller's error is left as it was.
+func TestPublicMasksIdentityNumbers(t *testing.T) {
+	e := FieldsOf(NotFound, `no list "110105194912310021" (known: SXBZXR)`,
+		FieldError{Field: "fields.12010119960606135X", Code: "unknown_field", Message: `a submission has no key "120101199808084682"`},
+		FieldError{Field: "ref", Code: "conflict", Message: "record 01a22a2e3100ad9709d1b68483914238 holds ref 2026-0001, a fine of 123456789012 yuan"})
+	_, msg, details := Public(e)
+	for _, got := range []string{msg, details[0].Field, details[0].Message} {
+		for _, n := range []string{"110105194912310021", "12010119960606135X", "120101199808084682"} {
+			if strings.Contains(got, n) {
+				t.Errorf("%q repeats %s", got, n)
+			}
+		}
+	}
+	if msg != `no list "110105********0021" (known: SXBZXR)` || details[0].Field != "fields.120101********135X" {
+		t.Errorf("masked as %q and %q", msg, details[0].Field)
+	}
+	if details[1].Message != e.Details[1].Message {
+		t.Errorf("an id and an amount were changed: %q", details[1].Message)
+	}
+	if e.Details[0].Field != "fields.12010119960606135X" || e.Message != `no list "110105194912310021" (known: SXBZXR)` {
+		t.Errorf("the caller's error changed: %+v", e)
+	}
+}

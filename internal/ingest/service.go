@@ -203,7 +203,7 @@ func (s *Service) read(ctx context.Context, rd Reader, out chan<- chunk) {
 		}
 		c.rows++
 		if len(row.Errors) > 0 {
-			c.unreadable = append(c.unreadable, Rejection{Line: row.Line, Ref: row.Sub.Ref, Errors: row.Errors})
+			c.unreadable = append(c.unreadable, Rejection{Line: row.Line, Ref: row.Sub.Ref, Errors: rowErrors(errs.Fields("", row.Errors...))})
 		} else {
 			c.subs = append(c.subs, row.Sub)
 			c.lines = append(c.lines, row.Line)

@@ -417,3 +417,20 @@ func TestProblemsDoNotRepeatIdentityNumbers(t *testing.T) {
 		}
 	}
 }
+
+// TestAShiftedIdentityNumberIsNoFine: an amount past any fine (an identity
+// number in the amount column) is refused naming the field, its digits not
+// repeated.
+func TestAShiftedIdentityNumberIsNoFine(t *testing.T) {
+	f := newFixture(t)
+	for i, field := range []string{"CF_NR_FK", "fine_amount"} {
+		sub := penalty(fmt.Sprint("shift-", i), map[string]any{field: "120101199202026541"})
+		err := wantErr(f.svc.Submit(context.Background(), f.dept, sub))
+		if got := details(t, err); got["fields."+field] != "too_large" {
+			t.Errorf("%s of an identity number: problems %v, want fields.%s too_large", field, got, field)
+		}
+		if strings.Contains(err.Error(), "120101199202026541") {
+			t.Errorf("%s: %v repeats the number", field, err)
+		}
+	}
+}
