@@ -809,6 +809,7 @@ func (cs *checksSuite) statistics(t *testing.T) {
 		// One end given: the other defaults from it, never against it.
 		for query, want := range map[string][2]string{
 			"?to=2026-01-01":   {"2025-12-03", "2026-01-01"},
+			"?to=0001-01-01":   {"0001-01-01", "0001-01-01"},
 			"?from=2026-11-01": {"2026-11-01", "2026-11-30"},
 		} {
 			var out struct{ From, To string }

@@ -545,6 +545,12 @@ func (d *deliverySuite) duplicate(t *testing.T) {
 	if s := string(mustJSON(t, e)); !strings.Contains(s, first.ID) {
 		t.Errorf("the refusal of a duplicate does not name %s: %s", first.ID, s)
 	}
+	// So are other spellings of the receiver: the default port, zeros
+	// before a port, a trailing dot.
+	for _, same := range []string{"https://receiver.example.gov.cn:443/hook", "https://receiver.example.gov.cn:0443/hook", "https://receiver.example.gov.cn./hook"} {
+		d.srv.postJSON(t, d.reader, "/api/v1/subscriptions", map[string]any{"url": same,
+			"events": []string{"record.created", "list.entry.active"}, "items": []string{"XZCF"}}).wantError(t, http.StatusConflict, "url")
+	}
 	// Another filter on the same URL is another subscription.
 	var other subscriptionJSON
 	d.srv.postJSON(t, d.reader, "/api/v1/subscriptions", map[string]any{"url": hook, "events": []string{"record.created"}}).
@@ -570,7 +576,7 @@ func (d *deliverySuite) validation(t *testing.T) {
 		t.Errorf("the refusal does not name the known lists and items and https: %s", s)
 	}
 	post(d.reader, map[string]any{"url": "/relative", "events": []string{"record.created"}}).wantError(t, http.StatusUnprocessableEntity, "url")
-	for _, bad := range []string{"https://counter.example/ho ok", "https://counter.example:0/x", "https://counter.example:99999/x", "https://例子.测试/x", "https://counter.example/\x7f"} {
+	for _, bad := range []string{"http://127.0.0.1:/x", "https://counter.example/ho ok", "https://counter.example:0/x", "https://counter.example:99999/x", "https://例子.测试/x", "https://counter.example/\x7f"} {
 		post(d.reader, map[string]any{"url": bad, "events": []string{"record.created"}}).wantError(t, http.StatusUnprocessableEntity, "url")
 	}
 	post(d.reader, map[string]any{"events": []string{}}).wantError(t, http.StatusUnprocessableEntity, "url", "events")

@@ -98,7 +98,7 @@ func cmdWitness(ctx context.Context, args []string, env Env) error {
 		return usageError("--timeout must be positive")
 	}
 	u, err := url.Parse(*base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
 		return usageError("--url %q is not an http:// or https:// base URL (no query or fragment)", *base)
 	}
 	if _, err := note.NewVerifier(*key); err != nil {

@@ -147,7 +147,7 @@ func (a *API) measureStats(w http.ResponseWriter, r *http.Request) error {
 		to = a.Records.Today()
 	}
 	if from.IsZero() {
-		from = to.AddDays(-29) // 30 days, both ends included
+		from = clock.Max(to.AddDays(-29), clock.Date{Year: 1, Month: 1, Day: 1}) // 30 days, both ends included
 	}
 	if to.Before(from) {
 		pr.Add("to", "range", "to (%s) is before from (%s)", to, from)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/netip"
 	"net/url"
 	"slices"
@@ -183,10 +184,29 @@ func checkURL(raw string, pr *errs.Problems) string {
 	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {
 		return bad("format", "must be an absolute URL such as https://receiver.example.gov.cn/pubcredit")
 	}
-	if port := u.Port(); port != "" {
-		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+	// One spelling of a receiver, so that its subscriptions are known for
+	// the same: no default port, no leading zeros, no trailing dot.
+	if strings.HasSuffix(u.Host, ":") {
+		return bad("format", "the port is empty: give one or none")
+	}
+	port := u.Port()
+	if port != "" {
+		n, err := strconv.Atoi(port)
+		if err != nil || n < 1 || n > 65535 {
 			return bad("format", "the port must be from 1 to 65535, not %s", errs.Clip(port, 10))
 		}
+		port = strconv.Itoa(n)
+		if (n == 443 && strings.EqualFold(u.Scheme, "https")) || (n == 80 && strings.EqualFold(u.Scheme, "http")) {
+			port = ""
+		}
+	}
+	switch host := strings.TrimSuffix(u.Hostname(), "."); {
+	case port != "":
+		u.Host = net.JoinHostPort(host, port)
+	case strings.Contains(host, ":"): // an IPv6 address
+		u.Host = "[" + host + "]"
+	default:
+		u.Host = host
 	}
 	scheme := strings.ToLower(u.Scheme)
 	switch {

@@ -160,7 +160,7 @@ func (n *normaliser) normalise(s Submission) (Content, string, error) {
 	} else if d.After(n.today) {
 		n.p.Add("decided_on", "future", "the decision date %s is in the future", d)
 	} else if !doc.Birth.IsZero() && d.Before(doc.Birth) {
-		n.p.Add("decided_on", "before_birth", "the decision date %s is before the person was born (the identity number gives %s)", d, doc.Birth)
+		n.p.Add("decided_on", "before_birth", "the decision date %s is before the person was born (by the birth date in the identity number)", d)
 	} else {
 		c.DecidedOn = d
 		age, ok := doc.AgeOn(d)
