@@ -39,13 +39,21 @@ func TestVerifyCommandPostgres(t *testing.T) {
 	testVerifyCommand(t, pgtest.URL(t))
 }
 
+// demoLedger is a platform on dbURL filled with `pubcredit demo` for people
+// people, its leaves under a signed checkpoint.
+func demoLedger(t *testing.T, dbURL string, people int) *platform {
+	t.Helper()
+	p := newPlatform(t, dbURL, nil)
+	p.mustRun(t, nil, "demo", "--people", strconv.Itoa(people))
+	integrateLedger(t, p)
+	return p
+}
+
 // testVerifyCommand fills a platform with `pubcredit demo`, integrates its
 // leaves, and checks that `pubcredit verify` passes, then fails naming the
 // row changed behind the platform's back.
 func testVerifyCommand(t *testing.T, dbURL string) {
-	p := newPlatform(t, dbURL, nil)
-	p.mustRun(t, nil, "demo", "--people", "4")
-	integrateLedger(t, p)
+	p := demoLedger(t, dbURL, 4)
 
 	t.Run("a clean database verifies", func(t *testing.T) {
 		r := p.run(t, nil, "verify")
@@ -606,6 +614,7 @@ func TestWitnessRefusesBadFlags(t *testing.T) {
 		{[]string{"witness", "--url", "ftp://example.org", "--key", good, "--state", "s"}, "--url"},
 		{[]string{"witness", "--url", "http://example.org", "--key", good}, "required"},
 		{[]string{"witness", "--url", "http://example.org?x=1", "--key", good, "--state", "s"}, "--url"},
+		{[]string{"witness", "--url", "http://example.org/?", "--key", good, "--state", "s"}, "--url"},
 		{[]string{"witness", "--url", "http://example.org", "--key", "garbage", "--state", "s"}, "--key"},
 		{[]string{"witness", "--url", "http://example.org", "--key", name + "+" + otherHash + "+" + key, "--state", "s"}, "--key"},
 	} {
@@ -712,9 +721,7 @@ func TestVerifyCommandCheckpointPostgres(t *testing.T) {
 // checkpoint published before (--checkpoint), given as the signed note or
 // as the witness's state file.
 func testVerifyCommandCheckpoint(t *testing.T, dbURL string) {
-	p := newPlatform(t, dbURL, nil)
-	p.mustRun(t, nil, "demo", "--people", "3")
-	integrateLedger(t, p)
+	p := demoLedger(t, dbURL, 3)
 	db := openRaw(t, p)
 	first, firstSigned := db.newestCheckpoint(t)
 	who := newPerson()

@@ -211,9 +211,9 @@ type Result struct {
 // lists it owns or that are published by law, records of items it may read
 // or whose records are publicly displayed (catalog.Item.Displayed: public by
 // law is not enough without a law for publishing a person's record), and an
-// entry and its record together. Age
-// stays (the department gave the number it comes from); clean years stay
-// when the newest negative record they count from is shown. The rest was
+// entry and its record together. Age stays (the department gave the number
+// it comes from); clean years stay when the newest negative record they
+// count from is shown. The rest was
 // evaluated but is not the department's to know (PIPL's minimum
 // necessary): a person's other negative records do not travel to every
 // counter that checks them.
