@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -687,4 +689,52 @@ func testInterruptedBatches(t *testing.T, dbURL string) {
 			t.Errorf("status %q, want done", b.Status)
 		}
 	})
+}
+
+// TestBatchCutOffByTheReadTimeout: an upload that outlives the server's
+// read timeout leaves its batch failed with the rows stored before, not
+// "running". It waits out a timeout, so it runs on SQLite only.
+func TestBatchCutOffByTheReadTimeout(t *testing.T) {
+	t.Parallel()
+	p := newPlatform(t, "", nil)
+	code := p.uniq("SLOW")
+	token := p.dept(t, code, "XZCF", "")
+	conf := writeFile(t, "pubcredit.yaml", []byte("read_timeout: 1s\n"))
+	srv := p.serve(t, map[string]string{"PUBCREDIT_CONFIG": conf})
+
+	body, w := io.Pipe()
+	go func() {
+		var rows []any
+		for range 3 {
+			who := newPerson()
+			rows = append(rows, penalty(who, p.uniq("S"), "2026-05-01", nil))
+		}
+		w.Write(ndjson(t, rows...))
+		time.Sleep(2500 * time.Millisecond) // past the read timeout
+		w.Write(ndjson(t, penalty(newPerson(), p.uniq("S"), "2026-05-01", nil)))
+		w.Close()
+	}()
+	req, _ := http.NewRequest(http.MethodPost, srv.base+"/api/v1/batches?item=XZCF", body)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	if res, err := http.DefaultClient.Do(req); err == nil {
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode < 400 {
+			t.Errorf("an upload cut off by the read timeout answered %d", res.StatusCode)
+		}
+	}
+	db, err := sql.Open("sqlite", "file:"+strings.TrimPrefix(p.db, "sqlite:")+"?mode=ro&_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var status string
+	eventually(t, 10*time.Second, func() bool {
+		db.QueryRow(`SELECT status FROM batches WHERE dept = ?`, code).Scan(&status)
+		return status != "" && status != string(ingest.StatusRunning)
+	}, func() string { return "the batch is " + status })
+	if status != string(ingest.StatusFailed) {
+		t.Errorf("the cut-off batch is %q, want failed", status)
+	}
 }

@@ -123,6 +123,12 @@ func (s *Service) Run(ctx context.Context, p *auth.Principal, format string, bod
 		}
 		failure = c.err
 	}
+	if failure == nil && ctx.Err() != nil {
+		// The request ended (the upload outlived the read timeout, or the
+		// client went) before the file was read whole: the reader stopped
+		// without an error of its own.
+		failure = fileError(ctx.Err())
+	}
 	if failure != nil {
 		b.Status, b.FinishedAt = StatusFailed, s.Clock.Now().UTC()
 		// Record what was stored before the failure; the batch stays visible.
@@ -135,7 +141,7 @@ func (s *Service) Run(ctx context.Context, p *auth.Principal, format string, bod
 		return res, failure
 	}
 	b.Status, b.FinishedAt = StatusDone, s.Clock.Now().UTC()
-	if err := s.Store.UpdateBatch(ctx, b, nil); err != nil {
+	if err := s.Store.UpdateBatch(context.WithoutCancel(ctx), b, nil); err != nil { // read whole and stored: done, whoever waits
 		return res, err
 	}
 	res.Batch = b
