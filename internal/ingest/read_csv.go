@@ -48,37 +48,71 @@ func Declared(contentType string, body io.Reader) (io.Reader, error) {
 		Message: fmt.Sprintf("charset %s is not read: send UTF-8 or GB18030 (GBK)", errs.Clip(params["charset"], 20))})
 }
 
-// lineLimit fails the read that would pass a line longer than maxLine
-// bytes, naming it: the CSV reader holds a whole record in memory, and a
-// file of one huge cell would take many times its size. Quoted cells that
-// span lines are limited line by line.
-type lineLimit struct {
-	r    io.Reader
-	run  int // bytes since the last newline
-	line int // newlines passed
+// rowLimit fails the read that would pass a row longer than maxLine bytes,
+// naming the line it starts on: the CSV reader holds a whole row in memory,
+// and a file of one huge cell (quoted, over many lines) would take many
+// times its size. It follows the CSV reader's quoting (LazyQuotes): a
+// quote opens a quoted cell only at the start of a cell, and in a quoted
+// cell a quote not followed by another, a comma or the end of the line is
+// text.
+type rowLimit struct {
+	r          io.Reader
+	run        int  // bytes of the current row
+	line       int  // newlines passed
+	start      int  // newlines passed when the current row began
+	quoted     bool // inside a quoted cell
+	quote      bool // a quote seen in a quoted cell, its meaning told by the next byte
+	fieldStart bool // at the start of a cell
 }
 
-func (l *lineLimit) Read(p []byte) (int, error) {
+func newRowLimit(r io.Reader) *rowLimit { return &rowLimit{r: r, fieldStart: true} }
+
+func (l *rowLimit) Read(p []byte) (int, error) {
 	n, err := l.r.Read(p)
-	for rest := p[:n]; ; {
-		i := bytes.IndexByte(rest, '\n')
-		if i < 0 {
-			i = len(rest)
-		}
-		if l.run += i; l.run > maxLine {
+	for _, c := range p[:n] {
+		if l.run++; l.run > maxLine {
 			return 0, errs.Fields("the batch file cannot be read", errs.FieldError{Field: "body", Code: "too_long",
-				Message: fmt.Sprintf("line %d is longer than %d bytes: no CSV row or cell may be", l.line+1, maxLine)})
+				Message: fmt.Sprintf("the row starting on line %d is longer than %d bytes", l.start+1, maxLine)})
 		}
-		if i == len(rest) {
-			break
+		if l.quote {
+			l.quote = false
+			switch c {
+			case '"': // an escaped quote
+				continue
+			case ',':
+				l.quoted, l.fieldStart = false, true
+				continue
+			case '\n', '\r':
+				l.quoted = false
+			default: // a quote as text (LazyQuotes)
+			}
 		}
-		rest, l.run, l.line = rest[i+1:], 0, l.line+1
+		if l.quoted {
+			switch c {
+			case '"':
+				l.quote = true
+			case '\n':
+				l.line++
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			l.quoted, l.fieldStart = l.fieldStart, false
+		case ',':
+			l.fieldStart = true
+		case '\n':
+			l.line++
+			l.run, l.start, l.fieldStart = 0, l.line, true
+		default:
+			l.fieldStart = false
+		}
 	}
 	return n, err
 }
 
 func newCSVReader(r io.Reader, item string) (*csvReader, error) {
-	br := bufio.NewReaderSize(&lineLimit{r: r}, sniffSize)
+	br := bufio.NewReaderSize(newRowLimit(r), sniffSize)
 	start, err := br.Peek(sniffSize)
 	if err != nil && err != io.EOF {
 		return nil, fmt.Errorf("ingest: reading csv: %w", err)

@@ -800,29 +800,82 @@ func TestAFileWithoutItemsIsRefused(t *testing.T) {
 	}
 }
 
-// TestCSVLineLimit: a line longer than maxLine ends the file with an error
-// naming it, before the CSV reader holds it; rows before it are read, and a
-// quoted cell spanning short lines is fine.
-func TestCSVLineLimit(t *testing.T) {
-	long := "ref,item,BZ\nR1,XZCF,ok\nR2,XZCF," + strings.Repeat("x", maxLine) + "\n"
-	r, err := NewReader(FormatCSV, strings.NewReader(long), "", "")
+// TestCSVRowLimit: a row longer than maxLine ends the file with an error
+// naming the line it starts on, before the CSV reader holds it, whether it
+// is one line or a quoted cell over many; rows before it are read, and
+// quotes inside cells do not confuse the count.
+func TestCSVRowLimit(t *testing.T) {
+	const head = "ref,item,BZ\nR1,XZCF,\"ok, \"\"quoted\"\"\"\nR2,XZCF,a\"stray quote\n"
+	for name, tc := range map[string]struct {
+		body string
+		line string
+	}{
+		"one long line":          {head + "R3,XZCF," + strings.Repeat("x", maxLine) + "\n", "line 4"},
+		"a quoted cell of lines": {head + "R3,XZCF,\"" + strings.Repeat("short line\n", maxLine/10) + "\"\n", "line 4"},
+	} {
+		r, err := NewReader(FormatCSV, strings.NewReader(tc.body), "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ref := range []string{"R1", "R2"} {
+			if row, err := r.Next(); err != nil || row.Sub.Ref != ref {
+				t.Fatalf("%s: row %s: %+v, %v", name, ref, row, err)
+			}
+		}
+		_, err = r.Next()
+		var e *errs.Error
+		if !errors.As(err, &e) || e.Kind != errs.Invalid || len(e.Details) != 1 || e.Details[0].Field != "body" || !strings.Contains(e.Details[0].Message, tc.line) {
+			t.Errorf("%s: %v, want Invalid naming body and %s", name, err, tc.line)
+		}
+	}
+	// A quoted cell of many short lines under the limit is read whole.
+	spanning := "ref,item,BZ\nR1,XZCF,\"" + strings.Repeat("short line\n", maxLine/16) + "\"\nR2,XZCF,x\n"
+	r, err := NewReader(FormatCSV, strings.NewReader(spanning), "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if row, err := r.Next(); err != nil || row.Sub.Ref != "R1" {
-		t.Fatalf("the first row: %+v, %v", row, err)
+	for _, ref := range []string{"R1", "R2"} {
+		if row, err := r.Next(); err != nil || row.Sub.Ref != ref {
+			t.Errorf("row %s after a long quoted cell: %+v, %v", ref, row.Sub.Ref, err)
+		}
 	}
-	_, err = r.Next()
+}
+
+// TestXLSXIdentityNumbersAsNumbers: an 18-digit identity number typed into
+// a number cell keeps 15 digits; a sheet whose identity column holds one is
+// refused naming the column. Text cells, and 15-digit legacy numbers in
+// number cells (kept whole), are read.
+func TestXLSXIdentityNumbersAsNumbers(t *testing.T) {
+	book := func(id any) *bytes.Buffer {
+		f := excelize.NewFile()
+		defer f.Close()
+		if err := f.SetSheetRow("Sheet1", "A1", &[]string{"ref", "CF_XDR_MC", "CF_XDR_ZJHM"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.SetSheetRow("Sheet1", "A2", &[]any{"R1", "张三", id}); err != nil {
+			t.Fatal(err)
+		}
+		b, err := f.WriteToBuffer()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	_, err := NewReader(FormatXLSX, book(float64(120108198001018123)), "XZCF", t.TempDir())
 	var e *errs.Error
-	if !errors.As(err, &e) || e.Kind != errs.Invalid || len(e.Details) != 1 || e.Details[0].Field != "body" || !strings.Contains(e.Details[0].Message, "line 3") {
-		t.Errorf("a line of %d bytes: %v, want Invalid naming body and line 3", maxLine+10, err)
+	if !errors.As(err, &e) || e.Kind != errs.Invalid || e.Details[0].Field != "fields.CF_XDR_ZJHM" || !strings.Contains(e.Details[0].Message, "column C") {
+		t.Errorf("an identity number in a number cell: %v, want Invalid naming fields.CF_XDR_ZJHM and column C", err)
 	}
-	spanning := "ref,item,BZ\nR1,XZCF,\"" + strings.Repeat("short line\n", maxLine/8) + "\"\n"
-	r, err = NewReader(FormatCSV, strings.NewReader(spanning), "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if row, err := r.Next(); err != nil || len(row.Sub.Fields["BZ"].(string)) < maxLine {
-		t.Errorf("a cell of short lines: %v", err)
+	for _, ok := range []any{"120108198001018123", 110105491231002} {
+		r, err := NewReader(FormatXLSX, book(ok), "XZCF", t.TempDir())
+		if err != nil {
+			t.Errorf("%v (%T): %v", ok, ok, err)
+			continue
+		}
+		row, err := r.Next()
+		r.Close()
+		if err != nil || row.Sub.Fields["CF_XDR_ZJHM"] != fmt.Sprint(ok) {
+			t.Errorf("%v (%T): row %+v, %v", ok, ok, row.Sub.Fields, err)
+		}
 	}
 }

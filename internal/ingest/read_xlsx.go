@@ -57,7 +57,8 @@ func newXLSXReader(r io.Reader, item, tmpDir string) (_ *xlsxReader, err error) 
 	if err != nil {
 		return nil, fmt.Errorf("ingest: spooling xlsx: %w", err)
 	}
-	if err := checkParts(x.spool); err != nil {
+	big, err := checkParts(x.spool)
+	if err != nil {
 		return nil, err
 	}
 	x.f, err = excelize.OpenFile(x.spool, excelize.Options{
@@ -97,6 +98,9 @@ func newXLSXReader(r io.Reader, item, tmpDir string) (_ *xlsxReader, err error) 
 			if x.head, err = newHeader(cells); err == nil {
 				err = x.head.needsItem(item)
 			}
+			if err == nil {
+				err = x.head.identityAsText(big)
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -106,11 +110,13 @@ func newXLSXReader(r io.Reader, item, tmpDir string) (_ *xlsxReader, err error) 
 }
 
 // checkParts refuses a workbook that is not a zip file, or whose parts
-// would unzip to more than excelize should hold in memory.
-func checkParts(name string) error {
+// would unzip to more than excelize should hold in memory, and returns the
+// columns of its first sheet that hold numbers of more than 15 digits
+// (bigNumberColumns).
+func checkParts(name string) (map[string]bool, error) {
 	zr, err := zip.OpenReader(name)
 	if err != nil {
-		return errs.Wrap(errs.Malformed, err, "the file is not an xlsx workbook")
+		return nil, errs.Wrap(errs.Malformed, err, "the file is not an xlsx workbook")
 	}
 	defer zr.Close()
 	for _, f := range zr.File {
@@ -119,10 +125,10 @@ func checkParts(name string) error {
 			continue
 		}
 		if f.UncompressedSize64 > maxPart {
-			return errs.E(errs.TooLarge, "the workbook part %s unzips to more than %d bytes", f.Name, maxPart)
+			return nil, errs.E(errs.TooLarge, "the workbook part %s unzips to more than %d bytes", f.Name, maxPart)
 		}
 	}
-	return nil
+	return bigNumberColumns(&zr.Reader), nil
 }
 
 // next returns the cells of the next row of the sheet, or io.EOF.
