@@ -148,14 +148,14 @@ func Public(err error) (Kind, string, []FieldError) {
 
 // maskNumbers masks what may be an identity number in a text shown to a
 // client or stored with a batch's rejections: a run of 15 to 18 digits (the
-// last perhaps X) standing alone, not inside a longer run of letters and
-// digits such as an id, keeps its first six and last four characters.
+// last perhaps X) not inside a longer run of hex digits (an id) keeps its
+// first six and last four characters.
 // Problems quote submitted values masked already (record.Echo); this
 // catches what quotes a key, a path or a code a client sent.
 func maskNumbers(s string) string {
 	var b []byte
 	for i := 0; i < len(s); {
-		if !isDigit(s[i]) || (i > 0 && isAlnum(s[i-1])) {
+		if !isDigit(s[i]) || (i > 0 && isHex(s[i-1])) {
 			i++
 			continue
 		}
@@ -166,7 +166,7 @@ func maskNumbers(s string) string {
 		if j < len(s) && (s[j] == 'X' || s[j] == 'x') {
 			j++
 		}
-		if n := j - i; n >= 15 && n <= 18 && (j == len(s) || !isAlnum(s[j])) {
+		if n := j - i; n >= 15 && n <= 18 && (j == len(s) || !isHex(s[j])) {
 			if b == nil {
 				b = []byte(s)
 			}
@@ -184,7 +184,7 @@ func maskNumbers(s string) string {
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
-func isAlnum(c byte) bool { return isDigit(c) || c|0x20 >= 'a' && c|0x20 <= 'z' }
+func isHex(c byte) bool { return isDigit(c) || c|0x20 >= 'a' && c|0x20 <= 'f' }
 
 // Wrapf adds context to *errp when it is not nil, keeping its kind. Use it
 // deferred: defer errs.Wrapf(&err, "Submit(%s)", ref).

@@ -37,7 +37,7 @@ func TestProblemsErrBoundsTheDetails(t *testing.T) {
 // numbers are not, and the caller's error is left as it was.
 func TestPublicMasksIdentityNumbers(t *testing.T) {
 	e := FieldsOf(NotFound, `no list "110105194912310021" (known: SXBZXR)`,
-		FieldError{Field: "fields.12010119960606135X", Code: "unknown_field", Message: `a submission has no key "120101199808084682"`},
+		FieldError{Field: "fields.12010119960606135X", Code: "unknown_field", Message: `a submission has no key "X120101199808084682"`},
 		FieldError{Field: "ref", Code: "conflict", Message: "record 01a22a2e3100ad9709d1b68483914238 holds ref 2026-0001, a fine of 123456789012 yuan"})
 	_, msg, details := Public(e)
 	for _, got := range []string{msg, details[0].Field, details[0].Message} {
