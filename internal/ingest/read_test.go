@@ -879,3 +879,29 @@ func TestXLSXIdentityNumbersAsNumbers(t *testing.T) {
 		}
 	}
 }
+
+// TestXLSXBomb: a workbook whose part unzips to more than maxPart at more
+// than maxRatio times its size (cells of one repeated character) is
+// refused before it is read.
+func TestXLSXBomb(t *testing.T) {
+	f := excelize.NewFile()
+	defer f.Close()
+	if err := f.SetSheetRow("Sheet1", "A1", &[]string{"ref", "CF_SY"}); err != nil {
+		t.Fatal(err)
+	}
+	fill := strings.Repeat("x", 32000) // a cell holds at most 32,767 characters
+	for row := range 600 {
+		if err := f.SetCellValue("Sheet1", fmt.Sprint("B", row+2), fmt.Sprint(row, fill)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := f.WriteToBuffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := b.Len()
+	_, err = NewReader(FormatXLSX, b, "XZCF", t.TempDir())
+	if errs.KindOf(err) != errs.TooLarge || !strings.Contains(err.Error(), "times") {
+		t.Errorf("a %d-byte workbook of 19 MB of cells: %v, want TooLarge", size, err)
+	}
+}

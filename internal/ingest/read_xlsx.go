@@ -20,6 +20,11 @@ import (
 const (
 	maxUnzipped = 1 << 30
 	maxPart     = 16 << 20
+	// maxRatio bounds how much a large part may grow when unzipped: rows
+	// of a sheet compress ten to fifty times, one cell of a repeated
+	// character a thousand times, and a workbook that small would take
+	// gigabytes of memory to read.
+	maxRatio = 200
 )
 
 // maxSerial is the serial day number of 9999-12-31, the last day Excel knows.
@@ -120,6 +125,10 @@ func checkParts(name string) (map[string]bool, error) {
 	}
 	defer zr.Close()
 	for _, f := range zr.File {
+		if f.UncompressedSize64 > maxPart && f.UncompressedSize64 > maxRatio*f.CompressedSize64 {
+			return nil, errs.E(errs.TooLarge, "the workbook part %s unzips to %d bytes from %d, more than %d times: no sheet's rows do that (a zip bomb?)",
+				f.Name, f.UncompressedSize64, f.CompressedSize64, maxRatio)
+		}
 		part := strings.ToLower(strings.ReplaceAll(f.Name, `\`, "/"))
 		if strings.HasPrefix(part, "xl/worksheets/sheet") || part == "xl/sharedstrings.xml" {
 			continue
