@@ -11,6 +11,7 @@ import (
 
 	"pubcredit/internal/auth"
 	"pubcredit/internal/config"
+	"pubcredit/internal/errs"
 	"pubcredit/internal/identity"
 )
 
@@ -20,8 +21,8 @@ const deptUsage = `Usage:
   pubcredit dept add --auditor NAME [--expires DURATION]
   pubcredit dept add --operator NAME [--expires DURATION]
   pubcredit dept list
-  pubcredit dept token CODE [--revoke-earlier] [--expires DURATION]
-  pubcredit dept disable CODE
+  pubcredit dept token CODE|--auditor NAME|--operator NAME [--revoke-earlier] [--expires DURATION]
+  pubcredit dept disable CODE|--auditor NAME|--operator NAME
 
 "pubcredit dept SUBCOMMAND --help" lists a subcommand's flags.
 `
@@ -58,28 +59,42 @@ func cmdDept(ctx context.Context, args []string, env Env) error {
 			fs.StringVar(&uscc, "uscc", "", "the department's unified social credit code")
 			fs.StringVar(&submit, "submit", "", "catalog items the department may submit, comma-separated")
 			fs.StringVar(&read, "read", "", "catalog items the department may read, comma-separated")
-			fs.StringVar(&auditor, "auditor", "", "instead of a department, create an auditor token with this name")
-			fs.StringVar(&operator, "operator", "", "instead of a department, create a platform operator token with this name (statistics, access logs)")
 			fs.StringVar(&lists, "lists", "", "lists the department owns (enters and removes people), comma-separated")
 			fs.StringVar(&matters, "matters", "", "counter matters the department checks people for, comma-separated")
+		}
+		if sub != "list" {
+			fs.StringVar(&auditor, "auditor", "", "instead of a department, an auditor's tokens under this name")
+			fs.StringVar(&operator, "operator", "", "instead of a department, a platform operator's tokens under this name (statistics, access logs)")
 		}
 		if sub == "add" || sub == "token" {
 			fs.DurationVar(&expires, "expires", 0, "token lifetime (e.g. 8760h); 0 never expires")
 		}
 		if sub == "token" {
-			fs.BoolVar(&revokeEarlier, "revoke-earlier", false, "revoke the department's earlier tokens first (rotation, or a token that leaked)")
+			fs.BoolVar(&revokeEarlier, "revoke-earlier", false, "revoke the earlier tokens first (rotation, or a token that leaked)")
 		}
 	})
 	if err != nil {
 		return err
 	}
-	if auditor != "" && operator != "" {
-		return usageError("dept add: give --auditor or --operator, not both")
+	// An auditor's or an operator's tokens, in place of a department's.
+	var kind auth.Kind
+	var holder string
+	switch {
+	case auditor != "" && operator != "":
+		return usageError("dept %s: give --auditor or --operator, not both", sub)
+	case auditor != "":
+		kind, holder = auth.Auditor, auditor
+	case operator != "":
+		kind, holder = auth.Operator, operator
+	}
+	if holder != "" && (code != "" || name != "" || codeArg != "" || fs.NArg() > 0) {
+		return usageError("dept %s --%s NAME takes no department code or name", sub, kind)
 	}
 	if expires < 0 {
 		return usageError("--expires %v: a token's lifetime cannot be negative (0 never expires)", expires)
 	}
-	if usage, ok := map[string]string{"token": "dept token CODE [--revoke-earlier] [--expires DURATION]", "disable": "dept disable CODE"}[sub]; ok {
+	if usage, ok := map[string]string{"token": "dept token CODE|--auditor NAME|--operator NAME [--revoke-earlier] [--expires DURATION]",
+		"disable": "dept disable CODE|--auditor NAME|--operator NAME"}[sub]; ok && holder == "" {
 		if codeArg, ok = oneCode(codeArg, fs); !ok {
 			return usageError("%s", usage)
 		}
@@ -100,18 +115,12 @@ func cmdDept(ctx context.Context, args []string, env Env) error {
 	}
 	switch sub {
 	case "add":
-		for _, t := range []struct {
-			kind auth.Kind
-			name string
-		}{{auth.Auditor, auditor}, {auth.Operator, operator}} {
-			if t.name == "" {
-				continue
-			}
-			token, err := app.Auth.IssueToken(ctx, t.kind, t.name, expiry)
+		if holder != "" {
+			token, err := app.Auth.IssueToken(ctx, kind, holder, expiry)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(env.Stdout, "%s %s: token (shown once, keep it secret):\n%s\n", t.kind, t.name, token)
+			fmt.Fprintf(env.Stdout, "%s %s: token (shown once, keep it secret):\n%s\n", kind, holder, token)
 			return nil
 		}
 		if uscc != "" {
@@ -146,23 +155,37 @@ func cmdDept(ctx context.Context, args []string, env Env) error {
 		}
 		return tw.Flush()
 	case "token":
-		if _, err := app.Store.Dept(ctx, codeArg); err != nil {
-			return err
+		if holder == "" {
+			if _, err := app.Store.Dept(ctx, codeArg); err != nil {
+				return err
+			}
+			kind, holder = auth.Department, codeArg
 		}
 		earlier := "earlier tokens stay valid (--revoke-earlier revokes them)"
 		if revokeEarlier {
-			n, err := app.Store.RevokeTokens(ctx, auth.Department, codeArg, env.Clock.Now())
+			n, err := app.Store.RevokeTokens(ctx, kind, holder, env.Clock.Now())
 			if err != nil {
 				return err
 			}
 			earlier = fmt.Sprintf("%d earlier token(s) revoked", n)
 		}
-		token, err := app.Auth.IssueToken(ctx, auth.Department, codeArg, expiry)
+		token, err := app.Auth.IssueToken(ctx, kind, holder, expiry)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(env.Stdout, "new token for department %s (shown once; %s):\n%s\n", codeArg, earlier, token)
+		fmt.Fprintf(env.Stdout, "new token for %s %s (shown once; %s):\n%s\n", kind, holder, earlier, token)
 	case "disable":
+		if holder != "" { // an auditor or operator: their tokens are all there is of them
+			n, err := app.Store.RevokeTokens(ctx, kind, holder, env.Clock.Now())
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				return errs.E(errs.NotFound, "%s %s has no token that is not revoked", kind, holder)
+			}
+			fmt.Fprintf(env.Stdout, "%s %s: %d token(s) revoked\n", kind, holder, n)
+			return nil
+		}
 		if err := app.Store.SetDeptDisabled(ctx, codeArg, true); err != nil {
 			return err
 		}

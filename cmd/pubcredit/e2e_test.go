@@ -842,6 +842,31 @@ func (s *suite) departments(t *testing.T) {
 			t.Errorf("--operator with --auditor: exit %d, want 2", r.Code)
 		}
 	})
+	t.Run("an auditor's token is rotated and revoked from the shell", func(t *testing.T) {
+		t.Parallel()
+		name := p.uniq("aud")
+		audit := func(token string) response {
+			return srv.get(t, token, "/api/v1/audit/access?id_number="+newPerson().Number)
+		}
+		first := p.auditor(t, name)
+		out := p.mustRun(t, nil, "dept", "token", "--auditor", name, "--revoke-earlier")
+		second := lastLine(out)
+		if !strings.Contains(out, "1 earlier token(s) revoked") {
+			t.Errorf("dept token --auditor printed %q", out)
+		}
+		audit(first).wantError(t, http.StatusUnauthorized)
+		audit(second).want(t, http.StatusOK)
+		if out := p.mustRun(t, nil, "dept", "disable", "--auditor", name); !strings.Contains(out, "1 token(s) revoked") {
+			t.Errorf("dept disable --auditor printed %q", out)
+		}
+		audit(second).wantError(t, http.StatusUnauthorized)
+		if r := p.run(t, nil, "dept", "disable", "--auditor", name); r.Code != 1 || !strings.Contains(r.Stderr, "no token") {
+			t.Errorf("disabling an auditor with no live token: exit %d, %q", r.Code, r.Stderr)
+		}
+		if r := p.run(t, nil, "dept", "add", "--operator", p.uniq("ops"), "--code", p.uniq("X"), "--name", "x"); r.Code != 2 {
+			t.Errorf("dept add --operator with --code: exit %d, want 2 (usage)", r.Code)
+		}
+	})
 	t.Run("a disabled department's token is 401", func(t *testing.T) {
 		t.Parallel()
 		code := p.uniq("DIS")

@@ -26,7 +26,7 @@ Usage:
                      [--lists LIST,...] [--matters MATTER,...]   lists it owns, counter matters it checks
   pubcredit dept add --auditor NAME                       an auditor token
   pubcredit dept add --operator NAME                      a platform operator token
-  pubcredit dept list | token CODE | disable CODE
+  pubcredit dept list | token CODE | disable CODE         (token and disable take --auditor NAME or --operator NAME too)
   pubcredit import FILE --dept CODE [--item ITEM] [--format ndjson|csv|xlsx]
   pubcredit demo    [--people N]                          fill the store with synthetic data
   pubcredit verify-receipt FILE --key KEY                 check a record's ledger receipt offline (FILE - reads standard input)
