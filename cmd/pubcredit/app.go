@@ -159,7 +159,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, clk clock
 	}
 	a.Auth.Matters = measures.MatterCodes
 	a.Checks = &measure.Checker{Measures: measures, Store: st, Records: a.Records, Lists: a.Lists, Profiles: a.Profiles,
-		Access: a.Access, Clock: clk, Calendar: a.Calendar, FeedbackDays: 5}
+		Access: a.Access, Clock: clk, Calendar: a.Calendar, FeedbackDays: cfg.FeedbackDays}
 	a.Deliveries = &delivery.Service{Store: st, Records: a.Records, Access: a.Access, Keys: keys, Clock: clk, Depts: st,
 		Poster: webhook.New(webhook.DefaultTimeout), Items: cat.Codes, Lists: types.Codes,
 		ListItem: func(list string) (string, bool) {

@@ -795,6 +795,19 @@ func (cs *checksSuite) statistics(t *testing.T) {
 		}
 		srv.get(t, "", "/api/v1/stats/measures").wantError(t, http.StatusUnauthorized)
 	})
+	t.Run("the working days feedback is due in come from the configuration", func(t *testing.T) {
+		t.Parallel()
+		conf := writeFile(t, "pubcredit.yaml", []byte("feedback_days: 3\n"))
+		other := p.serve(t, map[string]string{"PUBCREDIT_CONFIG": conf})
+		for want, server := range map[int]*server{5: srv, 3: other} {
+			var out struct {
+				Days int `json:"feedback_working_days"`
+			}
+			if server.get(t, dept, "/api/v1/stats/measures").want(t, http.StatusOK).decode(t, &out); out.Days != want {
+				t.Errorf("feedback_working_days %d, want %d", out.Days, want)
+			}
+		}
+	})
 	t.Run("bad or repeated dates are 422 naming them", func(t *testing.T) {
 		t.Parallel()
 		for query, field := range map[string]string{

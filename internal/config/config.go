@@ -36,6 +36,7 @@ type Config struct {
 	WriteTimeout time.Duration `yaml:"write_timeout"`
 	IdleTimeout  time.Duration `yaml:"idle_timeout"`
 	LogLevel     string        `yaml:"log_level"`
+	FeedbackDays int           `yaml:"feedback_days"` // working days a department has to report what it did with a check's measures
 	// LedgerOrigin names the log in its checkpoints and its verifier key
 	// (C2SP tlog-checkpoint origin), e.g. credit.example.gov.cn/pubcredit.
 	LedgerOrigin string `yaml:"ledger_origin"`
@@ -60,6 +61,7 @@ func Default() Config {
 		IdleTimeout:  2 * time.Minute,
 		LogLevel:     "info",
 		LedgerOrigin: "pubcredit.local/ledger",
+		FeedbackDays: 5,
 	}
 }
 
@@ -115,6 +117,9 @@ func (c Config) Validate() error {
 	}
 	if c.ChunkRows < 1 || c.ChunkRows > 50000 {
 		bad("chunk_rows: %d must be between 1 and 50000", c.ChunkRows)
+	}
+	if c.FeedbackDays < 1 || c.FeedbackDays > 60 {
+		bad("feedback_days: %d must be between 1 and 60 working days", c.FeedbackDays)
 	}
 	if c.FineMinor < 0 || c.FineSerious <= c.FineMinor {
 		bad("fine thresholds: need 0 <= fine_minor_max_yuan < fine_serious_min_yuan")

@@ -21,11 +21,12 @@ func TestValidateNamesEveryProblem(t *testing.T) {
 	c.FineSerious = 1
 	c.LogLevel = "loud"
 	c.LedgerOrigin = "has space"
+	c.FeedbackDays = 0
 	err := c.Validate()
 	if err == nil {
 		t.Fatal("accepted")
 	}
-	for _, want := range []string{"db:", "chunk_rows:", "fine thresholds:", "log_level:", "ledger_origin:"} {
+	for _, want := range []string{"db:", "chunk_rows:", "fine thresholds:", "log_level:", "ledger_origin:", "feedback_days:"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the error does not name %s: %v", want, err)
 		}
