@@ -905,3 +905,34 @@ func TestXLSXBomb(t *testing.T) {
 		t.Errorf("a %d-byte workbook of 19 MB of cells: %v, want TooLarge", size, err)
 	}
 }
+
+// TestXLSXBooleans: a boolean cell reads as TRUE or FALSE, as the sheet
+// shows it, not as the 1 or 0 it is stored as (TRUE in CF_NR_FK was a fine
+// of 10,000 yuan); numbers around it still read as numbers.
+func TestXLSXBooleans(t *testing.T) {
+	f := excelize.NewFile()
+	defer f.Close()
+	if err := f.SetSheetRow("Sheet1", "A1", &[]string{"ref", "CF_NR_FK", "CF_NR_WFFF"}); err != nil {
+		t.Fatal(err)
+	}
+	for row, v := range []any{true, false} {
+		if err := f.SetSheetRow("Sheet1", fmt.Sprint("A", row+2), &[]any{fmt.Sprint("R", row), v, 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := f.WriteToBuffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewReader(FormatXLSX, b, "XZCF", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for _, want := range []string{"TRUE", "FALSE"} {
+		row, err := r.Next()
+		if err != nil || row.Sub.Fields["CF_NR_FK"] != want || row.Sub.Fields["CF_NR_WFFF"] != "1" {
+			t.Errorf("row %+v, %v: want CF_NR_FK %s and CF_NR_WFFF 1", row.Sub.Fields, err, want)
+		}
+	}
+}

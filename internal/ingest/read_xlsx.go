@@ -39,6 +39,7 @@ type xlsxReader struct {
 	f        *excelize.File
 	rows     *excelize.Rows
 	date1904 bool
+	bools    map[string]bool // cells holding a boolean (scanSheet): read as TRUE and FALSE, not 1 and 0
 	head     header
 	item     string
 	line     int
@@ -62,10 +63,11 @@ func newXLSXReader(r io.Reader, item, tmpDir string) (_ *xlsxReader, err error) 
 	if err != nil {
 		return nil, fmt.Errorf("ingest: spooling xlsx: %w", err)
 	}
-	big, err := checkParts(x.spool)
+	scan, err := checkParts(x.spool)
 	if err != nil {
 		return nil, err
 	}
+	x.bools = scan.bools
 	x.f, err = excelize.OpenFile(x.spool, excelize.Options{
 		TmpDir:           tmpDir,
 		UnzipSizeLimit:   maxUnzipped,
@@ -104,7 +106,7 @@ func newXLSXReader(r io.Reader, item, tmpDir string) (_ *xlsxReader, err error) 
 				err = x.head.needsItem(item)
 			}
 			if err == nil {
-				err = x.head.identityAsText(big)
+				err = x.head.identityAsText(scan.bigCols)
 			}
 			if err != nil {
 				return nil, err
@@ -116,17 +118,16 @@ func newXLSXReader(r io.Reader, item, tmpDir string) (_ *xlsxReader, err error) 
 
 // checkParts refuses a workbook that is not a zip file, or whose parts
 // would unzip to more than excelize should hold in memory, and returns the
-// columns of its first sheet that hold numbers of more than 15 digits
-// (bigNumberColumns).
-func checkParts(name string) (map[string]bool, error) {
+// scan of its first sheet (scanSheet).
+func checkParts(name string) (sheetScan, error) {
 	zr, err := zip.OpenReader(name)
 	if err != nil {
-		return nil, errs.Wrap(errs.Malformed, err, "the file is not an xlsx workbook")
+		return sheetScan{}, errs.Wrap(errs.Malformed, err, "the file is not an xlsx workbook")
 	}
 	defer zr.Close()
 	for _, f := range zr.File {
 		if f.UncompressedSize64 > maxPart && f.UncompressedSize64 > maxRatio*f.CompressedSize64 {
-			return nil, errs.E(errs.TooLarge, "the workbook part %s unzips to %d bytes from %d, more than %d times: no sheet's rows do that (a zip bomb?)",
+			return sheetScan{}, errs.E(errs.TooLarge, "the workbook part %s unzips to %d bytes from %d, more than %d times: no sheet's rows do that (a zip bomb?)",
 				f.Name, f.UncompressedSize64, f.CompressedSize64, maxRatio)
 		}
 		part := strings.ToLower(strings.ReplaceAll(f.Name, `\`, "/"))
@@ -134,10 +135,10 @@ func checkParts(name string) (map[string]bool, error) {
 			continue
 		}
 		if f.UncompressedSize64 > maxPart {
-			return nil, errs.E(errs.TooLarge, "the workbook part %s unzips to more than %d bytes", f.Name, maxPart)
+			return sheetScan{}, errs.E(errs.TooLarge, "the workbook part %s unzips to more than %d bytes", f.Name, maxPart)
 		}
 	}
-	return bigNumberColumns(&zr.Reader), nil
+	return scanSheet(&zr.Reader), nil
 }
 
 // next returns the cells of the next row of the sheet, or io.EOF.
@@ -168,12 +169,27 @@ func (x *xlsxReader) Next() (Row, error) {
 			continue
 		}
 		for i, c := range cells {
-			if i < len(x.head) && x.head[i].date {
+			switch {
+			case x.bools[columnName(i+1)+strconv.Itoa(x.line)]:
+				cells[i] = boolText(c)
+			case i < len(x.head) && x.head[i].date:
 				cells[i] = x.serialDate(c)
 			}
 		}
 		return x.head.row(x.line, cells, x.item), nil
 	}
+}
+
+// boolText is the raw value of a boolean cell (1 or 0) as a spreadsheet
+// shows it: a boolean in a number column is a problem, not a 1.
+func boolText(raw string) string {
+	switch raw {
+	case "1":
+		return "TRUE"
+	case "0":
+		return "FALSE"
+	}
+	return raw
 }
 
 // serialDate returns the day a serial day number stands for as YYYY-MM-DD,

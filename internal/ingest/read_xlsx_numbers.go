@@ -12,54 +12,74 @@ import (
 	"pubcredit/internal/errs"
 )
 
-// Identity numbers typed into number cells. A spreadsheet keeps a number
-// to 15 significant digits: an 18-digit identity number typed as a number
-// loses its last digits, and what is left may be the valid number of
-// another person. The streaming reader sees cell values, not cell types,
-// so the first sheet is scanned once before it is read, for the columns
-// holding a number of more than 15 digits; an identity column among them
-// refuses the file.
+// Cell types the streaming reader does not see. A spreadsheet keeps a
+// number to 15 significant digits: an 18-digit identity number typed as a
+// number loses its last digits, and what is left may be the valid number of
+// another person. A boolean is stored as 1 or 0, and TRUE in an amount
+// column would read as 1. The reader sees raw cell values, not cell types,
+// so the first sheet is scanned once before it is read: an identity column
+// holding a number of more than 15 digits refuses the file, and boolean
+// cells read as TRUE and FALSE.
 
-// bigNumberColumns returns the columns (A, B, ... AA) of the first sheet
-// of the workbook zr that hold a number cell of more than 15 digits. It
-// returns nil when the workbook cannot be scanned: excelize then reports
-// what is wrong with it.
-func bigNumberColumns(zr *zip.Reader) map[string]bool {
+// sheetScan is what a scan of the first sheet found.
+type sheetScan struct {
+	bigCols map[string]bool // columns (A, B, ... AA) holding a number cell of more than 15 digits
+	bools   map[string]bool // cells (G12) holding a boolean, at most maxBools of them
+}
+
+// maxBools bounds the boolean cells a scan keeps.
+const maxBools = 100_000
+
+// scanSheet scans the first sheet of the workbook zr for the cells whose
+// type the streaming reader does not tell: numbers of more than 15 digits
+// and booleans (TRUE reads as 1). It returns an empty scan when the
+// workbook cannot be scanned: excelize then reports what is wrong with it.
+func scanSheet(zr *zip.Reader) sheetScan {
+	found := sheetScan{bigCols: map[string]bool{}, bools: map[string]bool{}}
 	part := firstSheetPart(zr)
 	if part == nil {
-		return nil
+		return found
 	}
 	rc, err := part.Open()
 	if err != nil {
-		return nil
+		return found
 	}
 	defer rc.Close()
-	cols := map[string]bool{}
 	dec := xml.NewDecoder(rc)
-	var col string   // the column of the cell being read
-	var number bool  // the cell holds a number (no type, or type n)
+	var ref string   // the cell being read (G12)
+	var number bool  // it holds a number (no type, or type n)
 	var inValue bool // inside its <v>
-	n := 0           // cells of the row so far, for cells without a reference
+	row, n := 0, 0   // the row, and its cells so far, for cells and rows without a reference
 	for {
 		tok, err := dec.Token()
 		if err != nil {
-			return cols // the end, or a fault excelize reports
+			return found // the end, or a fault excelize reports
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
 			switch t.Name.Local {
 			case "row":
-				n = 0
+				row, n = row+1, 0
+				for _, a := range t.Attr {
+					if r, err := strconv.Atoi(a.Value); a.Name.Local == "r" && err == nil {
+						row = r
+					}
+				}
 			case "c":
 				n++
-				col, number = columnName(n), true
+				ref = columnName(n) + strconv.Itoa(row)
+				typ := ""
 				for _, a := range t.Attr {
 					switch a.Name.Local {
 					case "r":
-						col = strings.TrimRight(a.Value, "0123456789")
+						ref = a.Value
 					case "t":
-						number = a.Value == "n"
+						typ = a.Value
 					}
+				}
+				number = typ == "" || typ == "n"
+				if typ == "b" && len(found.bools) < maxBools {
+					found.bools[ref] = true
 				}
 			case "v":
 				inValue = number
@@ -70,7 +90,7 @@ func bigNumberColumns(zr *zip.Reader) map[string]bool {
 			}
 		case xml.CharData:
 			if inValue && bigNumber(strings.TrimSpace(string(t))) {
-				cols[col] = true
+				found.bigCols[strings.TrimRight(ref, "0123456789")] = true
 			}
 		}
 	}
