@@ -67,16 +67,10 @@ func scanSheet(zr *zip.Reader) sheetScan {
 				}
 			case "c":
 				n++
-				ref = columnName(n) + strconv.Itoa(row)
-				typ := ""
-				for _, a := range t.Attr {
-					switch a.Name.Local {
-					case "r":
-						ref = a.Value
-					case "t":
-						typ = a.Value
-					}
+				if ref = attr(t, "r"); ref == "" {
+					ref = columnName(n) + strconv.Itoa(row)
 				}
+				typ := attr(t, "t")
 				number = typ == "" || typ == "n"
 				if typ == "b" && len(found.bools) < maxBools {
 					found.bools[ref] = true
@@ -134,17 +128,8 @@ func firstSheetPart(zr *zip.Reader) *zip.File {
 		if t.Name.Local != "Relationship" {
 			return true
 		}
-		var rid, tg string
-		for _, a := range t.Attr {
-			switch a.Name.Local {
-			case "Id":
-				rid = a.Value
-			case "Target":
-				tg = a.Value
-			}
-		}
-		if rid == id && id != "" {
-			target = tg
+		if attr(t, "Id") == id && id != "" {
+			target = attr(t, "Target")
 			return false
 		}
 		return true
@@ -163,6 +148,16 @@ func firstSheetPart(zr *zip.Reader) *zip.File {
 		}
 	}
 	return nil
+}
+
+// attr is the value of element t's attribute name, "" when it has none.
+func attr(t xml.StartElement, name string) string {
+	for _, a := range t.Attr {
+		if a.Name.Local == name {
+			return a.Value
+		}
+	}
+	return ""
 }
 
 // scanXML calls fn for each start element of the part named name until fn
