@@ -175,11 +175,7 @@ func (r *csvReader) Next() (Row, error) {
 		case errors.As(err, &pe) && (errors.Is(pe.Err, csv.ErrQuote) || errors.Is(pe.Err, csv.ErrBareQuote)):
 			// Not expected with LazyQuotes; the csv package goes on with the next record.
 			return Row{Line: pe.StartLine, Errors: []errs.FieldError{{Code: "csv_syntax", Message: pe.Error()}}}, nil
-		case err != nil:
-			var e *errs.Error
-			if errors.As(err, &e) { // a line too long: its kind and message stand
-				return Row{}, e
-			}
+		case err != nil: // a row too long keeps its kind and problem through fileError
 			return Row{}, fmt.Errorf("ingest: reading csv after line %d: %w", r.line, err)
 		}
 		r.line, _ = r.cr.FieldPos(0) // the line a record starts on, though quoted cells may span lines

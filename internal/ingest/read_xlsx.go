@@ -39,7 +39,7 @@ type xlsxReader struct {
 	f        *excelize.File
 	rows     *excelize.Rows
 	date1904 bool
-	bools    map[string]bool // cells holding a boolean (scanSheet): read as TRUE and FALSE, not 1 and 0
+	bools    map[[2]int]bool // cells (column, row) holding a boolean (scanSheet): read as TRUE and FALSE, not 1 and 0
 	head     header
 	item     string
 	line     int
@@ -170,7 +170,7 @@ func (x *xlsxReader) Next() (Row, error) {
 		}
 		for i, c := range cells {
 			switch {
-			case x.bools[columnName(i+1)+strconv.Itoa(x.line)]:
+			case len(x.bools) > 0 && x.bools[[2]int{i + 1, x.line}]:
 				cells[i] = boolText(c)
 			case i < len(x.head) && x.head[i].date:
 				cells[i] = x.serialDate(c)

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/xuri/excelize/v2"
+
 	"pubcredit/internal/errs"
 )
 
@@ -23,8 +25,8 @@ import (
 
 // sheetScan is what a scan of the first sheet found.
 type sheetScan struct {
-	bigCols map[string]bool // columns (A, B, ... AA) holding a number cell of more than 15 digits
-	bools   map[string]bool // cells (G12) holding a boolean, at most maxBools of them
+	bigCols map[int]bool    // columns (1 is A) holding a number cell of more than 15 digits
+	bools   map[[2]int]bool // cells (column, row) holding a boolean, at most maxBools of them
 }
 
 // maxBools bounds the boolean cells a scan keeps.
@@ -35,7 +37,7 @@ const maxBools = 100_000
 // and booleans (TRUE reads as 1). It returns an empty scan when the
 // workbook cannot be scanned: excelize then reports what is wrong with it.
 func scanSheet(zr *zip.Reader) sheetScan {
-	found := sheetScan{bigCols: map[string]bool{}, bools: map[string]bool{}}
+	found := sheetScan{bigCols: map[int]bool{}, bools: map[[2]int]bool{}}
 	part := firstSheetPart(zr)
 	if part == nil {
 		return found
@@ -46,12 +48,11 @@ func scanSheet(zr *zip.Reader) sheetScan {
 	}
 	defer rc.Close()
 	dec := xml.NewDecoder(rc)
-	var ref string   // the cell being read (G12)
+	var col, row int // the cell being read (rows and cells may leave out their reference)
 	var number bool  // it holds a number (no type, or type n)
 	var inValue bool // inside its <v>
-	row, n := 0, 0   // the row, and its cells so far, for cells and rows without a reference
 	for {
-		tok, err := dec.Token()
+		tok, err := dec.RawToken() // names without their namespaces are all this needs
 		if err != nil {
 			return found // the end, or a fault excelize reports
 		}
@@ -59,21 +60,19 @@ func scanSheet(zr *zip.Reader) sheetScan {
 		case xml.StartElement:
 			switch t.Name.Local {
 			case "row":
-				row, n = row+1, 0
-				for _, a := range t.Attr {
-					if r, err := strconv.Atoi(a.Value); a.Name.Local == "r" && err == nil {
-						row = r
-					}
+				row, col = row+1, 0
+				if r, err := strconv.Atoi(attr(t, "r")); err == nil {
+					row = r
 				}
 			case "c":
-				n++
-				if ref = attr(t, "r"); ref == "" {
-					ref = columnName(n) + strconv.Itoa(row)
+				col++
+				if c, r, err := excelize.CellNameToCoordinates(attr(t, "r")); err == nil {
+					col, row = c, r
 				}
 				typ := attr(t, "t")
 				number = typ == "" || typ == "n"
 				if typ == "b" && len(found.bools) < maxBools {
-					found.bools[ref] = true
+					found.bools[[2]int{col, row}] = true
 				}
 			case "v":
 				inValue = number
@@ -84,7 +83,7 @@ func scanSheet(zr *zip.Reader) sheetScan {
 			}
 		case xml.CharData:
 			if inValue && bigNumber(strings.TrimSpace(string(t))) {
-				found.bigCols[strings.TrimRight(ref, "0123456789")] = true
+				found.bigCols[col] = true
 			}
 		}
 	}
@@ -96,15 +95,6 @@ func scanSheet(zr *zip.Reader) sheetScan {
 func bigNumber(v string) bool {
 	f, err := strconv.ParseFloat(v, 64)
 	return err == nil && (f >= 1e15 || f <= -1e15)
-}
-
-// columnName is the name of the nth column: 1 A, 26 Z, 27 AA.
-func columnName(n int) string {
-	var b []byte
-	for ; n > 0; n = (n - 1) / 26 {
-		b = append([]byte{byte('A' + (n-1)%26)}, b...)
-	}
-	return string(b)
 }
 
 // firstSheetPart finds the part of the workbook's first sheet, as
@@ -188,12 +178,12 @@ func scanXML(zr *zip.Reader, name string, fn func(xml.StartElement) bool) {
 // identityAsText refuses a sheet whose identity-number column (id_number,
 // or a national *_ZJHM code) holds numbers of more than 15 digits: digits
 // were lost, and some rows may name another person.
-func (h header) identityAsText(big map[string]bool) error {
+func (h header) identityAsText(big map[int]bool) error {
 	for i, c := range h {
 		if c.key != "id_number" && !strings.HasSuffix(c.key, "_ZJHM") {
 			continue
 		}
-		if col := columnName(i + 1); big[col] {
+		if col, _ := excelize.ColumnNumberToName(i + 1); big[i+1] {
 			return errs.Fields("the workbook cannot be read", errs.FieldError{Field: fieldPath(c.key), Code: "number_cells",
 				Message: fmt.Sprintf("column %s (%s) holds identity numbers as number cells, which keep only 15 digits: some rows would name another person. Format the column as text and enter the numbers again", col, c.name)})
 		}
