@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -221,11 +220,11 @@ func readSeenCheckpoint(file, key string) (ledger.Checkpoint, error) {
 		return ledger.Checkpoint{}, usageError("--checkpoint: %v", err)
 	}
 	if t := bytes.TrimSpace(b); len(t) > 0 && t[0] == '{' {
-		var st witnessState
-		if err := json.Unmarshal(t, &st); err != nil || st.Checkpoint == "" {
-			return ledger.Checkpoint{}, usageError("--checkpoint %s: neither a witness state file nor a signed checkpoint", file)
+		s, err := readState(file, key)
+		if err != nil {
+			return ledger.Checkpoint{}, usageError("--checkpoint %v", err)
 		}
-		b = []byte(st.Checkpoint)
+		return s.cp, nil
 	}
 	cp, err := ledger.OpenCheckpoint(b, key)
 	if err != nil {

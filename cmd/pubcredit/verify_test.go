@@ -732,7 +732,8 @@ func testVerifyCommandCheckpoint(t *testing.T, dbURL string) {
 		t.Fatalf("the second checkpoint is of size %d, the first %d", newest, first)
 	}
 	note := writeFile(t, "newest.txt", newestSigned)
-	state, err := json.Marshal(witnessState{Format: WitnessFormat, Checkpoint: string(newestSigned)})
+	body := strings.SplitN(string(newestSigned), "\n", 4) // origin, size, root
+	state, err := json.Marshal(witnessState{Format: WitnessFormat, Origin: body[0], Size: newest, Root: body[2], Checkpoint: string(newestSigned)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -746,8 +747,10 @@ func testVerifyCommandCheckpoint(t *testing.T, dbURL string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := p.run(t, nil, "verify", "--checkpoint", writeFile(t, "other.txt", other)); r.Code != 2 || !strings.Contains(r.Stderr, "--checkpoint") {
-		t.Errorf("a checkpoint signed by another key: exit %d, want 2 naming --checkpoint\n%s", r.Code, r.Stderr)
+	for name, bad := range map[string][]byte{"a checkpoint signed by another key": other, "a state file of no witness": []byte(`{"format":"x"}`)} {
+		if r := p.run(t, nil, "verify", "--checkpoint", writeFile(t, "bad.txt", bad)); r.Code != 2 || !strings.Contains(r.Stderr, "--checkpoint") {
+			t.Errorf("%s: exit %d, want 2 naming --checkpoint\n%s", name, r.Code, r.Stderr)
+		}
 	}
 
 	// The newest checkpoint cut off with its stored hashes: its leaves are

@@ -245,14 +245,20 @@ type seen struct {
 	cp ledger.Checkpoint
 }
 
-// load reads the state file; nil when there is none yet. The signed
-// checkpoint in it must verify with the key and agree with its fields: the
-// fields are for people, the note is what the witness trusts.
+// load reads the state file; nil when there is none yet.
 func (w *witness) load() (*seen, error) {
-	f, err := os.Open(w.state)
+	s, err := readState(w.state, w.key)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
+	return s, err
+}
+
+// readState reads the witness state file name. The signed checkpoint in
+// it must verify with key and agree with its fields: the fields are for
+// people, the note is what the witness (and verify --checkpoint) trusts.
+func readState(name, key string) (*seen, error) {
+	f, err := os.Open(name)
 	if err != nil {
 		return nil, fmt.Errorf("state: %w", err)
 	}
@@ -262,23 +268,23 @@ func (w *witness) load() (*seen, error) {
 		return nil, fmt.Errorf("state: %w", err)
 	}
 	if len(b) > maxWitnessState {
-		return nil, fmt.Errorf("state %s: larger than %d bytes", w.state, maxWitnessState)
+		return nil, fmt.Errorf("state %s: larger than %d bytes", name, maxWitnessState)
 	}
 	var s seen
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s.witnessState); err != nil {
-		return nil, fmt.Errorf("state %s: %w", w.state, err)
+		return nil, fmt.Errorf("state %s: %w", name, err)
 	}
 	if s.Format != WitnessFormat {
-		return nil, fmt.Errorf("state %s: format %q, want %q", w.state, s.Format, WitnessFormat)
+		return nil, fmt.Errorf("state %s: format %q, want %q", name, s.Format, WitnessFormat)
 	}
-	s.cp, err = ledger.OpenCheckpoint([]byte(s.Checkpoint), w.key)
+	s.cp, err = ledger.OpenCheckpoint([]byte(s.Checkpoint), key)
 	if err != nil {
-		return nil, fmt.Errorf("state %s: its checkpoint does not verify with the key (a different log or key? start a new state file): %v", w.state, err)
+		return nil, fmt.Errorf("state %s: its checkpoint does not verify with the key (a different log or key? start a new state file): %v", name, err)
 	}
 	if s.cp.Origin != s.Origin || s.cp.Size != s.Size || hashB64(s.cp.Root) != s.Root {
-		return nil, fmt.Errorf("state %s: its fields disagree with its signed checkpoint", w.state)
+		return nil, fmt.Errorf("state %s: its fields disagree with its signed checkpoint", name)
 	}
 	return &s, nil
 }

@@ -134,11 +134,11 @@ func Public(err error) (Kind, string, []FieldError) {
 		}
 		return k, string(k), nil
 	}
-	details := e.Details // cloned before the first change: e is the caller's
+	details, cloned := e.Details, false // e is the caller's: cloned before the first change
 	for i, d := range e.Details {
 		if f, m := maskNumbers(d.Field), maskNumbers(d.Message); f != d.Field || m != d.Message {
-			if &details[0] == &e.Details[0] {
-				details = slices.Clone(e.Details)
+			if !cloned {
+				details, cloned = slices.Clone(e.Details), true
 			}
 			details[i].Field, details[i].Message = f, m
 		}
