@@ -14,7 +14,7 @@ import (
 )
 
 // domain lists the packages that hold the platform's rules.
-var domain = []string{"access", "auth", "canon", "catalog", "clock", "delivery", "demo", "errs", "identity", "ids", "ingest", "jsonpath", "ledger", "listing", "measure", "profile", "record", "vault", "verify", "yamlnode"}
+var domain = []string{"access", "auth", "canon", "catalog", "clock", "delivery", "demo", "errs", "identity", "ids", "ingest", "jsonpath", "ledger", "listing", "measure", "profile", "record", "redact", "vault", "verify", "yamlnode"}
 
 var forbidden = []string{
 	"net/http", "database/sql", "modernc.org/sqlite", "github.com/jackc/pgx",

@@ -609,6 +609,40 @@ func (cs *checksSuite) feedbackCases(t *testing.T) {
 		// The refused note left the measure open for feedback.
 		srv.feedback(t, cs.counter, c.CheckID, result("RESTRICT_HIGH_CONSUMPTION", true, "已执行")).want(t, http.StatusCreated)
 	})
+	t.Run("an identity number or the person's name typed into a purpose or a note is stored and shown masked", func(t *testing.T) {
+		t.Parallel()
+		who, e := cs.debtor(t)
+		body := checkBody(who, "high_consumption", "核查"+who.Name+"（"+who.Number+"）购票")
+		body["subject"].(map[string]any)["name"] = who.Name
+		var c checkResultJSON
+		srv.postJSON(t, cs.counter, "/api/v1/checks", body).want(t, http.StatusOK).decode(t, &c)
+		if want := "核查" + who.MaskedName() + "（" + who.MaskedNumber() + "）购票"; c.Purpose != want {
+			t.Errorf("the check's purpose is %q, want %q", c.Purpose, want)
+		}
+		srv.feedback(t, cs.counter, c.CheckID, result("RESTRICT_HIGH_CONSUMPTION", true, "已拒绝"+who.Number+"购票")).want(t, http.StatusCreated)
+		reader := lcDept(t, p, p.uniq("RDP"), "--read", "XZCF")
+		srv.get(t, reader, "/api/v1/subjects/"+who.Number+"/file?purpose="+url.QueryEscape("复核 "+who.Number)).want(t, http.StatusOK)
+		var removed listEntryJSON
+		srv.removeEntry(t, cs.court, "SXBZXR", e.ID, "performed", "已履行，身份证"+who.Number).want(t, http.StatusOK).decode(t, &removed)
+		var log struct {
+			Events []struct {
+				Action  string `json:"action"`
+				Purpose string `json:"purpose"`
+			} `json:"events"`
+		}
+		srv.get(t, cs.auditor, "/api/v1/audit/access?id_number="+who.Number).want(t, http.StatusOK).decode(t, &log)
+		masked := 0
+		for _, ev := range log.Events {
+			if strings.Contains(ev.Purpose, who.MaskedNumber()) {
+				masked++
+			}
+		}
+		if masked < 2 {
+			t.Errorf("the access log shows %d purposes with the number masked, want the check's and the file read's: %+v", masked, log.Events)
+		}
+		// send checks every answer above for the number in clear, and the
+		// suite's last step sweeps the database and the logs for it.
+	})
 	t.Run("feedback is taken once per measure: 201, then 409", func(t *testing.T) {
 		t.Parallel()
 		who, _ := cs.debtor(t)

@@ -51,7 +51,7 @@ func (a *API) subjectFile(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := fileJSON{
 		Subject:     personJSON(f.Person),
-		Purpose:     q.Get("purpose"),
+		Purpose:     f.Purpose,
 		Records:     make([]fileRecordJSON, 0, len(f.Entries)),
 		GeneratedAt: a.Clock.Now().UTC(),
 	}

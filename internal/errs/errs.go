@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"pubcredit/internal/redact"
 )
 
 // Kind classifies an error. The set is closed: add a kind only together with
@@ -124,7 +126,10 @@ func KindOf(err error) Kind {
 }
 
 // Public returns the message and details that may be shown to a caller.
-// Internal errors get a generic message.
+// Internal errors get a generic message. What may be an identity number is
+// masked (redact.Numbers) in the message and in every detail's field and
+// message: problems quote submitted values masked already (record.Echo),
+// and this catches what quotes a key, a path or a code a client sent.
 func Public(err error) (Kind, string, []FieldError) {
 	k := KindOf(err)
 	var e *Error
@@ -136,55 +141,15 @@ func Public(err error) (Kind, string, []FieldError) {
 	}
 	details, cloned := e.Details, false // e is the caller's: cloned before the first change
 	for i, d := range e.Details {
-		if f, m := maskNumbers(d.Field), maskNumbers(d.Message); f != d.Field || m != d.Message {
+		if f, m := redact.Numbers(d.Field), redact.Numbers(d.Message); f != d.Field || m != d.Message {
 			if !cloned {
 				details, cloned = slices.Clone(e.Details), true
 			}
 			details[i].Field, details[i].Message = f, m
 		}
 	}
-	return e.Kind, maskNumbers(e.Message), details
+	return e.Kind, redact.Numbers(e.Message), details
 }
-
-// maskNumbers masks what may be an identity number in a text shown to a
-// client or stored with a batch's rejections: a run of 15 to 18 digits (the
-// last perhaps X) not inside a longer run of hex digits (an id) keeps its
-// first six and last four characters.
-// Problems quote submitted values masked already (record.Echo); this
-// catches what quotes a key, a path or a code a client sent.
-func maskNumbers(s string) string {
-	var b []byte
-	for i := 0; i < len(s); {
-		if !isDigit(s[i]) || (i > 0 && isHex(s[i-1])) {
-			i++
-			continue
-		}
-		j := i
-		for j < len(s) && isDigit(s[j]) {
-			j++
-		}
-		if j < len(s) && (s[j] == 'X' || s[j] == 'x') {
-			j++
-		}
-		if n := j - i; n >= 15 && n <= 18 && (j == len(s) || !isHex(s[j])) {
-			if b == nil {
-				b = []byte(s)
-			}
-			for k := i + 6; k < j-4; k++ {
-				b[k] = '*'
-			}
-		}
-		i = j
-	}
-	if b == nil {
-		return s
-	}
-	return string(b)
-}
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-func isHex(c byte) bool { return isDigit(c) || c|0x20 >= 'a' && c|0x20 <= 'f' }
 
 // Wrapf adds context to *errp when it is not nil, keeping its kind. Use it
 // deferred: defer errs.Wrapf(&err, "Submit(%s)", ref).

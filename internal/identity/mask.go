@@ -3,6 +3,7 @@ package identity
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // MaskNumber masks a document number for any output that is not the person's
@@ -61,6 +62,18 @@ func MaskName(name string) string {
 	default:
 		return keep(name, 1)
 	}
+}
+
+// MaskNameIn masks every occurrence of a person's name in a free text
+// typed about them (a check's purpose), as MaskName does. A name of one
+// character is left alone: it would mask that character wherever it
+// stands.
+func MaskNameIn(text, name string) string {
+	name = strings.TrimSpace(name)
+	if utf8.RuneCountInString(name) < 2 || !strings.Contains(text, name) {
+		return text
+	}
+	return strings.ReplaceAll(text, name, MaskName(name))
 }
 
 // keep returns s with every rune after the first n replaced by '*'.

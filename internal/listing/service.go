@@ -17,6 +17,7 @@ import (
 	"pubcredit/internal/identity"
 	"pubcredit/internal/ids"
 	"pubcredit/internal/record"
+	"pubcredit/internal/redact"
 )
 
 // Calendar counts working days (satisfied by *clock.Calendar).
@@ -474,7 +475,7 @@ func (s *Service) Remove(ctx context.Context, p *auth.Principal, code, id, reaso
 	case !record.PrintableText(note):
 		return Entry{}, errs.Fields("the removal is not valid", errs.FieldError{Field: "note", Code: "format", Message: record.DoesNotPrint})
 	}
-	note = strings.TrimSpace(note)
+	note = redact.Numbers(strings.TrimSpace(note))
 	if e.Status == Removed {
 		if e.Removal != nil && e.Removal.Reason == reason && e.Removal.Note == note {
 			return e, s.afterRemoval(ctx, p, t, e)

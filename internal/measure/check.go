@@ -23,6 +23,7 @@ import (
 	"pubcredit/internal/listing"
 	"pubcredit/internal/profile"
 	rec "pubcredit/internal/record"
+	"pubcredit/internal/redact"
 )
 
 // Check is one check at the counter: who checked whom for which matter, and
@@ -292,6 +293,7 @@ func (c *Checker) Check(ctx context.Context, p *auth.Principal, subject rec.Subj
 	case !rec.PrintableText(purpose):
 		pr.Add("purpose", "format", rec.DoesNotPrint)
 	}
+	purpose = identity.MaskNameIn(redact.Numbers(purpose), strings.TrimSpace(subject.Name))
 	key, doc, err := c.Profiles.Subject(subject.IDType, subject.IDNumber)
 	if err != nil {
 		var e *errs.Error
@@ -478,7 +480,7 @@ func (c *Checker) AddFeedback(ctx context.Context, p *auth.Principal, checkID st
 			pr.Add(path+".note", "format", rec.DoesNotPrint)
 		}
 		if r.Applied != nil {
-			out = append(out, Feedback{CheckID: ch.ID, Measure: r.Measure, Dept: p.ID, Applied: *r.Applied, Note: strings.TrimSpace(r.Note), At: now}.Seal())
+			out = append(out, Feedback{CheckID: ch.ID, Measure: r.Measure, Dept: p.ID, Applied: *r.Applied, Note: redact.Numbers(strings.TrimSpace(r.Note)), At: now}.Seal())
 		}
 	}
 	if err := pr.Err("the feedback is not valid"); err != nil {

@@ -16,6 +16,7 @@ import (
 	"pubcredit/internal/errs"
 	"pubcredit/internal/identity"
 	"pubcredit/internal/record"
+	"pubcredit/internal/redact"
 	"pubcredit/internal/vault"
 )
 
@@ -38,6 +39,7 @@ type Entry struct {
 // File is what one reader may see of a person.
 type File struct {
 	Person  Person
+	Purpose string // as logged: what may be an identity number or the person's name masked
 	Entries []Entry
 }
 
@@ -84,6 +86,7 @@ func (s *Service) ForDepartment(ctx context.Context, p *auth.Principal, idType, 
 	case !record.PrintableText(purpose):
 		return File{}, errs.Fields("the purpose is not valid", errs.FieldError{Field: "purpose", Code: "format", Message: record.DoesNotPrint})
 	}
+	purpose = redact.Numbers(purpose)
 	if len(p.Read) == 0 {
 		return File{}, errs.E(errs.Forbidden, "department %s has no read rights on any catalog item", p.ID)
 	}
@@ -115,7 +118,7 @@ func (s *Service) ForDepartment(ctx context.Context, p *auth.Principal, idType, 
 		visible = append(visible, st)
 		full = append(full, own || shown)
 	}
-	f := File{Person: Person{IDType: string(doc.Type), IDNumber: identity.MaskNumber(doc.Number)}}
+	f := File{Person: Person{IDType: string(doc.Type), IDNumber: identity.MaskNumber(doc.Number)}, Purpose: purpose}
 	if len(visible) == 0 {
 		// Nothing to show still reveals that the department looked: log it.
 		if err := s.log(ctx, p, key, purpose, nil); err != nil {
@@ -133,10 +136,11 @@ func (s *Service) ForDepartment(ctx context.Context, p *auth.Principal, idType, 
 	}
 	if _, _, name, err := s.Records.Person(ctx, key); err == nil {
 		f.Person.Name = identity.MaskName(name)
+		f.Purpose = identity.MaskNameIn(purpose, name)
 	} else {
 		return File{}, err
 	}
-	if err := s.log(ctx, p, key, purpose, f.Entries); err != nil {
+	if err := s.log(ctx, p, key, f.Purpose, f.Entries); err != nil {
 		return File{}, err
 	}
 	return f, nil
