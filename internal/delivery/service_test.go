@@ -19,6 +19,7 @@ import (
 	"pubcredit/internal/clock"
 	"pubcredit/internal/delivery"
 	"pubcredit/internal/errs"
+	"pubcredit/internal/identity"
 	"pubcredit/internal/record"
 	"pubcredit/internal/store/sqlite"
 	"pubcredit/internal/vault"
@@ -103,7 +104,7 @@ func (p *platform) subscribe(t *testing.T, dept string, read []string, req deliv
 func (p *platform) submit(t *testing.T, number, name string) record.Record {
 	t.Helper()
 	res, err := p.records.Submit(t.Context(), p.mkt, record.Submission{
-		Ref: "R-" + number, Item: "XZCF", DecidedOn: "2026-11-20",
+		Ref: "R-" + identity.MaskNumber(number), Item: "XZCF", DecidedOn: "2026-11-20",
 		Subject: record.Subject{IDType: "resident_id", IDNumber: number, Name: name},
 		Fields:  map[string]any{"decision_no": "津市监罚〔2026〕1号", "penalty_types": []string{"fine"}, "fine_amount": 1000},
 	})

@@ -231,3 +231,32 @@ func normalise(s string) string {
 func daysIn(y int, m time.Month) int {
 	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
+
+// InText reports whether s carries a resident identity number: a run of 18
+// characters (digits, the last perhaps X) or 15 digits, not part of a longer
+// run of digits, that is a valid number (region, birth date, check
+// character). A case number of as many digits is not one unless it passes
+// all of these, which few do.
+func InText(s string) bool {
+	for i := 0; i < len(s); {
+		if !isDigit(rune(s[i])) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && isDigit(rune(s[j])) {
+			j++
+		}
+		end := j
+		if end < len(s) && (s[end] == 'X' || s[end] == 'x') {
+			end++
+		}
+		if n := end - i; n == 18 || (n == 15 && end == j) {
+			if _, p := parse(ResidentID, s[i:end], clock.Date{}); p == nil {
+				return true
+			}
+		}
+		i = end
+	}
+	return false
+}

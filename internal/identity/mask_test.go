@@ -17,3 +17,25 @@ func TestMaskNameIn(t *testing.T) {
 		}
 	}
 }
+
+func TestInText(t *testing.T) {
+	for _, c := range []struct {
+		s    string
+		want bool
+	}{
+		{"11010519491231002X", true},
+		{"11010519491231002x", true},
+		{"案号11010519491231002X", true},
+		{"110105491231002", true},      // legacy 15 digits
+		{"110105194912310021", false},  // wrong check character
+		{"202605010000000001", false},  // a dated serial: not a birth date
+		{"2026050100000001", false},    // 16 digits
+		{"1101051949123100211", false}, // 19 digits: a longer number
+		{"津市监罚〔2026〕1号", false},
+		{"", false},
+	} {
+		if got := InText(c.s); got != c.want {
+			t.Errorf("InText(%q) = %v, want %v", c.s, got, c.want)
+		}
+	}
+}

@@ -182,8 +182,13 @@ func (n *normaliser) normalise(s Submission) (Content, string, error) {
 			n.p.Add("ref", "required", "ref is required when the record has no decision number")
 		}
 	}
-	if utf8.RuneCountInString(ref) > maxRefLen || hasControl(ref) {
+	switch {
+	case utf8.RuneCountInString(ref) > maxRefLen || hasControl(ref):
 		n.p.Add("ref", "format", "ref must be at most %d printable characters", maxRefLen)
+	case identity.InText(ref):
+		// A ref is the department's key to the record, kept and shown in
+		// clear: it must not be the person's number.
+		n.p.Add("ref", "identity_number", "ref (or the decision number, when no ref is given) carries an identity number; refs are kept and shown in clear: use the decision number or your own case number")
 	}
 	return c, ref, n.p.Err("the record is not valid")
 }

@@ -183,6 +183,24 @@ func TestSubmitRefusesNamesAndRefsThatDoNotPrint(t *testing.T) {
 	}
 }
 
+func TestSubmitRefusesARefThatIsAnIdentityNumber(t *testing.T) {
+	f := newFixture(t)
+	for _, bad := range []string{"11010519491231002X", "案-110105491231002"} {
+		if got := details(t, wantErr(f.svc.Submit(context.Background(), f.dept, penalty(bad, nil)))); got["ref"] != "identity_number" {
+			t.Errorf("ref %q: problems %v, want ref identity_number", bad, got)
+		}
+	}
+	// Without a ref the decision number is the ref: the same rule holds.
+	sub := penalty("", map[string]any{"decision_no": "罚11010519491231002X"})
+	if got := details(t, wantErr(f.svc.Submit(context.Background(), f.dept, sub))); got["ref"] != "identity_number" {
+		t.Errorf("a decision number as ref: problems %v, want ref identity_number", got)
+	}
+	// A case number of as many digits that is no identity number is a ref.
+	if _, err := f.svc.Submit(context.Background(), f.dept, penalty("202605010000000001", nil)); err != nil {
+		t.Errorf("ref 202605010000000001: %v", err)
+	}
+}
+
 func TestSubmitTakesAmountsAsPlainDecimals(t *testing.T) {
 	f := newFixture(t)
 	for i, bad := range []string{"0x10", "0b11", "0o7", "1_000", "0x1p4", "3/4", "1e999", "1e", "1e3.5", "e3", "1e+-3"} {
