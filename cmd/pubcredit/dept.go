@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -21,6 +22,7 @@ const deptUsage = `Usage:
   pubcredit dept add --auditor NAME [--expires DURATION]
   pubcredit dept add --operator NAME [--expires DURATION]
   pubcredit dept list
+  pubcredit dept tokens
   pubcredit dept token CODE|--auditor NAME|--operator NAME [--revoke-earlier] [--expires DURATION]
   pubcredit dept disable CODE|--auditor NAME|--operator NAME
 
@@ -31,18 +33,18 @@ const deptUsage = `Usage:
 // token is printed as the last line of standard output, once.
 func cmdDept(ctx context.Context, args []string, env Env) error {
 	if len(args) == 0 {
-		return usageError("dept needs a subcommand: add, list, token, disable")
+		return usageError("dept needs a subcommand: add, list, tokens, token, disable")
 	}
 	sub, rest := args[0], args[1:]
 	// Help and usage errors are answered before anything is opened or
 	// created (a keyring, a database).
 	switch sub {
-	case "add", "list", "token", "disable":
+	case "add", "list", "tokens", "token", "disable":
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(env.Stderr, deptUsage)
 		return flag.ErrHelp
 	default:
-		return usageError("unknown dept subcommand %q (add, list, token, disable)", sub)
+		return usageError("unknown dept subcommand %q (add, list, tokens, token, disable)", sub)
 	}
 	// The department code may come before the flags too (dept token CODE --expires 8760h).
 	var codeArg string
@@ -62,7 +64,7 @@ func cmdDept(ctx context.Context, args []string, env Env) error {
 			fs.StringVar(&lists, "lists", "", "lists the department owns (enters and removes people), comma-separated")
 			fs.StringVar(&matters, "matters", "", "counter matters the department checks people for, comma-separated")
 		}
-		if sub != "list" {
+		if sub != "list" && sub != "tokens" {
 			fs.StringVar(&auditor, "auditor", "", "instead of a department, an auditor's tokens under this name")
 			fs.StringVar(&operator, "operator", "", "instead of a department, a platform operator's tokens under this name (statistics, access logs)")
 		}
@@ -154,6 +156,12 @@ func cmdDept(ctx context.Context, args []string, env Env) error {
 				strings.Join(d.Lists, ","), strings.Join(d.Matters, ","), status)
 		}
 		return tw.Flush()
+	case "tokens":
+		tokens, err := app.Store.Tokens(ctx)
+		if err != nil {
+			return err
+		}
+		return printTokens(env.Stdout, tokens, env.Clock.Now())
 	case "token":
 		if holder == "" {
 			if _, err := app.Store.Dept(ctx, codeArg); err != nil {
@@ -218,4 +226,29 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// printTokens lists tokens for an operator: whose, when issued, until when,
+// and whether they still admit anyone. A token is known by the start of the
+// hash the platform keeps; the token itself was shown once and is not kept.
+func printTokens(w io.Writer, tokens []auth.Token, now time.Time) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KIND\tHOLDER\tTOKEN\tISSUED\tEXPIRES\tSTATUS")
+	day := func(t time.Time) string {
+		if t.IsZero() {
+			return "never"
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	for _, t := range tokens {
+		status := "active"
+		switch {
+		case !t.RevokedAt.IsZero():
+			status = "revoked " + day(t.RevokedAt)
+		case !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt):
+			status = "expired"
+		}
+		fmt.Fprintf(tw, "%s\t%s\tsha256:%x\t%s\t%s\t%s\n", t.Kind, t.Subject, t.Hash[:6], day(t.CreatedAt), day(t.ExpiresAt), status)
+	}
+	return tw.Flush()
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -798,6 +799,45 @@ func (s *suite) departments(t *testing.T) {
 			if !strings.Contains(line, want) {
 				t.Errorf("dept list line %q lacks %q; list:\n%s", line, want, out)
 			}
+		}
+	})
+	t.Run("dept tokens lists every holder's tokens, never the token, with its state", func(t *testing.T) {
+		t.Parallel()
+		name, code := p.uniq("tokaud"), p.uniq("TOK")
+		first := lastLine(p.mustRun(t, nil, "dept", "add", "--auditor", name))
+		second := lastLine(p.mustRun(t, nil, "dept", "token", "--auditor", name, "--revoke-earlier", "--expires", "24h"))
+		deptToken := p.dept(t, code, "XZCF", "")
+		p.mustRun(t, nil, "dept", "disable", code)
+		out := p.mustRun(t, nil, "dept", "tokens")
+		line := func(token string) string {
+			h := sha256.Sum256([]byte(token))
+			id := fmt.Sprintf("sha256:%x", h[:6])
+			for _, l := range strings.Split(out, "\n") {
+				if strings.Contains(l, id) {
+					return l
+				}
+			}
+			t.Fatalf("dept tokens does not list token %s:\n%s", id, out)
+			return ""
+		}
+		for _, c := range []struct{ token, kind, holder, status string }{
+			{first, "auditor", name, "revoked"}, {second, "auditor", name, "active"}, {deptToken, "department", code, "revoked"},
+		} {
+			l := strings.Fields(line(c.token))
+			if len(l) < 6 || l[0] != c.kind || l[1] != c.holder || l[5] != c.status {
+				t.Errorf("dept tokens line %q, want %s %s ... %s", l, c.kind, c.holder, c.status)
+			}
+		}
+		if l := strings.Fields(line(second)); len(l) < 5 || l[4] == "never" {
+			t.Errorf("the rotated token's line %q shows no expiry", l)
+		}
+		for _, tok := range []string{first, second, deptToken} {
+			if strings.Contains(out, tok) {
+				t.Errorf("dept tokens prints a token itself")
+			}
+		}
+		if r := p.run(t, nil, "dept", "tokens", "--auditor", name); r.Code != 2 {
+			t.Errorf("dept tokens --auditor: exit %d, want 2", r.Code)
 		}
 	})
 	t.Run("dept add keeps each code once, however the lists are written", func(t *testing.T) {

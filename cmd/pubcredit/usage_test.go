@@ -32,6 +32,8 @@ func TestHelpAndUsageErrorsCreateNothing(t *testing.T) {
 		{[]string{"dept", "add", "--help"}, 0, "-code"},
 		{[]string{"dept", "list", "--help"}, 0, "-db"},
 		{[]string{"dept", "list", "extra"}, 2, "unexpected arguments"},
+		{[]string{"dept", "tokens", "--help"}, 0, "-db"},
+		{[]string{"dept", "tokens", "extra"}, 2, "unexpected arguments"},
 		{[]string{"dept", "token"}, 2, "dept token CODE"},
 		{[]string{"dept", "token", "A", "B"}, 2, "dept token CODE"},
 		{[]string{"dept", "add", "--nope"}, 2, "not defined: -nope"},

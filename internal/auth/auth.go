@@ -137,4 +137,7 @@ type Store interface {
 	TokenByHash(ctx context.Context, hash []byte) (Token, error)
 	// RevokeTokens revokes every token of the subject, returning how many.
 	RevokeTokens(ctx context.Context, kind Kind, subject string, at time.Time) (int, error)
+	// Tokens lists every token, revoked and expired ones too, by kind,
+	// subject and issue time.
+	Tokens(ctx context.Context) ([]Token, error)
 }

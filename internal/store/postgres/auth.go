@@ -87,22 +87,34 @@ func (s *Store) CreateToken(ctx context.Context, t auth.Token) error {
 	return translate(err)
 }
 
-// TokenByHash returns the token with the hash. Returns NotFound.
-func (s *Store) TokenByHash(ctx context.Context, hash []byte) (auth.Token, error) {
+const tokenCols = `hash, kind, subject, created_at, expires_at, revoked_at`
+
+// scanToken reads tokenCols.
+func scanToken(row pgx.Row) (auth.Token, error) {
 	var t auth.Token
 	var kind string
 	var expires, revoked pgtype.Timestamptz
-	err := s.pool.QueryRow(ctx, `SELECT hash, kind, subject, created_at, expires_at, revoked_at FROM tokens WHERE hash = $1`, hash).
-		Scan(&t.Hash, &kind, &t.Subject, &t.CreatedAt, &expires, &revoked)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return auth.Token{}, errs.E(errs.NotFound, "no such token")
-	}
-	if err != nil {
-		return auth.Token{}, translate(err)
+	if err := row.Scan(&t.Hash, &kind, &t.Subject, &t.CreatedAt, &expires, &revoked); err != nil {
+		return auth.Token{}, err
 	}
 	t.Kind, t.CreatedAt = auth.Kind(kind), utc(t.CreatedAt)
 	t.ExpiresAt, t.RevokedAt = fromNullTime(expires), fromNullTime(revoked)
 	return t, nil
+}
+
+// TokenByHash returns the token with the hash. Returns NotFound.
+func (s *Store) TokenByHash(ctx context.Context, hash []byte) (auth.Token, error) {
+	t, err := scanToken(s.pool.QueryRow(ctx, `SELECT `+tokenCols+` FROM tokens WHERE hash = $1`, hash))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return auth.Token{}, errs.E(errs.NotFound, "no such token")
+	}
+	return t, translate(err)
+}
+
+// Tokens lists every token by kind, subject and issue time.
+func (s *Store) Tokens(ctx context.Context) ([]auth.Token, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+tokenCols+` FROM tokens ORDER BY kind, subject, created_at, hash`)
+	return collect(rows, err, scanToken)
 }
 
 // RevokeTokens revokes every live token of the subject, returning how many.

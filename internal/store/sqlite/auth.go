@@ -96,22 +96,34 @@ func (s *Store) CreateToken(ctx context.Context, t auth.Token) error {
 	return translate(err)
 }
 
-// TokenByHash returns the token with the hash. Returns NotFound.
-func (s *Store) TokenByHash(ctx context.Context, hash []byte) (auth.Token, error) {
+const tokenCols = `hash, kind, subject, created_at, expires_at, revoked_at`
+
+// scanToken reads tokenCols.
+func scanToken(row interface{ Scan(...any) error }) (auth.Token, error) {
 	var t auth.Token
 	var kind, created string
 	var expires, revoked sql.NullString
-	err := s.r.QueryRowContext(ctx, `SELECT hash, kind, subject, created_at, expires_at, revoked_at FROM tokens WHERE hash = ?`, hash).
-		Scan(&t.Hash, &kind, &t.Subject, &created, &expires, &revoked)
-	if errors.Is(err, sql.ErrNoRows) {
-		return t, errs.E(errs.NotFound, "no such token")
-	}
-	if err != nil {
-		return t, translate(err)
+	if err := row.Scan(&t.Hash, &kind, &t.Subject, &created, &expires, &revoked); err != nil {
+		return auth.Token{}, err
 	}
 	t.Kind, t.CreatedAt = auth.Kind(kind), parseTS(created)
 	t.ExpiresAt, t.RevokedAt = parseTS(expires.String), parseTS(revoked.String)
 	return t, nil
+}
+
+// TokenByHash returns the token with the hash. Returns NotFound.
+func (s *Store) TokenByHash(ctx context.Context, hash []byte) (auth.Token, error) {
+	t, err := scanToken(s.r.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM tokens WHERE hash = ?`, hash))
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, errs.E(errs.NotFound, "no such token")
+	}
+	return t, translate(err)
+}
+
+// Tokens lists every token by kind, subject and issue time.
+func (s *Store) Tokens(ctx context.Context) ([]auth.Token, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+tokenCols+` FROM tokens ORDER BY kind, subject, created_at, hash`)
+	return collect(rows, err, scanToken)
 }
 
 // RevokeTokens revokes every live token of the subject.

@@ -175,5 +175,32 @@ func testTokens(t *testing.T, open func(t *testing.T) Store) {
 			must(t, err)
 			wantTime(t, "revoked_at after a second revocation", got.RevokedAt, at(10))
 		}},
+		{"Tokens lists every token, revoked and expired too, by kind, subject and issue time", func(t *testing.T, s Store) {
+			got, err := s.Tokens(ctx(t))
+			must(t, err)
+			if len(got) != 0 {
+				t.Fatalf("Tokens of an empty store = %d tokens", len(got))
+			}
+			later := token(1, auth.Department, "D2")
+			earlier := token(2, auth.Department, "D2")
+			earlier.CreatedAt = at(-5)
+			revoked := token(3, auth.Auditor, "alice")
+			revoked.RevokedAt = at(7)
+			expired := token(4, auth.Operator, "bob")
+			expired.ExpiresAt = at(-1)
+			first := token(5, auth.Department, "D1")
+			for _, tk := range []auth.Token{later, earlier, revoked, expired, first} {
+				must(t, s.CreateToken(ctx(t), tk))
+			}
+			got, err = s.Tokens(ctx(t))
+			must(t, err)
+			want := []auth.Token{revoked, first, earlier, later, expired} // auditor, department, operator
+			if len(got) != len(want) {
+				t.Fatalf("Tokens = %d tokens, want %d", len(got), len(want))
+			}
+			for i := range want {
+				wantToken(t, got[i], want[i])
+			}
+		}},
 	}.run(t, open)
 }
