@@ -25,7 +25,9 @@ import (
 // their rows together; an implementation MUST allow them to run
 // concurrently, and those nine MUST read one
 // consistent snapshot of the database, or a change committed while Run
-// reads would look like tampering. ScanRecords and then ScanListEntries run concurrently with
+// reads would look like tampering. Once they have ended, Run MAY call
+// each of the last six again (to look up the rows named by leaves no row
+// claimed), and the scan MUST read the same snapshot. ScanRecords and then ScanListEntries run concurrently with
 // them, from another goroutine; each need not share their snapshot,
 // because the check it feeds compares only the rows it returns together.
 type Store interface {

@@ -21,6 +21,14 @@
 // Run streams: the tables are walked together in leaf order, one row at a
 // time, so verifying a log of any length needs constant memory.
 //
+// A copy is named as a copy, not as a deletion: two rows claiming one leaf
+// are named together (the one that matches the leaf kept as its row), and
+// a leaf no row claims is looked up after the walk by the event it names
+// (the table rescanned, from the same snapshot): it is a deleted row only
+// when no row of that event is there; a leaf whose event's row claims
+// another leaf appears twice in the log (inserted). Up to maxOrphans such
+// leaves are looked up; beyond that they are reported as deleted rows.
+//
 // A row whose salt and content are empty was erased at the end of its
 // retention: its leaf can no longer be recomputed, only its kind, id and
 // time checked, and that the leaf is older than MinRetention. Erasure is
@@ -199,6 +207,9 @@ func Run(ctx context.Context, st Store, vkey string, now time.Time, report func(
 	w := newWalker(ctx, st, vkey, now, emit, fail)
 	w.walk()
 	w.close()
+	if w.err == nil {
+		w.err = w.resolveOrphans(ctx, st)
+	}
 	if w.err != nil {
 		fail()
 		cancel()

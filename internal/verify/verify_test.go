@@ -66,6 +66,9 @@ type rawDB interface {
 	execUnchecked(t *testing.T, query string, args ...any)
 	// emptyList is the SQL literal of an empty list of ids (records, items).
 	emptyList() string
+	// ddl runs a statement that changes the schema (an attacker dropping
+	// a unique index to copy rows).
+	ddl(t *testing.T, query string)
 }
 
 var engines = []engine{
@@ -123,6 +126,13 @@ func (d sqliteDB) execUnchecked(t *testing.T, query string, args ...any) { d.exe
 
 func (sqliteDB) emptyList() string { return "'[]'" }
 
+func (d sqliteDB) ddl(t *testing.T, query string) {
+	t.Helper()
+	if _, err := d.db.Exec(query); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+}
+
 func (d sqliteDB) queryRow(t *testing.T, query string, args []any, dest ...any) {
 	t.Helper()
 	if err := d.db.QueryRow(query, args...).Scan(dest...); err != nil {
@@ -168,6 +178,13 @@ func (d pgDB) execUnchecked(t *testing.T, query string, args ...any) {
 }
 
 func (pgDB) emptyList() string { return "'{}'" }
+
+func (d pgDB) ddl(t *testing.T, query string) {
+	t.Helper()
+	if _, err := d.conn.Exec(context.Background(), query); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+}
 
 func (d pgDB) queryRow(t *testing.T, query string, args []any, dest ...any) {
 	t.Helper()
@@ -543,7 +560,8 @@ var tamperCases = []tamperCase{
 	}},
 	{"a version moved to a negative leaf index names the version", func(t *testing.T, p *platform) []want {
 		p.raw.exec(t, `UPDATE record_versions SET leaf_index = -5 WHERE record_id = ? AND version = 1`, p.plain)
-		return []want{{verify.Inserted, "record_versions", p.plain + ":1"}, {verify.Deleted, "record_versions", p.plain + ":1"}}
+		// The row is there: its leaf index was changed, it was not deleted.
+		return []want{{verify.Inserted, "record_versions", p.plain + ":1"}, {verify.Changed, "record_versions", p.plain + ":1"}}
 	}},
 	{"a leaf at a negative index names the leaf", func(t *testing.T, p *platform) []want {
 		p.raw.exec(t, `INSERT INTO ledger_leaves (idx, kind, event_id, data) SELECT -3, kind, event_id, data FROM ledger_leaves WHERE idx = 0`)
@@ -808,6 +826,113 @@ func TestVerifyNamesWhatWasTamperedWith(t *testing.T) {
 					}
 					if sum.OK() != (failures == 0) {
 						t.Errorf("summary OK %v with %d failures", sum.OK(), failures)
+					}
+				})
+			}
+		})
+	}
+}
+
+// TestVerifyNamesWhatWasDuplicated: a leaf copied in ledger_leaves, or a
+// row copied beside the row that claims its leaf, is named as what it is
+// (a leaf that appears twice, a leaf claimed by two rows), not as a row
+// that was deleted, and the rest is checked as before.
+func TestVerifyNamesWhatWasDuplicated(t *testing.T) {
+	// named is a problem verify must report, with words its message must
+	// hold.
+	type named struct {
+		want
+		words []string
+	}
+	// nextLeaf is the index a leaf appended behind the platform's back takes.
+	nextLeaf := func(t *testing.T, p *platform) int64 {
+		var next int64
+		p.raw.queryRow(t, `SELECT MAX(idx) + 1 FROM ledger_leaves`, nil, &next)
+		return next
+	}
+	cases := []struct {
+		name   string
+		tamper func(t *testing.T, p *platform) []named
+	}{
+		{"a copied access event leaf is a leaf that appears twice", func(t *testing.T, p *platform) []named {
+			next := nextLeaf(t, p)
+			p.raw.exec(t, `INSERT INTO ledger_leaves (idx, kind, event_id, data) SELECT CAST(? AS BIGINT), kind, event_id, data FROM ledger_leaves WHERE idx = ?`, next, p.eventLeaf)
+			return []named{{want{verify.Inserted, "ledger_leaves", strconv.FormatInt(next, 10)},
+				[]string{"appears twice", "access_events " + p.event, fmt.Sprintf("claims leaf %d", p.eventLeaf)}}}
+		}},
+		{"a copied record version leaf is a leaf that appears twice", func(t *testing.T, p *platform) []named {
+			next, leaf := nextLeaf(t, p), p.leafOf(t, p.corrected, 1)
+			p.raw.exec(t, `INSERT INTO ledger_leaves (idx, kind, event_id, data) SELECT CAST(? AS BIGINT), kind, event_id, data FROM ledger_leaves WHERE idx = ?`, next, leaf)
+			return []named{{want{verify.Inserted, "ledger_leaves", strconv.FormatInt(next, 10)},
+				[]string{"appears twice", "record_versions " + p.corrected + ":1", fmt.Sprintf("claims leaf %d", leaf)}}}
+		}},
+		{"a leaf naming an event whose row claims another leaf is an inserted leaf", func(t *testing.T, p *platform) []named {
+			next := nextLeaf(t, p)
+			var kind, eventID string
+			var data []byte
+			p.raw.queryRow(t, `SELECT kind, event_id, data FROM ledger_leaves WHERE idx = ?`, []any{p.eventLeaf}, &kind, &eventID, &data)
+			lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+			lines[len(lines)-1] = strings.Repeat("0", 64) // another commitment
+			forged := strings.Join(lines, "\n") + "\n"
+			p.raw.exec(t, `INSERT INTO ledger_leaves (idx, kind, event_id, data) VALUES (?, ?, ?, ?)`, next, kind, eventID, []byte(forged))
+			return []named{{want{verify.Inserted, "ledger_leaves", strconv.FormatInt(next, 10)},
+				[]string{"access_events " + p.event, fmt.Sprintf("claims leaf %d", p.eventLeaf), "does not commit to this one"}}}
+		}},
+		{"a copied access event claiming the same leaf names both rows", func(t *testing.T, p *platform) []named {
+			p.raw.ddl(t, `DROP INDEX access_events_leaf`)
+			// The copy's id sorts before the original's.
+			p.raw.exec(t, `INSERT INTO access_events (id, at, principal_kind, principal, subject_key, action, purpose, authority, records, items, salt, leaf_index)
+				SELECT '00COPY', at, principal_kind, principal, subject_key, action, purpose, authority, records, items, salt, leaf_index
+				FROM access_events WHERE id = ?`, p.event)
+			return []named{{want{verify.Inserted, "access_events", "00COPY"},
+				[]string{fmt.Sprintf("leaf %d is claimed by two rows", p.eventLeaf), p.event, "00COPY", "does not match"}}}
+		}},
+		{"a copied record version claiming the same leaf names both rows", func(t *testing.T, p *platform) []named {
+			leaf := p.leafOf(t, p.plain, 1)
+			p.raw.ddl(t, `DROP INDEX record_versions_leaf`)
+			p.raw.exec(t, `INSERT INTO record_versions (record_id, version, change, at, payload, note, state, salt, leaf_index)
+				SELECT record_id, 0, change, at, payload, note, state, salt, leaf_index FROM record_versions WHERE record_id = ? AND version = 1`, p.plain)
+			return []named{{want{verify.Inserted, "record_versions", p.plain + ":0"},
+				[]string{fmt.Sprintf("leaf %d is claimed by two rows", leaf), p.plain + ":1", p.plain + ":0"}}}
+		}},
+		{"a row whose leaf index was cleared is changed, not deleted", func(t *testing.T, p *platform) []named {
+			p.raw.exec(t, `UPDATE access_events SET leaf_index = NULL WHERE id = ?`, p.event)
+			return []named{
+				{want{verify.Inserted, "access_events", p.event}, []string{"no leaf"}},
+				{want{verify.Changed, "access_events", p.event}, []string{fmt.Sprintf("leaf %d commits to the row's event", p.eventLeaf), "leaf index was changed"}},
+			}
+		}},
+	}
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			t.Parallel()
+			for _, c := range cases {
+				t.Run(c.name, func(t *testing.T) {
+					t.Parallel()
+					p := newPlatform(t, e)
+					wants := c.tamper(t, p)
+					sum, got := p.run(t)
+					var lines []string
+					for _, pr := range got {
+						lines = append(lines, "  "+pr.String())
+					}
+					if len(got) != len(wants) {
+						t.Errorf("%d problems, want %d:\n%s", len(got), len(wants), strings.Join(lines, "\n"))
+					}
+					for _, w := range wants {
+						i := slices.IndexFunc(got, func(pr verify.Problem) bool { return pr.Kind == w.kind && pr.Table == w.table && pr.ID == w.id })
+						if i < 0 {
+							t.Errorf("no problem %s; the problems:\n%s", w.want, strings.Join(lines, "\n"))
+							continue
+						}
+						for _, word := range w.words {
+							if !strings.Contains(got[i].Message, word) {
+								t.Errorf("%s: the message does not say %q", got[i], word)
+							}
+						}
+					}
+					if sum.OK() || sum.Problems != len(wants) {
+						t.Errorf("summary %+v, want %d problems", sum, len(wants))
 					}
 				})
 			}

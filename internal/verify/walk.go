@@ -182,6 +182,17 @@ func (s *source) at(i int64, emit func(Problem)) *claim {
 	return nil
 }
 
+// claimsAt appends to cs every row that claims leaf i, and moves past
+// them; the rows before them are reported as at reports them.
+func (s *source) claimsAt(i int64, emit func(Problem), cs []claim) []claim {
+	s.at(i, emit)
+	for s.c.ok && s.c.cur.leaf == i {
+		cs = append(cs, s.c.cur)
+		s.next()
+	}
+	return cs
+}
+
 func (s *source) next() {
 	s.count++
 	s.c.advance()
@@ -218,8 +229,28 @@ type walker struct {
 	total, newest      int64
 	leafCount, cpCount int
 
-	buf []byte // a leaf recomputed from its row, leaf after leaf
+	buf     []byte   // a leaf recomputed from its row, leaf after leaf
+	claims  []claim  // the rows claiming the leaf being walked
+	orphans []orphan // leaves no row claims, reported once the rows are looked up
 }
+
+// An orphan is a leaf that parses, matches its stored hash, and that no
+// row claims. The walk leaves the rows it has passed behind, so whether
+// the row the leaf names is gone, or is there claiming another leaf (the
+// leaf was copied), is looked up after the walk (resolveOrphans).
+type orphan struct {
+	idx  int64
+	leaf ledger.Leaf
+	data []byte
+	row  *claim // the row of the leaf's event, when one is there
+	same bool   // that row commits to this leaf's very bytes
+}
+
+// maxOrphans bounds the orphans kept for the lookup after the walk, so
+// that a log whose rows were deleted wholesale is still verified in
+// bounded memory; beyond it an orphan is reported as a deleted row at
+// once, without the lookup.
+const maxOrphans = 10000
 
 func newWalker(ctx context.Context, st Store, vkey string, now time.Time, emit func(Problem), fail func()) *walker {
 	w := &walker{vkey: vkey, now: now, emit: emit, fail: fail, gap: -1, lastHashed: -1}
@@ -249,29 +280,34 @@ func newWalker(ctx context.Context, st Store, vkey string, now time.Time, emit f
 			return nil
 		})
 	})
-	// Each source's scan makes its claims with a claimer of its own.
-	claims := func(scan func(m *claimer, fn func(claim) error) error) source {
-		return source{c: pull(fail, func(fn func(claim) error) error { return scan(new(claimer), fn) })}
+	for k := range w.rows {
+		w.rows[k] = source{c: pull(fail, func(fn func(claim) error) error { return scanClaims(ctx, st, k, fn) })}
 	}
-	w.rows[versionRows] = claims(func(m *claimer, fn func(claim) error) error {
-		return st.ScanVersions(ctx, func(v *record.Version) error { return fn(m.version(v)) })
-	})
-	w.rows[accessRows] = claims(func(m *claimer, fn func(claim) error) error {
-		return st.ScanAccess(ctx, func(e *access.Event) error { return fn(m.event(e)) })
-	})
-	w.rows[listRows] = claims(func(m *claimer, fn func(claim) error) error {
-		return st.ScanListVersions(ctx, func(v *ListVersion) error { return fn(m.list(v)) })
-	})
-	w.rows[feedbackRows] = claims(func(m *claimer, fn func(claim) error) error {
-		return st.ScanFeedback(ctx, func(f *measure.Feedback) error { return fn(m.feedback(f)) })
-	})
-	w.rows[checkRows] = claims(func(m *claimer, fn func(claim) error) error {
-		return st.ScanChecks(ctx, func(c *measure.Check) error { return fn(m.check(c)) })
-	})
-	w.rows[subjectRows] = claims(func(m *claimer, fn func(claim) error) error {
-		return st.ScanSubjects(ctx, func(sj *record.SealedSubject) error { return fn(m.subject(sj)) })
-	})
 	return w
+}
+
+// sourceTables are the tables of the sources, by source.
+var sourceTables = [nSources]string{TableVersions, TableAccess, TableListVersions, TableFeedback, TableChecks, TableSubjects}
+
+// scanClaims runs the scan of source k, calling fn with the claim of every
+// row, made with a claimer of the scan's own.
+func scanClaims(ctx context.Context, st Store, k int, fn func(claim) error) error {
+	m := new(claimer)
+	switch k {
+	case versionRows:
+		return st.ScanVersions(ctx, func(v *record.Version) error { return fn(m.version(v)) })
+	case accessRows:
+		return st.ScanAccess(ctx, func(e *access.Event) error { return fn(m.event(e)) })
+	case listRows:
+		return st.ScanListVersions(ctx, func(v *ListVersion) error { return fn(m.list(v)) })
+	case feedbackRows:
+		return st.ScanFeedback(ctx, func(f *measure.Feedback) error { return fn(m.feedback(f)) })
+	case checkRows:
+		return st.ScanChecks(ctx, func(c *measure.Check) error { return fn(m.check(c)) })
+	case subjectRows:
+		return st.ScanSubjects(ctx, func(sj *record.SealedSubject) error { return fn(m.subject(sj)) })
+	}
+	panic(fmt.Sprintf("verify: no source %d", k))
 }
 
 // close stops every scan and collects their errors.
@@ -335,13 +371,11 @@ func (w *walker) walk() {
 // leaf checks leaf i against the rows that claim it and the stored tree
 // hashes, and appends it to the tree.
 func (w *walker) leaf(i int64, data []byte) {
-	var claimed [nSources]*claim
-	n := 0
+	w.claims = w.claims[:0]
 	for k := range w.rows {
-		if claimed[k] = w.rows[k].at(i, w.emit); claimed[k] != nil {
-			n++
-		}
+		w.claims = w.rows[k].claimsAt(i, w.emit, w.claims)
 	}
+	claimed := w.claims
 	s0idx := tlog.StoredHashIndex(0, i)
 	s0, haveS0 := w.storedAt(s0idx, i)
 	h := tlog.RecordHash(data)
@@ -351,34 +385,39 @@ func (w *walker) leaf(i int64, data []byte) {
 	forged := haveS0 && h != s0
 	feed := h
 
-	// The primary claim is the row of the leaf's kind; any other claiming
-	// the same leaf was inserted.
+	// The primary claim is a row of the leaf's kind, the first that
+	// matches the leaf when one does, whatever order the rows claiming the
+	// same leaf were read in; every other row claiming the leaf was
+	// inserted (a copied row, or one moved onto the leaf).
 	var primary *claim
-	var extra []*claim
-	for _, c := range claimed {
-		if c != nil && n == 1 {
-			primary = c
-		}
+	var l ledger.Leaf
+	var lerr error
+	if len(claimed) != 1 { // only when the rows do not settle it: one row is the common case, kept off the parse
+		l, lerr = ledger.ParseLeaf(data)
 	}
-	if n > 1 {
-		if l, err := ledger.ParseLeaf(data); err == nil {
-			for _, c := range claimed {
-				switch {
-				case c == nil:
-				case c.kind == l.Kind && primary == nil:
-					primary = c
-				default:
-					extra = append(extra, c)
-				}
+	switch {
+	case len(claimed) == 1:
+		primary = &claimed[0]
+	case len(claimed) > 1 && lerr == nil:
+		for j := range claimed {
+			c := &claimed[j]
+			if c.kind != l.Kind {
+				continue
+			}
+			if primary == nil {
+				primary = c
+			}
+			if v, _ := c.check(data, w.now, &w.buf); v != mismatch {
+				primary = c
+				break
 			}
 		}
 	}
 
 	if primary == nil {
-		l, err := ledger.ParseLeaf(data)
 		switch {
-		case err != nil:
-			w.emit(Problem{Changed, TableLeaves, itoa(i), "the leaf does not parse: " + err.Error()})
+		case lerr != nil:
+			w.emit(Problem{Changed, TableLeaves, itoa(i), "the leaf does not parse: " + lerr.Error()})
 			if forged {
 				feed = s0
 			}
@@ -386,7 +425,7 @@ func (w *walker) leaf(i int64, data []byte) {
 			w.emit(Problem{Changed, TableLeaves, itoa(i), fmt.Sprintf("the leaf (%s %s) differs from the tree's stored hash of it, and no row claims it", l.Kind, l.ID)})
 			feed = s0
 		default:
-			w.emit(Problem{Deleted, tableOf(l.Kind), l.ID, fmt.Sprintf("leaf %d commits to it (%s at %s), but the row is gone", i, l.Kind, l.At.Format(time.RFC3339Nano))})
+			w.orphan(i, l, data)
 		}
 	} else {
 		verdict, why := primary.check(data, w.now, &w.buf)
@@ -406,24 +445,107 @@ func (w *walker) leaf(i int64, data []byte) {
 			w.emit(Problem{Changed, primary.table, primary.id, fmt.Sprintf("the row no longer matches its leaf %d: it was changed after it was committed%s", i, why)})
 		}
 	}
-	for _, c := range extra {
-		w.emit(Problem{Inserted, c.table, c.id, fmt.Sprintf("the row claims leaf %d, which commits to another event", i)})
+	if len(claimed) > 1 && lerr == nil {
+		for j := range claimed {
+			c := &claimed[j]
+			switch {
+			case c == primary:
+			case primary != nil && c.table == primary.table:
+				how := "this one does not match it"
+				if v, _ := c.check(data, w.now, &w.buf); v != mismatch {
+					how = "both match it: the row appears twice"
+				}
+				w.emit(Problem{Inserted, c.table, c.id, fmt.Sprintf("leaf %d is claimed by two rows of %s, %s and %s: %s", i, c.table, primary.id, c.id, how)})
+			default:
+				w.emit(Problem{Inserted, c.table, c.id, fmt.Sprintf("the row claims leaf %d, which commits to another event (%s %s)", i, l.Kind, l.ID)})
+			}
+		}
 	}
 	w.append(i, feed)
+}
 
-	// Move past the rows that claimed leaf i; a second row of a table
-	// claiming it was inserted.
-	for k := range w.rows {
-		if claimed[k] == nil {
+// orphan reports leaf i, which no row claims: after the walk, once the row
+// it names is looked up, or at once, as a deleted row, when too many are
+// kept already.
+func (w *walker) orphan(i int64, l ledger.Leaf, data []byte) {
+	if len(w.orphans) < maxOrphans {
+		w.orphans = append(w.orphans, orphan{idx: i, leaf: l, data: data})
+		return
+	}
+	w.emit(deletedRow(i, l))
+}
+
+func deletedRow(i int64, l ledger.Leaf) Problem {
+	return Problem{Deleted, tableOf(l.Kind), l.ID, fmt.Sprintf("leaf %d commits to it (%s at %s), but the row is gone", i, l.Kind, l.At.Format(time.RFC3339Nano))}
+}
+
+// resolveOrphans reports the leaves no row claimed. Each names its event:
+// when no row of the event is there, the row was deleted; when one is,
+// claiming another leaf, the leaf is a second leaf of the event (a copy
+// when the row commits to its very bytes); when one is, claiming no leaf
+// or one past the log, the row's leaf index was changed. The walk keeps
+// no row behind it, so the tables of the orphans' events are read again,
+// from the same snapshot, each once.
+func (w *walker) resolveOrphans(ctx context.Context, st Store) error {
+	if len(w.orphans) == 0 {
+		return nil
+	}
+	for k := range nSources {
+		want := map[string][]int{} // event id -> orphans naming it
+		for j, o := range w.orphans {
+			if tableOf(o.leaf.Kind) == sourceTables[k] {
+				want[o.leaf.ID] = append(want[o.leaf.ID], j)
+			}
+		}
+		left := len(want)
+		if left == 0 {
 			continue
 		}
-		s := &w.rows[k]
-		s.next()
-		for s.c.ok && s.c.cur.leaf == i {
-			w.emit(Problem{Inserted, s.c.cur.table, s.c.cur.id, fmt.Sprintf("the row claims leaf %d, which another row claims", i)})
-			s.next()
+		var buf []byte
+		err := scanClaims(ctx, st, k, func(c claim) error {
+			js, ok := want[c.id]
+			if !ok {
+				return nil
+			}
+			for _, j := range js {
+				o := &w.orphans[j]
+				if o.row == nil || o.row.leaf < 0 && c.leaf >= 0 { // prefer a row that claims a leaf
+					o.row = &c
+					v, _ := c.check(o.data, w.now, &buf)
+					o.same = v != mismatch
+				}
+			}
+			if c.leaf >= 0 {
+				if delete(want, c.id); len(want) == 0 {
+					return errStop
+				}
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errStop) {
+			return err
 		}
 	}
+	for _, o := range w.orphans {
+		r, l := o.row, o.leaf
+		switch {
+		case r == nil:
+			w.emit(deletedRow(o.idx, l))
+		case r.leaf >= 0 && r.leaf < w.total && o.same:
+			w.emit(Problem{Inserted, TableLeaves, itoa(o.idx), fmt.Sprintf("the event appears twice in the log: leaf %d repeats %s %s (at %s), whose row %s %s claims leaf %d",
+				o.idx, l.Kind, l.ID, l.At.Format(time.RFC3339Nano), r.table, r.id, r.leaf)})
+		case r.leaf >= 0 && r.leaf < w.total:
+			w.emit(Problem{Inserted, TableLeaves, itoa(o.idx), fmt.Sprintf("leaf %d names %s %s (%s at %s), whose row claims leaf %d and does not commit to this one",
+				o.idx, r.table, r.id, l.Kind, l.At.Format(time.RFC3339Nano), r.leaf)})
+		default:
+			claims := "no leaf"
+			if r.leaf != -1 {
+				claims = fmt.Sprintf("leaf %d, which does not exist", r.leaf)
+			}
+			w.emit(Problem{Changed, r.table, r.id, fmt.Sprintf("leaf %d commits to the row's event (%s at %s), but the row claims %s: its leaf index was changed", o.idx, l.Kind, l.At.Format(time.RFC3339Nano), claims)})
+		}
+	}
+	return nil
 }
 
 // names reports whether leaf data names the kind and event id given: the
