@@ -706,6 +706,98 @@ func TestVerifyReceiptArguments(t *testing.T) {
 	}
 }
 
+// TestVerifyReceiptSaysWhatFailed: every receipt verify-receipt refuses is
+// refused on one line that names what failed and why, with exit 1 (the
+// receipt does not verify); the exit codes are those of
+// TestVerifyReceiptArguments.
+func TestVerifyReceiptSaysWhatFailed(t *testing.T) {
+	t.Parallel()
+	receipt, key := signedReceipt(t)
+	other := newSigner(t, "receipt.example/ledger").VerifierKey() // the same log name, another key
+	edit := func(change func(m map[string]any)) []byte {
+		t.Helper()
+		var m map[string]any
+		d := json.NewDecoder(bytes.NewReader(receipt))
+		d.UseNumber()
+		if err := d.Decode(&m); err != nil {
+			t.Fatal(err)
+		}
+		change(m)
+		b, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	proof := func(m map[string]any) map[string]any { return m["proof"].(map[string]any) }
+	var rc ledger.Receipt
+	if err := json.Unmarshal(receipt, &rc); err != nil {
+		t.Fatal(err)
+	}
+	size := rc.Proof.Size
+	body, sigs, _ := strings.Cut(rc.Checkpoint, "\n\n")
+	for _, tc := range []struct {
+		name    string
+		receipt []byte
+		key     string
+		words   []string // what failed and why, each in the message
+	}{
+		{"a checkpoint signed by another key names both keys", receipt, other,
+			[]string{"not signed by key " + strings.Join(strings.SplitN(other, "+", 3)[:2], "+"), "signed by " + strings.Join(strings.SplitN(key, "+", 3)[:2], "+"), "another key"}},
+		{"an altered leaf says its hash is not the proof's", edit(func(m map[string]any) {
+			leaf := []byte(m["leaf"].(string))
+			if c := &leaf[len(leaf)-2]; *c == '0' { // the commitment's last hex digit
+				*c = '1'
+			} else {
+				*c = '0'
+			}
+			m["leaf"] = string(leaf)
+		}), key, []string{"leaf hashes to", "leaf_hash", "changed"}},
+		{"an altered proof hash says the proof does not lead to the root", edit(func(m map[string]any) {
+			hs := proof(m)["hashes"].([]any)
+			hs[0] = flipHashByte(t, hs[0].(string), 3)
+		}), key, []string{"inclusion proof for index 2", "do not lead", "root", "proof hash"}},
+		{"a proof for a tree larger than the checkpoint's says so", edit(func(m map[string]any) {
+			proof(m)["size"] = json.Number(strconv.FormatInt(size+5, 10))
+		}), key, []string{fmt.Sprintf("tree of size %d", size+5), fmt.Sprintf("checkpoint's %d", size)}},
+		{"an index past the checkpoint's tree says so", edit(func(m map[string]any) {
+			ix := json.Number(strconv.FormatInt(size+3, 10))
+			m["index"], proof(m)["index"] = ix, ix
+		}), key, []string{fmt.Sprintf("index %d is outside", size+3), fmt.Sprintf("tree of size %d", size)}},
+		{"a changed checkpoint says its signature does not verify", edit(func(m map[string]any) {
+			m["checkpoint"] = strings.Replace(body, "\n5\n", "\n6\n", 1) + "\n\n" + sigs
+		}), key, []string{"signature", "does not verify", "changed"}},
+		{"an unsigned checkpoint says it is not a signed note", edit(func(m map[string]any) { m["checkpoint"] = body + "\n" }), key,
+			[]string{"checkpoint", "not a signed note"}},
+		{"a receipt cut short says the JSON ends early", receipt[:len(receipt)/2], key, []string{"malformed receipt", "ends too early"}},
+		{"a receipt that is not JSON says where", []byte(`{"format": x}`), key, []string{"malformed receipt", "invalid JSON at byte", "'x'"}},
+		{"an empty receipt says it is empty", nil, key, []string{"malformed receipt", "empty"}},
+		{"a receipt that is not an object says so", []byte(`[]`), key, []string{"malformed receipt", "not a JSON object"}},
+		{"a missing field names it", edit(func(m map[string]any) { delete(m, "proof") }), key, []string{"malformed receipt", `missing key "proof"`}},
+		{"a missing proof field names it", edit(func(m map[string]any) { delete(proof(m), "leaf_hash") }), key, []string{"malformed receipt proof", `missing key "leaf_hash"`}},
+		{"a field of another type names the field and the type", edit(func(m map[string]any) { m["index"] = "2" }), key,
+			[]string{"malformed receipt", "index is a JSON string, want an integer"}},
+		{"a proof field of another type names the field", edit(func(m map[string]any) { proof(m)["hashes"] = "x" }), key,
+			[]string{"malformed receipt", "proof.hashes is a JSON string, want an array of strings"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var stdout, stderr bytes.Buffer
+			code := RunEnv(context.Background(), []string{"verify-receipt", "-", "--key", tc.key}, Env{Stdin: bytes.NewReader(tc.receipt), Stdout: &stdout, Stderr: &stderr,
+				Getenv: getenv(nil), Clock: clock.NewFixed(e2eNow)})
+			msg := strings.TrimSuffix(stderr.String(), "\n")
+			if code != 1 || stdout.Len() > 0 || !strings.HasPrefix(msg, "pubcredit verify-receipt: ") || strings.Contains(msg, "\n") {
+				t.Fatalf("exit %d, want 1 with one line on standard error\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+			}
+			for _, w := range tc.words {
+				if !strings.Contains(msg, w) {
+					t.Errorf("the message does not say %q:\n%s", w, msg)
+				}
+			}
+		})
+	}
+}
+
 func TestVerifyCommandCheckpointSQLite(t *testing.T) {
 	t.Parallel()
 	testVerifyCommandCheckpoint(t, "")

@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode"
@@ -173,11 +174,11 @@ func OpenCheckpoint(signed []byte, vkey string) (Checkpoint, error) {
 		var invalid *note.InvalidSignatureError
 		switch {
 		case errors.As(err, &unverified):
-			return Checkpoint{}, errs.Wrap(errs.Invalid, err, "ledger: checkpoint is not signed by key %s+%08x", v.Name(), v.KeyHash())
+			return Checkpoint{}, errs.Wrap(errs.Invalid, err, "ledger: checkpoint is not signed by key %s+%08x: %s", v.Name(), v.KeyHash(), signers(unverified.Note))
 		case errors.As(err, &invalid):
-			return Checkpoint{}, errs.Wrap(errs.Invalid, err, "ledger: checkpoint signature does not verify")
+			return Checkpoint{}, errs.Wrap(errs.Invalid, err, "ledger: checkpoint signature by key %s+%08x does not verify: the checkpoint or its signature was changed", v.Name(), v.KeyHash())
 		default:
-			return Checkpoint{}, errs.Wrap(errs.Invalid, err, "ledger: malformed signed checkpoint")
+			return Checkpoint{}, errs.Wrap(errs.Invalid, err, "ledger: malformed signed checkpoint: not a signed note (UTF-8 text without control characters, a blank line, then signature lines \"— name base64\")")
 		}
 	}
 	c, err := ParseCheckpointBody([]byte(n.Text))
@@ -188,6 +189,27 @@ func OpenCheckpoint(signed []byte, vkey string) (Checkpoint, error) {
 		return Checkpoint{}, errs.E(errs.Invalid, "ledger: checkpoint origin %q is not the key's name %q", c.Origin, v.Name())
 	}
 	return c, nil
+}
+
+// signers says whose signatures an unverified note carries, for an error
+// message: the names and key hashes, at most three of them.
+func signers(n *note.Note) string {
+	if n == nil || len(n.UnverifiedSigs) == 0 {
+		return "it carries no signature"
+	}
+	var names []string
+	for i, sig := range n.UnverifiedSigs {
+		if i == 3 {
+			names = append(names, fmt.Sprintf("%d more", len(n.UnverifiedSigs)-i))
+			break
+		}
+		name := sig.Name // valid UTF-8 without spaces, as note.Open parsed it, but perhaps a control character
+		if strings.IndexFunc(name, func(r rune) bool { return !unicode.IsGraphic(r) }) >= 0 {
+			name = strconv.QuoteToGraphic(name)
+		}
+		names = append(names, fmt.Sprintf("%s+%08x", short(name), sig.Hash))
+	}
+	return "it is signed by " + strings.Join(names, ", ") + " only (another key)"
 }
 
 // validOrigin reports whether s is a valid note name without control

@@ -116,7 +116,7 @@ func ProveConsistency(from, to int64, r tlog.HashReader) (ConsistencyProof, erro
 // tlog.CheckRecord. Errors are errs.Invalid.
 func (p InclusionProof) Check(root tlog.Hash) error {
 	if p.Index < 0 || p.Size > MaxSize || p.Index >= p.Size {
-		return errs.E(errs.Invalid, "ledger: inclusion proof for index %d in tree of size %d: out of range", p.Index, p.Size)
+		return errs.E(errs.Invalid, "ledger: inclusion proof for index %d in tree of size %d: the index is outside the tree", p.Index, p.Size)
 	}
 	leaf, ok := parseHash(p.LeafHash)
 	if !ok {
@@ -127,7 +127,8 @@ func (p InclusionProof) Check(root tlog.Hash) error {
 		return err
 	}
 	if err := tlog.CheckRecord(hashes, p.Size, root, p.Index, leaf); err != nil {
-		return errs.Wrap(errs.Invalid, err, "ledger: inclusion proof for index %d in tree of size %d does not verify", p.Index, p.Size)
+		return errs.Wrap(errs.Invalid, err, "ledger: inclusion proof for index %d in tree of size %d does not verify: its %d hashes do not lead from the leaf hash to the root %s (a proof hash, the index or the leaf hash was changed)",
+			p.Index, p.Size, len(hashes), hashString(root))
 	}
 	return nil
 }

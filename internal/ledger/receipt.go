@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -52,13 +53,16 @@ func VerifyReceipt(r Receipt, vkey string) (Leaf, Checkpoint, error) {
 		return Leaf{}, Checkpoint{}, err
 	}
 	if r.Proof.Index != r.Index {
-		return Leaf{}, Checkpoint{}, errs.E(errs.Invalid, "ledger: receipt proof is for index %d, not the receipt's index %d", r.Proof.Index, r.Index)
+		return Leaf{}, Checkpoint{}, errs.E(errs.Invalid, "ledger: receipt proof is for index %d, not the receipt's index %d: one of the two was changed", r.Proof.Index, r.Index)
 	}
 	if r.Proof.Size != c.Size {
-		return Leaf{}, Checkpoint{}, errs.E(errs.Invalid, "ledger: receipt proof is for a tree of size %d, not the checkpoint's %d", r.Proof.Size, c.Size)
+		return Leaf{}, Checkpoint{}, errs.E(errs.Invalid, "ledger: receipt proof is for a tree of size %d, not the signed checkpoint's %d: the proof does not belong to this checkpoint", r.Proof.Size, c.Size)
+	}
+	if r.Index < 0 || r.Index >= c.Size {
+		return Leaf{}, Checkpoint{}, errs.E(errs.Invalid, "ledger: receipt index %d is outside the signed checkpoint's tree of size %d: no such leaf is in it", r.Index, c.Size)
 	}
 	if r.Proof.LeafHash != hashString(leaf.Hash()) {
-		return Leaf{}, Checkpoint{}, errs.E(errs.Invalid, "ledger: receipt proof is for leaf hash %q, not the leaf's %s", short(r.Proof.LeafHash), hashString(leaf.Hash()))
+		return Leaf{}, Checkpoint{}, errs.E(errs.Invalid, "ledger: receipt leaf hashes to %s, but its proof is for leaf hash %q: the leaf or the proof's leaf_hash was changed", hashString(leaf.Hash()), short(r.Proof.LeafHash))
 	}
 	if err := r.Proof.Check(c.Root); err != nil {
 		return Leaf{}, Checkpoint{}, err
@@ -116,7 +120,7 @@ func ParseReceipt(b []byte) (Receipt, error) {
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
 	if err := d.Decode(&r); err != nil {
-		return Receipt{}, errs.Wrap(errs.Invalid, err, "ledger: malformed receipt")
+		return Receipt{}, errs.Wrap(errs.Invalid, err, "ledger: malformed receipt: %s", jsonProblem(err))
 	}
 	if _, err := d.Token(); err != io.EOF {
 		return Receipt{}, errs.E(errs.Invalid, "ledger: malformed receipt: data after the object")
@@ -129,13 +133,13 @@ func ParseReceipt(b []byte) (Receipt, error) {
 // values by key so that a nested object can be checked in turn.
 func checkKeys(b []byte, what string, keys []string, optional string) (map[string]json.RawMessage, error) {
 	malformed := func(err error) error {
-		return errs.Wrap(errs.Invalid, err, "ledger: malformed %s", what)
+		return errs.Wrap(errs.Invalid, err, "ledger: malformed %s: %s", what, jsonProblem(err))
 	}
 	d := json.NewDecoder(bytes.NewReader(b))
 	if t, err := d.Token(); err != nil {
 		return nil, malformed(err)
 	} else if t != json.Delim('{') {
-		return nil, malformed(errors.New("not a JSON object"))
+		return nil, errs.E(errs.Invalid, "ledger: malformed %s: not a JSON object", what)
 	}
 	values := make(map[string]json.RawMessage, len(keys))
 	for d.More() {
@@ -165,4 +169,45 @@ func checkKeys(b []byte, what string, keys []string, optional string) (map[strin
 		}
 	}
 	return values, nil
+}
+
+// jsonProblem says what is wrong with JSON that did not decode, in words
+// that name no value from it but a character or a field.
+func jsonProblem(err error) string {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.EOF):
+		return "no JSON: the input is empty"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "the JSON ends too early (cut short?)"
+	case errors.As(err, &syntax):
+		return fmt.Sprintf("invalid JSON at byte %d: %s", syntax.Offset, strings.TrimPrefix(syntax.Error(), "json: "))
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "the value"
+		}
+		return fmt.Sprintf("%s is a JSON %s, want %s", field, short(typ.Value), jsonType(typ.Type))
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// jsonType names the JSON a Go type decodes from.
+func jsonType(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice, reflect.Array:
+		return "an array of " + strings.TrimPrefix(strings.TrimPrefix(jsonType(t.Elem()), "a "), "an ") + "s"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return t.String()
 }
