@@ -37,7 +37,11 @@ writes nothing. Without --key, the verifier key is the keyring's under
 --ledger-origin. The database alone cannot show that the end of its log was
 cut off, checkpoints and all: --checkpoint FILE (a checkpoint published
 before, or pubcredit witness's state file) makes the log prove it still
-holds that tree.
+holds that tree. A deleted checkpoint that is not the newest leaves no
+trace in the database: its leaves are checked under the newer ones, and
+--checkpoint with it (as published, or a witness's) proves the log still
+holds its tree. A checkpoint's created_at is informational: the signature
+covers its origin, size and root only.
 
 Exit codes:
   0  every row matches the ledger, and the ledger its signed checkpoints

@@ -15,6 +15,13 @@
 // the platform's back is reported as a [Problem] naming the table and the
 // row.
 //
+// What a database alone cannot show: that the end of its log was cut off,
+// checkpoints and all, or that a checkpoint other than the newest was
+// deleted (checkpoints are signed one by one and name no other); a
+// published checkpoint or a witness shows both. A checkpoint row's
+// created_at is not signed and not checked: the note carries the origin,
+// the size (checked against the size column) and the root only.
+//
 // A new kind of leaf needs a scan of the rows it commits to here, or verify
 // reports its leaves as committing to rows that are gone.
 //

@@ -614,6 +614,22 @@ var tamperCases = []tamperCase{
 		p.raw.exec(t, `DELETE FROM ledger_checkpoints WHERE size = ?`, p.newest)
 		return []want{{verify.Deleted, "ledger_checkpoints", strconv.FormatInt(p.newest, 10)}}
 	}},
+	// The two that follow are limits, documented (README, verify --help):
+	// nothing in the database shows them, a published checkpoint or a
+	// witness does.
+	{"a deleted checkpoint that is not the newest is not found", func(t *testing.T, p *platform) []want {
+		var oldest int64
+		p.raw.queryRow(t, `SELECT MIN(size) FROM ledger_checkpoints`, nil, &oldest)
+		if oldest == p.newest {
+			t.Fatalf("the platform has one checkpoint (size %d)", oldest)
+		}
+		p.raw.exec(t, `DELETE FROM ledger_checkpoints WHERE size = ?`, oldest)
+		return nil
+	}},
+	{"a checkpoint's created_at is not signed, and a change of it is not found", func(t *testing.T, p *platform) []want {
+		p.raw.exec(t, `UPDATE ledger_checkpoints SET created_at = '2020-01-01T00:00:00Z' WHERE size = ?`, p.newest)
+		return nil
+	}},
 	{"an erased version is reported as erased and still verifies", func(t *testing.T, p *platform) []want {
 		p.eraseVersion(t, p.corrected, 1)
 		p.at = p.at.Add(verify.MinRetention + time.Hour)
