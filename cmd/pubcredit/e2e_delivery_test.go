@@ -10,13 +10,17 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
+	"pubcredit/internal/config"
+	"pubcredit/internal/delivery"
 	"pubcredit/internal/store/postgres/pgtest"
 )
 
@@ -842,35 +846,135 @@ func TestDeliveryTimeout(t *testing.T) {
 	d.awaitDelivery(t, d.reader, sub.ID, func(x deliveryJSON) bool { return x.Status == "delivered" && x.Attempts == 2 })
 }
 
-// TestDeliveryInterruptedByAStop: an attempt in flight when the server
-// stops is recorded as interrupted before serve returns, and the next
-// server sends it again at once, without waiting for its lease. It waits
-// for a push in flight, so it runs on SQLite only, beside the other tests.
+// TestDeliveryInterruptedByAStop: SIGTERM to the real `pubcredit serve`
+// while a push is in flight. serve waits for its background jobs before it
+// returns, so when the process is gone the cut-off attempt is in the
+// database: recorded as interrupted, its lease ended, due at once; and the
+// next server sends it again without waiting out the lease (a minute).
+// In process the sender's goroutine outlives serve and records the attempt
+// all the same, so only a process that exits shows the wait.
 func TestDeliveryInterruptedByAStop(t *testing.T) {
 	t.Parallel()
-	d, rcv := hangingOnce(t)
-	p := d.p
-	var sub subscriptionJSON
-	t.Run("a push is in flight when the server stops", func(t *testing.T) {
-		d.srv = p.serve(t, nil)
-		d.srv.postJSON(t, d.reader, "/api/v1/subscriptions", map[string]any{"url": rcv.srv.URL, "events": []string{"record.created"}}).
-			want(t, http.StatusCreated).decode(t, &sub)
-		who := newPerson()
-		d.srv.submit(t, d.mkt, who, penalty(who, p.uniq("S"), "2026-11-20", nil))
-		eventually(t, pushWithin, func() bool { return len(rcv.pushes()) == 1 }, func() string { return "no push reached the receiver" })
-	}) // the server stops here, the push still in flight
-	t.Run("the next server sends it again at once", func(t *testing.T) {
-		d.srv = p.serve(t, nil)
-		x := d.awaitDelivery(t, d.reader, sub.ID, func(x deliveryJSON) bool { return x.Status == "delivered" })
-		if x.Attempts != 2 || len(x.RecentAttempts) != 2 {
-			t.Fatalf("delivery %+v, want two attempts: the interrupted one and the one that delivered", x)
-		}
-		var interrupted bool
-		for _, a := range x.RecentAttempts {
-			interrupted = interrupted || strings.Contains(a.Error, "interrupted")
-		}
-		if !interrupted {
-			t.Errorf("no attempt is recorded as interrupted: %+v", x.RecentAttempts)
-		}
+	bin := buildBinary(t, t.TempDir())
+	t.Run("SQLite", func(t *testing.T) {
+		t.Parallel()
+		interruptedByAStop(t, bin, "sqlite:"+filepath.Join(t.TempDir(), "pubcredit.db"))
 	})
+	t.Run("PostgreSQL", func(t *testing.T) {
+		t.Parallel()
+		interruptedByAStop(t, bin, pgtest.URL(t))
+	})
+}
+
+func interruptedByAStop(t *testing.T, bin, db string) {
+	common := []string{"--db", db, "--keys", filepath.Join(t.TempDir(), "keys.json")}
+	runBinary(t, bin, append([]string{"migrate"}, common...)...)
+	mkt := lastLine(runBinary(t, bin, append([]string{"dept", "add", "--code", "STOPMKT", "--name", "停止测试局", "--submit", "XZCF"}, common...)...))
+	// Several pushes in flight at once, as many as the sender takes of each
+	// department: without the wait, a process that exits at once may
+	// record one of them in time now and then, hardly all of them.
+	const depts = 6
+	const inFlight = depts * delivery.LeasedPerDept
+	// The receiver hangs on the first pushes until the platform gives up,
+	// and answers 200 to the others.
+	rcv := newReceiver(t, func(n int) int {
+		if n <= inFlight {
+			return hang
+		}
+		return http.StatusOK
+	})
+
+	base, proc := startBinary(t, bin, common)
+	type subscribed struct{ token, id string }
+	var subs []subscribed
+	for d := range depts {
+		reader := lastLine(runBinary(t, bin, append([]string{"dept", "add", "--code", fmt.Sprintf("STOPREAD%d", d), "--name", "停止读取局", "--read", "XZCF"}, common...)...))
+		for n := range delivery.LeasedPerDept {
+			res := crashDo(t, http.MethodPost, base+"/api/v1/subscriptions", reader, "application/json",
+				mustJSON(t, map[string]any{"url": fmt.Sprintf("%s/hook%d", rcv.srv.URL, n), "events": []string{"record.created"}}))
+			var sub subscriptionJSON
+			if res.status != http.StatusCreated || json.Unmarshal(res.body, &sub) != nil {
+				t.Fatalf("POST subscription: %d %s", res.status, res.body)
+			}
+			subs = append(subs, subscribed{reader, sub.ID})
+		}
+	}
+	// Real time: the decision date must not be in the future.
+	who := newPerson()
+	if res := crashDo(t, http.MethodPost, base+"/api/v1/records", mkt, "application/json", mustJSON(t, penalty(who, "STOP-1", "2024-03-15", nil))); res.status != http.StatusCreated {
+		t.Fatalf("POST record: %d %s", res.status, res.body)
+	}
+	var ids []string
+	for _, p := range rcv.await(t, inFlight) {
+		ids = append(ids, p.Header.Get("Pubcredit-Delivery"))
+	}
+
+	// The pushes are in flight: stop the server as an operator (or systemd) does.
+	if err := proc.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- proc.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("serve after SIGTERM: %v, want exit status 0", err)
+		}
+	case <-time.After(40 * time.Second):
+		proc.Process.Kill()
+		<-exited
+		t.Fatal("serve did not exit within 40s of SIGTERM")
+	}
+
+	// The process is gone: what it recorded is all there is.
+	func() {
+		st, closeStore, err := openStore(t.Context(), config.Config{DB: db})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer closeStore()
+		now := time.Now()
+		for _, id := range ids {
+			d, err := st.Delivery(t.Context(), id)
+			if err != nil {
+				t.Fatalf("delivery %s, pushed before the stop: %v", id, err)
+			}
+			if d.Status != delivery.Pending || d.Attempts != 1 || !strings.HasPrefix(d.LastError, "interrupted") {
+				t.Errorf("after SIGTERM delivery %s is %s after %d attempts, last error %q; want pending after 1 attempt, recorded as interrupted",
+					id, d.Status, d.Attempts, d.LastError)
+			}
+			if d.NextAt == nil || d.NextAt.After(now) || d.LeaseUntil.After(now) {
+				t.Errorf("after SIGTERM delivery %s is due at %v, leased until %v; want due now (%v), no lease", id, d.NextAt, d.LeaseUntil, now)
+			}
+		}
+	}()
+
+	// The next server sends them at once: well within the lease's minute.
+	base, _ = startBinary(t, bin, common)
+	var again []string
+	for _, p := range rcv.await(t, 2*inFlight)[inFlight:] {
+		again = append(again, p.Header.Get("Pubcredit-Delivery"))
+	}
+	slices.Sort(ids)
+	slices.Sort(again)
+	if !slices.Equal(again, ids) {
+		t.Errorf("the next server pushed deliveries %q, want %q again", again, ids)
+	}
+	for _, sub := range subs {
+		var x deliveryJSON
+		eventually(t, pushWithin, func() bool {
+			res := crashDo(t, http.MethodGet, base+"/api/v1/subscriptions/"+sub.id+"/deliveries", sub.token, "", nil)
+			var page struct {
+				Deliveries []deliveryJSON `json:"deliveries"`
+			}
+			json.Unmarshal(res.body, &page)
+			if len(page.Deliveries) == 1 {
+				x = page.Deliveries[0]
+			}
+			return x.Status == "delivered"
+		}, func() string { return fmt.Sprintf("the delivery of %s is %+v, want delivered", sub.id, x) })
+		if x.Attempts != 2 || len(x.RecentAttempts) != 2 || !strings.HasPrefix(x.RecentAttempts[1].Error, "interrupted") {
+			t.Errorf("delivery %+v, want two attempts: the interrupted one and the one that delivered", x)
+		}
+	}
 }
