@@ -555,6 +555,48 @@ func (d *deliverySuite) duplicate(t *testing.T) {
 		d.srv.postJSON(t, d.reader, "/api/v1/subscriptions", map[string]any{"url": same,
 			"events": []string{"record.created", "list.entry.active"}, "items": []string{"XZCF"}}).wantError(t, http.StatusConflict, "url")
 	}
+	// And other spellings of the path (RFC 3986, section 6.2.2): percent-
+	// encoded unreserved characters, hex in either case, dot segments, an
+	// empty path. The subscription keeps and shows the normal form; a
+	// trailing slash is another resource.
+	for _, tc := range []struct {
+		name                  string
+		first, stored, second string
+		same                  bool
+	}{
+		{"percent-encoded letters and dot segments", "https://receiver.example.gov.cn/h%6Fok/a/./b", "https://receiver.example.gov.cn/hook/a/b", "https://receiver.example.gov.cn/hook/a/x/../b", true},
+		{"hex in lower and upper case", "https://receiver.example.gov.cn/a%2fb", "https://receiver.example.gov.cn/a%2Fb", "https://receiver.example.gov.cn/a%2Fb", true},
+		{"an empty path and /", "https://receiver.example.gov.cn", "https://receiver.example.gov.cn/", "https://receiver.example.gov.cn/", true},
+		{"a trailing slash", "https://receiver.example.gov.cn/hook2", "https://receiver.example.gov.cn/hook2", "https://receiver.example.gov.cn/hook2/", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := func(url string) map[string]any {
+				return map[string]any{"url": url, "events": []string{"record.created"}, "items": []string{"XZCF"}}
+			}
+			subscribe := func(url string) subscriptionJSON {
+				var sub subscriptionJSON
+				d.srv.postJSON(t, d.reader, "/api/v1/subscriptions", body(url)).want(t, http.StatusCreated).decode(t, &sub)
+				t.Cleanup(func() {
+					d.srv.send(t, request{method: http.MethodDelete, path: "/api/v1/subscriptions/" + sub.ID, token: d.reader}).want(t, http.StatusOK)
+				})
+				return sub
+			}
+			first := subscribe(tc.first)
+			var shown subscriptionJSON
+			d.srv.get(t, d.reader, "/api/v1/subscriptions/"+first.ID).want(t, http.StatusOK).decode(t, &shown)
+			if first.URL != tc.stored || shown.URL != tc.stored {
+				t.Errorf("%s is answered as %q and shown as %q, want %q", tc.first, first.URL, shown.URL, tc.stored)
+			}
+			if !tc.same {
+				subscribe(tc.second)
+				return
+			}
+			e := d.srv.postJSON(t, d.reader, "/api/v1/subscriptions", body(tc.second)).wantError(t, http.StatusConflict, "url")
+			if !e.hasDetail("url", "duplicate") || !strings.Contains(e.Error.Message, first.ID) || !strings.Contains(e.Error.Details[0].Message, first.ID) {
+				t.Errorf("the refusal of %s after %s does not name %s on url (duplicate): %+v", tc.second, tc.first, first.ID, e)
+			}
+		})
+	}
 	// Another filter on the same URL is another subscription.
 	var other subscriptionJSON
 	d.srv.postJSON(t, d.reader, "/api/v1/subscriptions", map[string]any{"url": hook, "events": []string{"record.created"}}).

@@ -211,6 +211,28 @@ func TestCheckURL(t *testing.T) {
 		{"receiver.example.gov.cn/hook", "format", ""},
 		{"", "required", ""},
 		{"https://" + strings.Repeat("a", 2000) + ".cn", "too_long", ""},
+		// The path in its normal form (RFC 3986, section 6.2.2).
+		{"https://receiver.example/h%6Fok", "", "https://receiver.example/hook"},
+		{"https://receiver.example/%41%7a%30%2D%2e%5F%7E", "", "https://receiver.example/Az0-._~"},
+		{"https://receiver.example/a%2fb%3a%c3%a9", "", "https://receiver.example/a%2Fb%3A%C3%A9"},
+		{"https://receiver.example/a%20b", "", "https://receiver.example/a%20b"},
+		{"https://receiver.example/a/./b", "", "https://receiver.example/a/b"},
+		{"https://receiver.example/a/x/../b", "", "https://receiver.example/a/b"},
+		{"https://receiver.example/a/b/c/./../../g", "", "https://receiver.example/a/g"},
+		{"https://receiver.example/a/%2E%2e/b", "", "https://receiver.example/b"},
+		{"https://receiver.example/../hook", "", "https://receiver.example/hook"},
+		{"https://receiver.example/a/b/..", "", "https://receiver.example/a/"},
+		{"https://receiver.example/a/.", "", "https://receiver.example/a/"},
+		{"https://receiver.example/..", "", "https://receiver.example/"},
+		{"https://receiver.example", "", "https://receiver.example/"},
+		{"https://receiver.example?x=1", "", "https://receiver.example/?x=1"},
+		{"https://receiver.example:443", "", "https://receiver.example/"},
+		// Not merged: a trailing slash, empty segments, dots in a name.
+		{"https://receiver.example/hook/", "", "https://receiver.example/hook/"},
+		{"https://receiver.example/a//b", "", "https://receiver.example/a//b"},
+		{"https://receiver.example/a/.../b..", "", "https://receiver.example/a/.../b.."},
+		// The query is kept as given.
+		{"https://receiver.example/hook?a=%6f%2f&b=./..", "", "https://receiver.example/hook?a=%6f%2f&b=./.."},
 	} {
 		var pr errs.Problems
 		got := checkURL(tc.url, &pr)

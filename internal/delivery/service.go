@@ -121,7 +121,9 @@ func (s *Service) Subscribe(ctx context.Context, p *auth.Principal, req Request)
 	// The store refuses a duplicate atomically; this finds it before a
 	// full department is told to delete one.
 	for _, l := range live {
-		if l.URL == u && slices.Equal(l.Events, events) && slices.Equal(l.Lists, lists) && slices.Equal(l.Items, items) {
+		// A URL stored before its path was normalised is compared in the
+		// normal form too.
+		if (l.URL == u || checkURL(l.URL, new(errs.Problems)) == u) && slices.Equal(l.Events, events) && slices.Equal(l.Lists, lists) && slices.Equal(l.Items, items) {
 			return Subscription{}, "", Duplicate(l.ID)
 		}
 	}
@@ -164,7 +166,8 @@ func codes(f func() []string) []string {
 
 // checkURL returns the subscription URL when it is an absolute http or https
 // URL without credentials or fragment, and https unless its host is
-// loopback (plain http is for a receiver on the same machine only).
+// loopback (plain http is for a receiver on the same machine only), in one
+// spelling of the receiver: equivalent URLs are returned the same.
 func checkURL(raw string, pr *errs.Problems) string {
 	bad := func(code, format string, args ...any) string {
 		pr.Add("url", code, format, args...)
@@ -220,9 +223,76 @@ func checkURL(raw string, pr *errs.Problems) string {
 		return bad("https_required", "must be https: plain http is accepted only to a loopback host (127.0.0.1, ::1, localhost)")
 	}
 	// Scheme and host are case-insensitive: one spelling, so that the same
-	// receiver is recognised as the same.
+	// receiver is recognised as the same. So is the path's (RFC 3986,
+	// section 6.2.2); the query is kept as given.
 	u.Scheme, u.Host = scheme, strings.ToLower(u.Host)
+	u.RawPath = normalPath(u.EscapedPath())
+	u.Path, _ = url.PathUnescape(u.RawPath) // escapes url.Parse has checked
 	return u.String()
+}
+
+// normalPath returns an escaped URL path with a host in the normal form of
+// RFC 3986, section 6.2.2: percent-encoded unreserved characters decoded,
+// the hex digits of the other percent-encodings in upper case, dot
+// segments removed (section 5.2.4); and "/" for an empty path (section
+// 6.2.3, for http and https). Its escapes must be valid. A trailing slash
+// stays: "/hook" and "/hook/" may be different resources.
+func normalPath(p string) string {
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		if p[i] != '%' || i+2 >= len(p) {
+			b.WriteByte(p[i])
+			continue
+		}
+		c, err := strconv.ParseUint(p[i+1:i+3], 16, 8)
+		switch {
+		case err != nil:
+			b.WriteByte(p[i])
+			continue
+		case unreserved(byte(c)):
+			b.WriteByte(byte(c))
+		default:
+			b.WriteString("%" + strings.ToUpper(p[i+1:i+3]))
+		}
+		i += 2
+	}
+	return removeDotSegments(b.String())
+}
+
+// unreserved reports whether c is an unreserved character of RFC 3986
+// (section 2.3), which percent-encoding does not change.
+func unreserved(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~'
+}
+
+// removeDotSegments removes the "." and ".." segments of an absolute path
+// as RFC 3986, section 5.2.4 does, and makes an empty path "/". Empty
+// segments stay (path.Clean would drop them and the trailing slash).
+func removeDotSegments(p string) string {
+	if p == "" {
+		return "/"
+	}
+	if p[0] != '/' {
+		return p // not the path of a URL with a host
+	}
+	segs := strings.Split(p[1:], "/")
+	out := make([]string, 0, len(segs))
+	for i, s := range segs {
+		switch s {
+		case ".":
+		case "..":
+			if len(out) > 0 {
+				out = out[:len(out)-1]
+			}
+		default:
+			out = append(out, s)
+			continue
+		}
+		if i == len(segs)-1 { // "/a/." and "/a/b/.." are "/a/"
+			out = append(out, "")
+		}
+	}
+	return "/" + strings.Join(out, "/")
 }
 
 func loopback(host string) bool {

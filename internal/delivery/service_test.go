@@ -456,3 +456,76 @@ func TestSubscribeRefusesAnIdenticalSubscription(t *testing.T) {
 		t.Errorf("Subscribe after the delete = %+v, %v; want a new subscription", again, err)
 	}
 }
+
+// TestSubscribeRefusesAnEquivalentURL: URLs that RFC 3986 (section 6.2)
+// makes equivalent are one receiver; the subscription keeps and shows the
+// normal form.
+func TestSubscribeRefusesAnEquivalentURL(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		first, second string
+		stored        string // the first as kept
+		same          bool
+	}{
+		{"a percent-encoded unreserved character", "https://receiver.example/h%6Fok", "https://receiver.example/hook", "https://receiver.example/hook", true},
+		{"percent-encoded letters, digits, -._~", "https://receiver.example/%41%7a%30%2D%2E%5F%7E", "https://receiver.example/Az0-._~", "https://receiver.example/Az0-._~", true},
+		{"hex in lower and upper case", "https://receiver.example/a%2fb", "https://receiver.example/a%2Fb", "https://receiver.example/a%2Fb", true},
+		{"a . segment", "https://receiver.example/a/./b", "https://receiver.example/a/b", "https://receiver.example/a/b", true},
+		{"a .. segment", "https://receiver.example/a/x/../b", "https://receiver.example/a/b", "https://receiver.example/a/b", true},
+		{"percent-encoded dot segments", "https://receiver.example/a/%2e%2E/b", "https://receiver.example/b", "https://receiver.example/b", true},
+		{"an empty path and /", "https://receiver.example", "https://receiver.example/", "https://receiver.example/", true},
+		{"an empty path and / before a query", "https://receiver.example?k=1", "https://receiver.example/?k=1", "https://receiver.example/?k=1", true},
+		{"all at once, with the host's spellings", "HTTPS://Receiver.Example.:0443/./x/../H%6f%6B/%7euser", "https://receiver.example/Hok/~user", "https://receiver.example/Hok/~user", true},
+		{"a trailing slash", "https://receiver.example/hook", "https://receiver.example/hook/", "https://receiver.example/hook", false},
+		{"an encoded slash and a slash", "https://receiver.example/a%2Fb", "https://receiver.example/a/b", "https://receiver.example/a%2Fb", false},
+		{"an empty segment", "https://receiver.example/a//b", "https://receiver.example/a/b", "https://receiver.example/a//b", false},
+		{"another case in the path", "https://receiver.example/Hook", "https://receiver.example/hook", "https://receiver.example/Hook", false},
+		{"a query in another spelling", "https://receiver.example/hook?k=%6f", "https://receiver.example/hook?k=o", "https://receiver.example/hook?k=%6f", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPlatform(t, nil)
+			reader := &auth.Principal{Kind: auth.Department, ID: "READER"}
+			events := []string{"record.created"}
+			first, _, err := p.svc.Subscribe(t.Context(), reader, delivery.Request{URL: tc.first, Events: events})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if first.URL != tc.stored {
+				t.Errorf("the first is kept as %q, want %q", first.URL, tc.stored)
+			}
+			if got, err := p.svc.Get(t.Context(), reader, first.ID); err != nil || got.URL != tc.stored {
+				t.Errorf("the first is shown as %q (%v), want %q", got.URL, err, tc.stored)
+			}
+			second, _, err := p.svc.Subscribe(t.Context(), reader, delivery.Request{URL: tc.second, Events: events})
+			if !tc.same {
+				if err != nil {
+					t.Errorf("%s after %s: %v, want another subscription", tc.second, tc.first, err)
+				}
+				return
+			}
+			var e *errs.Error
+			if !errors.As(err, &e) || e.Kind != errs.Conflict || !strings.Contains(e.Message, first.ID) ||
+				len(e.Details) != 1 || e.Details[0].Field != "url" || e.Details[0].Code != "duplicate" || !strings.Contains(e.Details[0].Message, first.ID) {
+				t.Errorf("%s after %s = %+v, %#v; want a conflict on url naming %s", tc.second, tc.first, second, err, first.ID)
+			}
+		})
+	}
+}
+
+// TestSubscribeComparesStoredURLsInTheirNormalForm: a subscription stored
+// before its URL's path was normalised is the same receiver as the normal
+// form.
+func TestSubscribeComparesStoredURLsInTheirNormalForm(t *testing.T) {
+	p := newPlatform(t, nil)
+	events := []string{"record.created"}
+	old, err := p.st.CreateSubscription(t.Context(), delivery.Subscription{ID: "0195a3c4e2b07d3f9a1c5e7b2d4f6a80", Dept: "READER",
+		URL: "https://receiver.example/a/./h%6fok", Events: events, Lists: []string{}, Items: []string{}, Secret: []byte("sealed"), CreatedAt: p.clock.Now()}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = p.svc.Subscribe(t.Context(), &auth.Principal{Kind: auth.Department, ID: "READER"}, delivery.Request{URL: "https://receiver.example/a/hook", Events: events})
+	var e *errs.Error
+	if !errors.As(err, &e) || e.Kind != errs.Conflict || len(e.Details) != 1 || e.Details[0].Code != "duplicate" || !strings.Contains(e.Message, old.ID) {
+		t.Errorf("Subscribe = %#v, want a conflict on url naming %s", err, old.ID)
+	}
+}
