@@ -914,7 +914,7 @@ func (cs *checksSuite) expired(t *testing.T) {
 	counter := lcDept(t, p, p.uniq("CTR"), "--matters", "high_consumption,admin_licensing")
 	srv := p.serve(t, nil)
 	who := newPerson()
-	body := debtorEntry(who, p.uniq("X"), "2026-03-01")
+	body := debtorEntry(who, p.uniq("X"), "2024-12-15") // its 24 months end on 2026-12-15, and no sooner
 	body["until"] = "2026-12-15"
 	e := srv.enter(t, court, "SXBZXR", body)
 	if c := srv.checkPerson(t, counter, who, "high_consumption", "购票核查"); len(c.Measures) != 1 {

@@ -441,6 +441,68 @@ func (ls *listsSuite) entries(t *testing.T) {
 		mk["until"] = "2029-11-03"
 		srv.postJSON(t, ls.market, "/api/v1/lists/SCJG_YZWF/entries", mk).wantError(t, http.StatusUnprocessableEntity, "until")
 	})
+	t.Run("an until before the earliest day the list's rules allow is 422 naming until and that day; that day itself is accepted", func(t *testing.T) {
+		t.Parallel()
+		// Today is 2026-11-30. Black lists: the term is the list's, an
+		// until may not cut it short; where early removal is allowed it
+		// may end on the first day early removal is possible (counted from
+		// the first day on the list, after the notice), not before.
+		tax := lcDept(t, p, p.uniq("TAX"), "--lists", "SW_ZDSS")
+		police := lcDept(t, p, p.uniq("POL"), "--lists", "FFJZ_DXZP")
+		taxEntry := func(who person, ref, decided string) map[string]any {
+			return map[string]any{"ref": ref, "subject": subjectOfPerson(who), "decided_on": decided,
+				"document_no": "津税稽罚〔2026〕" + ref + "号", "grounds": []string{"tax_evasion"}, "basis": "《重大税收违法失信主体信息公布管理办法》第六条"}
+		}
+		fraudEntry := func(who person, ref, decided string) map[string]any {
+			return map[string]any{"ref": ref, "subject": subjectOfPerson(who), "decided_on": decided,
+				"document_no": "津公认〔2026〕" + ref + "号", "grounds": []string{"telecom_fraud"}, "basis": "《中华人民共和国反电信网络诈骗法》第三十一条"}
+		}
+		for _, tc := range []struct {
+			name, token, list string
+			body              func(person, string, string) map[string]any
+			decided           string
+			refused, earliest string // the day before the earliest, and the earliest
+			activeFrom        string // of the accepted entry
+		}{
+			// 24 months, no early removal (deleted on performance instead).
+			{"SXBZXR (24 months)", ls.court, "SXBZXR", debtorEntry, "2026-03-01", "2028-02-29", "2028-03-01", "2026-11-30"},
+			// 36 months, early removal after 12 months on the list; in
+			// effect from 2026-12-07 after 5 working days' notice.
+			{"SCJG_YZWF (early removal after 12 months)", ls.market, "SCJG_YZWF", violationEntry, "2026-11-02", "2027-12-06", "2027-12-07", "2026-12-07"},
+			// 36 months, early removal after 6 months; 10 working days' notice.
+			{"SW_ZDSS (early removal after 6 months)", tax, "SW_ZDSS", taxEntry, "2026-11-02", "2027-06-13", "2027-06-14", "2026-12-14"},
+			// 36 months, no early removal, not extendable: the term is fixed.
+			{"FFJZ_DXZP (36 months, fixed)", police, "FFJZ_DXZP", fraudEntry, "2026-11-02", "2029-11-01", "2029-11-02", "2026-12-03"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				body := tc.body(newPerson(), p.uniq("EA"), tc.decided)
+				body["until"] = tc.refused
+				e := srv.postJSON(t, tc.token, "/api/v1/lists/"+tc.list+"/entries", body).wantError(t, http.StatusUnprocessableEntity, "until")
+				named := false
+				for _, d := range e.Error.Details {
+					named = named || (d.Field == "until" && d.Code == "too_early" && strings.Contains(d.Message, tc.earliest))
+				}
+				if !named || len(e.Error.Details) != 1 {
+					t.Errorf("until %s on %s: details %+v, want until too_early naming %s", tc.refused, tc.list, e.Error.Details, tc.earliest)
+				}
+				body = tc.body(newPerson(), p.uniq("EA"), tc.decided)
+				body["until"] = tc.earliest
+				if got := srv.enter(t, tc.token, tc.list, body); got.Until != tc.earliest || got.ActiveFrom != tc.activeFrom {
+					t.Errorf("%s: until %s active from %s, want until %s active from %s", tc.list, got.Until, got.ActiveFrom, tc.earliest, tc.activeFrom)
+				}
+			})
+		}
+		t.Run("a red list's validity is the deciding department's, up to the list's longest", func(t *testing.T) {
+			league := lcDept(t, p, p.uniq("VOL"), "--lists", "YXZYZ")
+			body := map[string]any{
+				"ref": p.uniq("V"), "subject": subjectOfPerson(newPerson()), "decided_on": "2026-11-02", "until": "2026-12-01",
+				"document_no": "津志认〔2026〕" + p.uniq("") + "号", "grounds": []string{"star_volunteer"}, "basis": "《志愿服务条例》第三十六条",
+			}
+			if e := srv.enter(t, league, "YXZYZ", body); e.Until != "2026-12-01" {
+				t.Errorf("YXZYZ until %s, want 2026-12-01", e.Until)
+			}
+		})
+	})
 	t.Run("an until that has passed is 422 naming until", func(t *testing.T) {
 		t.Parallel()
 		body := debtorEntry(newPerson(), p.uniq("SX"), "2026-03-01")
@@ -1120,7 +1182,7 @@ func (ls *listsSuite) expiry(t *testing.T) {
 	p := lcPlatform(t, ls.newDB)
 	court := lcDept(t, p, p.uniq("COURT"), "--lists", "SXBZXR")
 	srv := p.serve(t, nil)
-	body := debtorEntry(newPerson(), p.uniq("X"), "2026-03-01")
+	body := debtorEntry(newPerson(), p.uniq("X"), "2024-12-15") // its 24 months end on 2026-12-15, and no sooner
 	body["until"] = "2026-12-15"
 	e := srv.enter(t, court, "SXBZXR", body)
 	stays := srv.enter(t, court, "SXBZXR", debtorEntry(newPerson(), p.uniq("X"), "2026-03-01"))

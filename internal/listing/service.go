@@ -205,6 +205,11 @@ func (s *Service) enter(ctx context.Context, p *auth.Principal, t *Type, req Ent
 	case derr != nil:
 		pr.Add("decided_on", "format", "%v", derr)
 	}
+	// The first day on the list: after the notice period, if any.
+	activeFrom, aerr := today, error(nil)
+	if t.NoticeDays > 0 {
+		activeFrom, aerr = s.Calendar.AddWorkingDays(today, t.NoticeDays)
+	}
 	until := clock.Date{}
 	switch {
 	case req.Until != "":
@@ -219,6 +224,15 @@ func (s *Service) enter(ctx context.Context, p *auth.Principal, t *Type, req Ent
 				pr.Add("until", "too_late", "%s entries last at most %d months (%d, extendable by %d): until %s at the latest", t.Code, t.DurationMonths+t.ExtensionMonths, t.DurationMonths, t.ExtensionMonths, limit)
 			}
 		}
+		if derr == nil && aerr == nil {
+			if earliest, ok := t.EarliestUntil(decided, activeFrom); ok && until.Before(earliest) {
+				if t.EarliestRemoval > 0 && earliest == activeFrom.AddMonths(t.EarliestRemoval) {
+					pr.Add("until", "too_early", "%s entries can end early only after %d months on the list (in effect from %s): until %s at the earliest", t.Code, t.EarliestRemoval, activeFrom, earliest)
+				} else {
+					pr.Add("until", "too_early", "%s entries last %d months from the decision and cannot be shortened: until %s at the earliest", t.Code, t.DurationMonths, earliest)
+				}
+			}
+		}
 	case derr == nil && t.DurationMonths > 0:
 		until = decided.AddMonths(t.DurationMonths)
 	}
@@ -230,10 +244,8 @@ func (s *Service) enter(ctx context.Context, p *auth.Principal, t *Type, req Ent
 	case until.IsZero():
 	case !until.After(today):
 		pr.Add(untilField, "past", "the entry would already have ended on %s", until)
-	case t.NoticeDays > 0:
-		if from, err := s.Calendar.AddWorkingDays(today, t.NoticeDays); err == nil && !until.After(from) {
-			pr.Add(untilField, "before_active", "the entry would end on %s, before its notice period ends on %s: it would never be in effect", until, from)
-		}
+	case t.NoticeDays > 0 && aerr == nil && !until.After(activeFrom):
+		pr.Add(untilField, "before_active", "the entry would end on %s, before its notice period ends on %s: it would never be in effect", until, activeFrom)
 	}
 	switch {
 	case strings.TrimSpace(req.DocumentNo) == "":
@@ -315,11 +327,10 @@ func (s *Service) enter(ctx context.Context, p *auth.Principal, t *Type, req Ent
 		Grounds: grounds, DocumentNo: strings.TrimSpace(req.DocumentNo), Basis: req.Basis, CreatedAt: now, UpdatedAt: now,
 	}
 	if t.NoticeDays > 0 {
-		from, err := s.Calendar.AddWorkingDays(today, t.NoticeDays)
-		if err != nil {
-			return record.Record{}, Entry{}, false, err
+		if aerr != nil {
+			return record.Record{}, Entry{}, false, aerr
 		}
-		e.Status, e.ActiveFrom = Noticed, from
+		e.Status, e.ActiveFrom = Noticed, activeFrom
 	}
 	e.seal(now)
 	stored, created, err := s.Store.CreateEntry(ctx, e)

@@ -19,6 +19,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"pubcredit/internal/catalog"
+	"pubcredit/internal/clock"
 	"pubcredit/internal/errs"
 )
 
@@ -72,6 +73,33 @@ func (t *Type) Grounds() []catalog.Value {
 // NeverMinors reports whether minors may never be put on the list (the
 // item's min_age).
 func (t *Type) NeverMinors() bool { return t.item.MinAge >= 18 }
+
+// EarliestUntil returns the earliest end (`until`) a department may give an
+// entry of t decided on decided and in effect from activeFrom, and whether
+// there is one (DOMAIN.md section 7). A black list's term is set by its
+// rules, not by the department: an entry lasts its duration, and an until
+// before that would end it without the exit its rules publish. Where the
+// rules allow early removal (earliest_removal_months), the earliest is the
+// day early removal becomes possible, counted as Remove counts it from the
+// first day on the list; it is never later than the duration's end, so the
+// term given by default is always accepted. Red lists have none: their
+// entry is made "by the responsible department with basis and validity",
+// so the deciding department sets the term within the list's longest.
+func (t *Type) EarliestUntil(decided, activeFrom clock.Date) (clock.Date, bool) {
+	if t.Kind != Black {
+		return clock.Date{}, false
+	}
+	var end clock.Date // of the duration; zero when entries last until removed
+	if t.DurationMonths > 0 {
+		end = decided.AddMonths(t.DurationMonths)
+	}
+	if t.EarliestRemoval > 0 {
+		if early := activeFrom.AddMonths(t.EarliestRemoval); end.IsZero() || early.Before(end) {
+			return early, true
+		}
+	}
+	return end, !end.IsZero()
+}
 
 // Types is the loaded set of list types.
 type Types struct {

@@ -7,6 +7,7 @@ import (
 
 	catalogfs "pubcredit/catalog"
 	"pubcredit/internal/catalog"
+	"pubcredit/internal/clock"
 	"pubcredit/internal/errs"
 )
 
@@ -73,5 +74,60 @@ func TestLoadTypesRejects(t *testing.T) {
 	}
 	if _, err := LoadTypes([]byte(good), cat); err != nil {
 		t.Fatalf("the good file: %v", err)
+	}
+}
+
+// TestEarliestUntil: the earliest end a department may give an entry is
+// the list's own term on a black list, or the first day early removal is
+// possible where its rules allow it (but never after the term's end); a
+// red list's validity is the deciding department's.
+func TestEarliestUntil(t *testing.T) {
+	ts, err := LoadTypes(catalogfs.Lists(), shippedCatalog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := func(s string) clock.Date {
+		d, err := clock.ParseDate(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	for _, tc := range []struct {
+		name, list, decided, activeFrom string
+		want                            string // "": none
+	}{
+		{"SXBZXR lasts its 24 months", "SXBZXR", "2026-03-01", "2026-11-30", "2028-03-01"},
+		{"FFJZ_DXZP lasts its 36 months", "FFJZ_DXZP", "2026-11-02", "2026-12-03", "2029-11-02"},
+		{"SCJG_YZWF may end once 12 months on the list", "SCJG_YZWF", "2026-11-02", "2026-12-07", "2027-12-07"},
+		{"SW_ZDSS may end once 6 months on the list", "SW_ZDSS", "2026-11-02", "2026-12-14", "2027-06-14"},
+		{"early removal never comes after the term's end", "SCJG_YZWF", "2024-01-05", "2026-12-07", "2027-01-05"},
+		{"a red list has none", "YXZYZ", "2026-11-02", "2026-11-30", ""},
+		{"nor has the other red list", "SXQN", "2026-11-02", "2026-11-30", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lt, ok := ts.Type(tc.list)
+			if !ok {
+				t.Fatalf("no list %s", tc.list)
+			}
+			got, ok := lt.EarliestUntil(day(tc.decided), day(tc.activeFrom))
+			switch {
+			case tc.want == "" && ok:
+				t.Errorf("%s: earliest until %s, want none", tc.list, got)
+			case tc.want != "" && (!ok || got != day(tc.want)):
+				t.Errorf("%s decided %s, in effect from %s: earliest until %s (%v), want %s", tc.list, tc.decided, tc.activeFrom, got, ok, tc.want)
+			}
+		})
+	}
+	// A black list whose entries last until removed, with early removal.
+	market, _ := ts.Type("SCJG_YZWF")
+	open := *market
+	open.DurationMonths = 0
+	if got, ok := open.EarliestUntil(day("2026-11-02"), day("2026-12-07")); !ok || got != day("2027-12-07") {
+		t.Errorf("open-ended %s: earliest until %s (%v), want 2027-12-07", open.Code, got, ok)
+	}
+	open.EarliestRemoval = 0
+	if got, ok := open.EarliestUntil(day("2026-11-02"), day("2026-12-07")); ok {
+		t.Errorf("open-ended %s without early removal: earliest until %s, want none", open.Code, got)
 	}
 }
