@@ -203,6 +203,29 @@ type checksSuite struct {
 	auditor       string
 }
 
+// negativeReader adds a counter for admin_licensing that may read every
+// negative item of the published catalog, and returns its token.
+func (cs *checksSuite) negativeReader(t *testing.T) string {
+	t.Helper()
+	var cat struct {
+		Items []struct {
+			Code     string `json:"code"`
+			Polarity string `json:"polarity"`
+		} `json:"items"`
+	}
+	cs.srv.get(t, "", "/api/v1/catalog").want(t, http.StatusOK).decode(t, &cat)
+	var negative []string
+	for _, it := range cat.Items {
+		if it.Polarity == "negative" {
+			negative = append(negative, it.Code)
+		}
+	}
+	if len(negative) == 0 {
+		t.Fatal("the catalog has no negative item")
+	}
+	return lcDept(t, cs.p, cs.p.uniq("CTRN"), "--matters", "admin_licensing", "--read", strings.Join(negative, ","))
+}
+
 // debtor puts a new person on SXBZXR and returns them with the entry.
 func (cs *checksSuite) debtor(t *testing.T) (person, listEntryJSON) {
 	t.Helper()
@@ -300,8 +323,13 @@ func (cs *checksSuite) grounds(t *testing.T) {
 				t.Errorf("a person with no records gets the punishment %s", m.Code)
 			}
 		}
-		if c.Facts.CleanYears == nil || *c.Facts.CleanYears < 3 || len(c.Facts.Lists) != 0 || len(c.Facts.Records) != 0 {
-			t.Errorf("facts %+v, want no lists, no records and at least 3 clean years", c.Facts)
+		// The counter may not read every negative item: it is not told the
+		// clean years of anyone; a counter that may is.
+		if c.Facts.CleanYears != nil || len(c.Facts.Lists) != 0 || len(c.Facts.Records) != 0 {
+			t.Errorf("facts %+v, want no lists, no records and clean_years null", c.Facts)
+		}
+		if c := srv.checkPerson(t, cs.negativeReader(t), who, "admin_licensing", "食品经营许可受理"); c.Facts.CleanYears == nil || *c.Facts.CleanYears < 3 {
+			t.Errorf("a counter that reads every negative item is told clean_years %s, want at least 3", years(c.Facts.CleanYears))
 		}
 		if c := srv.checkPerson(t, cs.counter, who, "high_consumption", "购票核查"); len(c.Measures) != 0 {
 			t.Errorf("a person with no records gets %v for high_consumption", c.codes())
@@ -342,8 +370,13 @@ func (cs *checksSuite) grounds(t *testing.T) {
 		}
 		reader := lcDept(t, p, p.uniq("CTRX"), "--matters", "admin_licensing", "--read", "XZCF")
 		c = srv.checkPerson(t, reader, who, "admin_licensing", "食品经营许可受理")
-		if len(c.Facts.Records) != 1 || c.Facts.Records[0].ID != fine.ID || years(c.Facts.CleanYears) != "0" {
-			t.Errorf("a counter that reads XZCF is shown records %+v and clean_years %s, want the fine and 0", c.Facts.Records, years(c.Facts.CleanYears))
+		// It may not read every negative item: the clean years could tell
+		// of a newer record of another, so it is not told them.
+		if len(c.Facts.Records) != 1 || c.Facts.Records[0].ID != fine.ID || c.Facts.CleanYears != nil {
+			t.Errorf("a counter that reads XZCF is shown records %+v and clean_years %s, want the fine and null", c.Facts.Records, years(c.Facts.CleanYears))
+		}
+		if c := srv.checkPerson(t, cs.negativeReader(t), who, "admin_licensing", "食品经营许可受理"); years(c.Facts.CleanYears) != "0" {
+			t.Errorf("a counter that reads every negative item is told clean_years %s, want 0", years(c.Facts.CleanYears))
 		}
 	})
 	t.Run("a record the counter may not read, published by no law and named by no measure, is weighed but not shown", func(t *testing.T) {
@@ -395,8 +428,39 @@ func (cs *checksSuite) grounds(t *testing.T) {
 		if evs := checks(readerCode); len(evs) != 1 || !slices.Equal(evs[0].Records, []string{arrears.ID}) || !slices.Equal(evs[0].Items, []string{"SBQF"}) {
 			t.Errorf("the reading counter's check events %+v, want one naming record %s and item SBQF", evs, arrears.ID)
 		}
-		if len(c.Facts.Records) != 1 || c.Facts.Records[0].Item != "SBQF" || c.Facts.Records[0].Polarity != "negative" || years(c.Facts.CleanYears) != "0" {
-			t.Errorf("a counter that reads SBQF is shown records %+v and clean_years %s, want the arrears and 0", c.Facts.Records, years(c.Facts.CleanYears))
+		if len(c.Facts.Records) != 1 || c.Facts.Records[0].Item != "SBQF" || c.Facts.Records[0].Polarity != "negative" || c.Facts.CleanYears != nil {
+			t.Errorf("a counter that reads SBQF is shown records %+v and clean_years %s, want the arrears and null", c.Facts.Records, years(c.Facts.CleanYears))
+		}
+	})
+	t.Run("whether clean_years is shown depends on the counter, never on a record it may not see", func(t *testing.T) {
+		t.Parallel()
+		agency := p.dept(t, p.uniq("SB"), "SBQF", "")
+		hidden, clean := newPerson(), newPerson()
+		srv.submit(t, agency, hidden, map[string]any{
+			"item": "SBQF", "ref": p.uniq("SB"), "decided_on": "2026-05-01",
+			"subject": map[string]any{"id_type": "resident_id", "id_number": hidden.Number, "name": hidden.Name},
+			"fields":  map[string]any{"decision_no": "津社保限缴〔2026〕" + p.uniq("") + "号", "insurance_types": []string{"pension"}, "arrears_amount": 3000},
+		})
+		// cs.counter may not read SBQF, whose records are not publicly
+		// displayed: the two answers have the same shape.
+		for _, matter := range []string{"admin_licensing", "civil_service_recruitment"} {
+			h := srv.checkPerson(t, cs.counter, hidden, matter, "核查")
+			c := srv.checkPerson(t, cs.counter, clean, matter, "核查")
+			if (h.Facts.CleanYears == nil) != (c.Facts.CleanYears == nil) {
+				t.Errorf("%s: clean_years %s for a person with a record the counter may not see, %s for one without: the difference tells of the record",
+					matter, years(h.Facts.CleanYears), years(c.Facts.CleanYears))
+			}
+			if len(h.Facts.Records) != 0 {
+				t.Errorf("%s: a counter that may not read SBQF is shown %+v", matter, h.Facts.Records)
+			}
+		}
+		// A counter that may read every negative item is told the number.
+		reader := cs.negativeReader(t)
+		if c := srv.checkPerson(t, reader, hidden, "admin_licensing", "核查"); years(c.Facts.CleanYears) != "0" {
+			t.Errorf("a counter that reads every negative item is told clean_years %s for a person in arrears since 2026-05-01, want 0", years(c.Facts.CleanYears))
+		}
+		if c := srv.checkPerson(t, reader, clean, "admin_licensing", "核查"); c.Facts.CleanYears == nil || *c.Facts.CleanYears < 3 {
+			t.Errorf("a counter that reads every negative item is told clean_years %s for a person with no record, want at least 3", years(c.Facts.CleanYears))
 		}
 	})
 	t.Run("a person on a red list gets the red-list reward naming the entry", func(t *testing.T) {

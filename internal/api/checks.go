@@ -87,7 +87,7 @@ func (a *API) check(w http.ResponseWriter, r *http.Request) error {
 	for _, f := range res.Facts.Records {
 		recs = append(recs, factRecordJSON{ID: f.ID, Item: f.Item, Polarity: f.Polarity, Severity: f.Severity, DecidedOn: clock.DateOf(f.DecidedOn).String()})
 	}
-	var cleanYears *int // null when it would tell of a record not shown
+	var cleanYears *int // null for a department not shown every negative record a person may have
 	if res.CleanYearsShown {
 		cleanYears = &res.Facts.CleanYears
 	}

@@ -196,9 +196,11 @@ type Checker struct {
 
 // Result is a check with what the department may see of the facts: Facts
 // and Entries are what the check discloses (see disclose), not everything
-// the conditions were evaluated on. CleanYearsShown is false when the clean
-// years rest on a record the department is not shown: the number would
-// tell of it.
+// the conditions were evaluated on. CleanYearsShown is false when the
+// department is not shown every negative record a person may have (see
+// disclose): the number could tell of one it is not shown. It depends on
+// the department only, never on the person's records, so that whether it
+// is shown tells nothing either.
 type Result struct {
 	Check           Check
 	Person          identity.Document
@@ -213,8 +215,11 @@ type Result struct {
 // or whose records are publicly displayed (catalog.Item.Displayed: public by
 // law is not enough without a law for publishing a person's record), and an
 // entry and its record together. Age stays (the department gave the number
-// it comes from); clean years stay when the newest negative record they
-// count from is shown. The rest was
+// it comes from); clean years stay when the department is shown every
+// negative item's records (it may read the item, or its records are
+// publicly displayed): counted from a record it is not shown, the number
+// would tell of that record, and so would a null shown only to people
+// with such a record. The rest was
 // evaluated but is not the department's to know (PIPL's minimum
 // necessary): a person's other negative records do not travel to every
 // counter that checks them.
@@ -242,23 +247,21 @@ func (c *Checker) disclose(p *auth.Principal, f Facts, entries []listing.Entry, 
 			entryRecords[e.RecordID] = true
 		}
 	}
-	var newest time.Time // the newest negative record's decision, and whether one of that day is shown
-	explained := true
 	for _, r := range f.Records {
-		shown := grounds[GroundRecord+" "+r.ID] || entryRecords[r.ID] || seesItem(r.Item)
-		if shown {
+		if grounds[GroundRecord+" "+r.ID] || entryRecords[r.ID] || seesItem(r.Item) {
 			out.Facts.Records = append(out.Facts.Records, r)
 		}
-		if r.Polarity == string(catalog.Negative) {
-			switch {
-			case r.DecidedOn.After(newest):
-				newest, explained = r.DecidedOn, shown
-			case r.DecidedOn.Equal(newest):
-				explained = explained || shown
-			}
+	}
+	// The department's alone: what it may see of every person, not which
+	// of this person's records happen to be shown (as grounds, with an
+	// entry).
+	out.CleanYearsShown = true
+	for i := range c.Records.Catalog.Items {
+		if it := &c.Records.Catalog.Items[i]; it.Polarity == catalog.Negative && !seesItem(it.Code) {
+			out.CleanYearsShown = false
+			break
 		}
 	}
-	out.CleanYearsShown = explained
 	return out
 }
 
