@@ -665,6 +665,40 @@ func (ls *listsSuite) entries(t *testing.T) {
 			t.Errorf("details %+v, want grounds, document_no and the minor once each", e.Error.Details)
 		}
 	})
+	t.Run("a flood of bad grounds or fields does not push the person's problems past the 50 an error lists", func(t *testing.T) {
+		t.Parallel()
+		var bad []string
+		for i := range 60 {
+			bad = append(bad, fmt.Sprintf("nope_%02d", i))
+		}
+		kid, who := newMinor(), newPerson()
+		minor, wrong := debtorEntry(kid, p.uniq("K"), "2026-03-01"), debtorEntry(who, p.uniq("K"), "2026-03-01")
+		wrong["subject"] = map[string]any{"id_type": "resident_id", "id_number": wrongCheck(who), "name": who.Name}
+		for _, tc := range []struct {
+			name, code string
+			body       map[string]any
+		}{
+			{"a minor with 60 bad grounds", "minor", minor},
+			{"a wrong identity number with 60 bad grounds", "check_digit", wrong},
+		} {
+			tc.body["grounds"] = bad
+			e := srv.postJSON(t, ls.court, "/api/v1/lists/SXBZXR/entries", tc.body).wantError(t, http.StatusUnprocessableEntity, "grounds", "subject.id_number")
+			if n := len(e.Error.Details); n != 50 || !e.hasDetail("subject.id_number", tc.code) {
+				t.Errorf("%s: %d details %v, want 50 with subject.id_number %s among them", tc.name, n, e.fields(), tc.code)
+			}
+		}
+		// The record's own problems are capped with the person's first too.
+		body := debtorEntry(kid, p.uniq("K"), "2026-03-01")
+		fields := body["fields"].(map[string]any)
+		for _, k := range bad {
+			fields[k] = "x"
+		}
+		body["document_no"] = ""
+		e := srv.postJSON(t, ls.court, "/api/v1/lists/SXBZXR/entries", body).wantError(t, http.StatusUnprocessableEntity, "document_no", "subject.id_number")
+		if !e.hasDetail("subject.id_number", "minor") {
+			t.Errorf("a minor with 60 unknown fields: details %v, want subject.id_number minor among them", e.fields())
+		}
+	})
 	t.Run("the trustworthy-youth list takes people of 14 to 35 only, naming subject.id_number", func(t *testing.T) {
 		t.Parallel()
 		league := lcDept(t, p, p.uniq("YL"), "--lists", "SXQN")

@@ -535,6 +535,20 @@ func (s *suite) rejections(t *testing.T) {
 			t.Errorf("details %+v, want code check_digit", e.Error.Details)
 		}
 	})
+	t.Run("a flood of bad fields does not push the person's problem past the 50 an error lists", func(t *testing.T) {
+		t.Parallel()
+		who := newPerson()
+		extra := map[string]any{}
+		for i := range 60 {
+			extra[fmt.Sprintf("nope_%02d", i)] = "x"
+		}
+		sub := penalty(who, p.uniq("C"), "2026-05-01", extra)
+		sub["subject"].(map[string]any)["id_number"] = wrongCheck(who)
+		e := srv.postJSON(t, token, "/api/v1/records", sub).wantError(t, http.StatusUnprocessableEntity, "subject.id_number", "fields.nope_00")
+		if n := len(e.Error.Details); n != 50 || !e.hasDetail("subject.id_number", "check_digit") {
+			t.Errorf("%d details %v, want 50 with subject.id_number check_digit among them", n, e.fields())
+		}
+	})
 	t.Run("a decision date in the future is 422", func(t *testing.T) {
 		t.Parallel()
 		who := newPerson()

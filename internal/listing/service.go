@@ -308,7 +308,9 @@ func (s *Service) enter(ctx context.Context, p *auth.Principal, t *Type, req Ent
 		if b, err := s.Records.Prepare(&submitter, []record.Submission{sub}); err == nil {
 			pr = withNew(pr, asEntryFields(minorError(b.Err(0), t), t))
 		}
-		return record.Record{}, Entry{}, false, pr.Err("the list entry is not valid")
+		// The person's problems (added after the entry's) first, so
+		// that a flood of bad grounds cannot push them past the cap.
+		return record.Record{}, Entry{}, false, record.PersonFirst(pr).Err("the list entry is not valid")
 	}
 	res, err := s.Records.Submit(ctx, &submitter, sub)
 	if errors.Is(err, errs.Conflict) {

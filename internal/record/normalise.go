@@ -190,7 +190,25 @@ func (n *normaliser) normalise(s Submission) (Content, string, error) {
 		// clear: it must not be the person's number.
 		n.p.Add("ref", "identity_number", "ref (or the decision number, when no ref is given) carries an identity number; refs are kept and shown in clear: use the decision number or your own case number")
 	}
-	return c, ref, n.p.Err("the record is not valid")
+	return c, ref, PersonFirst(n.p).Err("the record is not valid")
+}
+
+// PersonFirst puts the problems with the person (subject, subject.*)
+// before the others, each group in its order, and returns p. An error lists
+// at most the first 50 problems (errs.Problems.Err): however many a body's
+// fields have, the person's are listed. They are few, and they decide
+// whether the person may have the record at all (a minor, a wrong identity
+// number), yet they are found after the fields they may be read from.
+func PersonFirst(p errs.Problems) errs.Problems {
+	slices.SortStableFunc(p, func(a, b errs.FieldError) int { return cmp.Compare(personRank(a), personRank(b)) })
+	return p
+}
+
+func personRank(f errs.FieldError) int {
+	if f.Field == "subject" || strings.HasPrefix(f.Field, "subject.") {
+		return 0
+	}
+	return 1
 }
 
 func (n *normaliser) subject(sub Subject) (doc identity.Document, name string) {

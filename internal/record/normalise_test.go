@@ -2,15 +2,18 @@ package record
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/big"
 	"math/rand/v2"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"pubcredit/internal/catalog"
+	"pubcredit/internal/errs"
 )
 
 // The fast paths of normalise must agree with the slower code they stand in
@@ -122,5 +125,28 @@ func TestEnumListSplitsAsTheRegexp(t *testing.T) {
 		if ok != wantOK || !reflect.DeepEqual(got, wantV) || !reflect.DeepEqual(n.p, want.p) {
 			t.Fatalf("enumList(%q) = %v, %v, %v; split by the regexp: %v, %v, %v", s, got, ok, n.p, wantV, wantOK, want.p)
 		}
+	}
+}
+
+// TestPersonFirst: the person's problems come first, each group in its
+// order, so that the cap on an error's problems never drops them.
+func TestPersonFirst(t *testing.T) {
+	var p errs.Problems
+	for i := range 60 {
+		p.Add(fmt.Sprintf("fields.f%02d", i), "unknown_field", "no such field")
+	}
+	p.Add("subject.id_number", "minor", "a minor")
+	p.Add("decided_on", "future", "in the future")
+	p.Add("subject", "disqualified", "disqualified")
+	var e *errs.Error
+	if !errors.As(PersonFirst(p).Err("the record is not valid"), &e) || len(e.Details) != 50 {
+		t.Fatalf("%v, want an error with 50 details", e)
+	}
+	var got []string
+	for _, d := range e.Details[:4] {
+		got = append(got, d.Field)
+	}
+	if want := []string{"subject.id_number", "subject", "fields.f00", "fields.f01"}; !slices.Equal(got, want) {
+		t.Errorf("the first details name %v, want %v", got, want)
 	}
 }
