@@ -580,20 +580,7 @@ func (l *ledgerSuite) tamper(t *testing.T, receipt []byte) {
 			t.Errorf("%s: the message %q names none of %q", what, msg, words)
 		}
 	}
-	edit := func(change func(m map[string]any)) []byte {
-		var m map[string]any
-		d := json.NewDecoder(bytes.NewReader(receipt))
-		d.UseNumber()
-		if err := d.Decode(&m); err != nil {
-			t.Fatal(err)
-		}
-		change(m)
-		b, err := json.Marshal(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
+	edit := func(change func(m map[string]any)) []byte { return editJSON(t, receipt, change) }
 	var rc receiptJSON
 	if err := json.Unmarshal(receipt, &rc); err != nil {
 		t.Fatal(err)

@@ -638,3 +638,21 @@ func writeFile(t *testing.T, name string, b []byte) string {
 	}
 	return path
 }
+
+// editJSON decodes a JSON object (numbers kept as written), lets change
+// edit it, and encodes it again.
+func editJSON(t *testing.T, doc []byte, change func(m map[string]any)) []byte {
+	t.Helper()
+	var m map[string]any
+	d := json.NewDecoder(bytes.NewReader(doc))
+	d.UseNumber()
+	if err := d.Decode(&m); err != nil {
+		t.Fatal(err)
+	}
+	change(m)
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -714,21 +714,7 @@ func TestVerifyReceiptSaysWhatFailed(t *testing.T) {
 	t.Parallel()
 	receipt, key := signedReceipt(t)
 	other := newSigner(t, "receipt.example/ledger").VerifierKey() // the same log name, another key
-	edit := func(change func(m map[string]any)) []byte {
-		t.Helper()
-		var m map[string]any
-		d := json.NewDecoder(bytes.NewReader(receipt))
-		d.UseNumber()
-		if err := d.Decode(&m); err != nil {
-			t.Fatal(err)
-		}
-		change(m)
-		b, err := json.Marshal(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
+	edit := func(change func(m map[string]any)) []byte { return editJSON(t, receipt, change) }
 	proof := func(m map[string]any) map[string]any { return m["proof"].(map[string]any) }
 	var rc ledger.Receipt
 	if err := json.Unmarshal(receipt, &rc); err != nil {
