@@ -189,16 +189,49 @@ func (p *Problems) Add(field, code, format string, args ...any) {
 const maxProblems = 50
 
 // Err returns nil when there are no problems, else an Invalid error with
-// them all, or with the first maxProblems of them and their count.
+// them all, or with maxProblems of them (see cut) and their count.
 func (p Problems) Err(message string) error {
 	if len(p) == 0 {
 		return nil
 	}
 	if len(p) > maxProblems {
-		message = fmt.Sprintf("%s (the first %d of its %d problems are listed)", message, maxProblems, len(p))
-		p = p[:maxProblems]
+		message = fmt.Sprintf("%s (%d of its %d problems are listed: the first about each field, then the first of the others)", message, maxProblems, len(p))
+		p = p.cut(maxProblems)
 	}
 	return Fields(message, p...)
+}
+
+// cut keeps n of the problems, in their order: the first about each
+// top-level field (the path before its first "." or "["), then the first
+// of the others. A flood of problems about one field (a thousand bad
+// grounds[i]) does not hide that another field is wrong too.
+func (p Problems) cut(n int) Problems {
+	keep := make([]bool, len(p))
+	seen := map[string]bool{}
+	kept := 0
+	for i, f := range p {
+		top := f.Field
+		if j := strings.IndexAny(top, ".["); j >= 0 {
+			top = top[:j]
+		}
+		if !seen[top] && kept < n {
+			seen[top], keep[i] = true, true
+			kept++
+		}
+	}
+	for i := 0; i < len(p) && kept < n; i++ {
+		if !keep[i] {
+			keep[i] = true
+			kept++
+		}
+	}
+	out := make(Problems, 0, n)
+	for i, f := range p {
+		if keep[i] {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // Clip shortens a caller's input for quoting in a message: at most n runes,

@@ -20,7 +20,7 @@ func TestProblemsErrBoundsTheDetails(t *testing.T) {
 			t.Fatalf("%d problems: %v, want an Invalid *Error", n, e)
 		}
 		want := min(n, maxProblems)
-		if len(e.Details) != want || e.Details[0].Field != "grounds[0]" || e.Details[want-1].Field != fmt.Sprintf("grounds[%d]", want-1) {
+		if len(e.Details) != want || e.Details[0].Field != "grounds[0]" || e.Details[want-1].Field != fmt.Sprintf("grounds[%d]", want-1) { // one field: the first of its problems
 			t.Errorf("%d problems: %d details, want the first %d", n, len(e.Details), want)
 		}
 		if counted := strings.Contains(e.Message, fmt.Sprintf("of its %d problems", n)); counted != (n > maxProblems) {
@@ -29,6 +29,38 @@ func TestProblemsErrBoundsTheDetails(t *testing.T) {
 	}
 	if err := (Problems{}).Err("x"); err != nil {
 		t.Errorf("no problems: %v", err)
+	}
+}
+
+// TestProblemsErrKeepsEveryField: past maxProblems, the first problem
+// about each field is kept, whatever floods of another field come first,
+// and the kept problems keep their order.
+func TestProblemsErrKeepsEveryField(t *testing.T) {
+	var p Problems
+	for i := range 3 * maxProblems {
+		p.Add(fmt.Sprintf("grounds[%d]", i), "not_allowed", "not a ground")
+	}
+	p.Add("decided_on", "future", "in the future")
+	for i := range maxProblems {
+		p.Add(fmt.Sprintf("fields.f%d", i), "unknown_field", "no such field")
+	}
+	p.Add("subject.id_number", "minor", "a minor")
+	p.Add("subject", "disqualified", "disqualified")
+	var e *Error
+	if !errors.As(p.Err("x"), &e) || len(e.Details) != maxProblems {
+		t.Fatalf("%v, want %d details", e, maxProblems)
+	}
+	var got []string
+	for _, d := range e.Details {
+		if !strings.HasPrefix(d.Field, "grounds[") {
+			got = append(got, d.Field)
+		}
+	}
+	if want := []string{"decided_on", "fields.f0", "subject.id_number"}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("besides grounds the details name %q, want %q", got, want)
+	}
+	if e.Details[0].Field != "grounds[0]" || e.Details[maxProblems-4].Field != fmt.Sprintf("grounds[%d]", maxProblems-4) {
+		t.Errorf("the details start %q and their last ground is %q, want grounds[0] to grounds[%d] in order", e.Details[0].Field, e.Details[maxProblems-4].Field, maxProblems-4)
 	}
 }
 
