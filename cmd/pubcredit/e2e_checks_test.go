@@ -704,6 +704,12 @@ func (cs *checksSuite) feedbackCases(t *testing.T) {
 		if masked < 2 {
 			t.Errorf("the access log shows %d purposes with the number masked, want the check's and the file read's: %+v", masked, log.Events)
 		}
+		// An entry's document number and basis are kept in clear, and
+		// published: carrying the number, they are refused.
+		bad := debtorEntry(who, p.uniq("DN"), "2026-03-01")
+		bad["document_no"] = "(2026)津执" + who.Number + "号"
+		bad["basis"] = "依据 " + who.Number[:6] + "-" + who.Number[6:14] + "-" + who.Number[14:]
+		srv.postJSON(t, cs.court, "/api/v1/lists/SXBZXR/entries", bad).wantError(t, http.StatusUnprocessableEntity, "document_no", "basis")
 		// send checks every answer above for the number in clear, and the
 		// suite's last step sweeps the database and the logs for it.
 	})

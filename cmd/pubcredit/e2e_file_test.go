@@ -250,6 +250,50 @@ func (s *suite) privacy(t *testing.T) {
 			t.Errorf("the server log carries the person's identity number or name")
 		}
 	})
+	t.Run("an identity number in the text a clerk types is refused or masked, however it is written", func(t *testing.T) {
+		code := p.uniq("PTXT")
+		mkt := p.dept(t, code, "XZCF", "XZCF")
+		who := newPerson()
+		fullWidth := strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return r - '0' + '０'
+			}
+			return r
+		}, who.Number)
+		grouped := who.Number[:6] + " " + who.Number[6:14] + " " + who.Number[14:]
+		// A ref is kept and shown in clear: one that carries the number is refused.
+		for _, ref := range []string{"B-" + who.Number, who.Number + "01", fullWidth, grouped} {
+			srv.postJSON(t, mkt, "/api/v1/records", penalty(who, ref, "2026-05-01", nil)).wantError(t, http.StatusUnprocessableEntity, "ref")
+		}
+		// A batch keeps its refused rows' refs masked.
+		batch := string(mustJSON(t, penalty(who, "B-"+who.Number, "2026-05-01", nil))) + "\n" +
+			string(mustJSON(t, penalty(who, p.uniq("TB"), "2026-05-01", nil))) + "\n"
+		var b struct {
+			ID         string `json:"id"`
+			Rejections []struct {
+				Ref string `json:"ref"`
+			} `json:"rejections"`
+		}
+		srv.send(t, request{method: http.MethodPost, path: "/api/v1/batches", token: mkt, contentType: "application/x-ndjson", body: []byte(batch)}).want(t, http.StatusCreated).decode(t, &b)
+		if len(b.Rejections) != 1 || strings.Contains(b.Rejections[0].Ref, who.Number[6:14]) {
+			t.Errorf("the batch's rejections %+v: want one, its ref masked", b.Rejections)
+		}
+		srv.get(t, mkt, "/api/v1/batches/"+b.ID+"/rejections").want(t, http.StatusOK)
+		// Free text is masked: a revocation's reason and basis, a lookup's purpose.
+		rec := srv.submit(t, mkt, who, penalty(who, p.uniq("TR"), "2026-05-01", nil))
+		rev := srv.postJSON(t, mkt, "/api/v1/records/"+rec.ID+"/revoke", map[string]string{
+			"reason": "录入错误：" + who.Name + " " + grouped, "basis": "复核 " + fullWidth}).want(t, http.StatusOK)
+		for _, clear := range []string{who.Name, grouped, fullWidth} {
+			if strings.Contains(string(rev.Body), clear) {
+				t.Errorf("the revocation's answer carries %q in clear: %s", clear, rev.Body)
+			}
+		}
+		if f := srv.file(t, mkt, who, "复核 "+grouped); f.Purpose != "复核 "+who.Number[:6]+" ******** "+who.Number[14:] {
+			t.Errorf("the file's purpose is %q, want the grouped number masked", f.Purpose)
+		}
+		s.scanData(t, map[string][]byte{"the identity number": []byte(who.Number), "the number grouped": []byte(grouped),
+			"the number in full-width digits": []byte(fullWidth), "the name": []byte(who.Name)}, "部门 "+code)
+	})
 }
 
 // scanData reports any secret found in clear in the platform's data: every

@@ -22,6 +22,7 @@ import (
 	"unicode"
 
 	"pubcredit/internal/clock"
+	"pubcredit/internal/redact"
 )
 
 // DocType is the type of an identity document.
@@ -232,31 +233,26 @@ func daysIn(y int, m time.Month) int {
 	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
 
-// InText reports whether s carries a resident identity number: a run of 18
-// characters (digits, the last perhaps X) or 15 digits, not part of a longer
-// run of digits, that is a valid number (region, birth date, check
-// character). A case number of as many digits is not one unless it passes
-// all of these, which few do.
+// InText reports whether s carries a resident identity number, written
+// the ways redact.Runs reads (full-width, grouped 6-8-4): a run of 15
+// digits, or 18 characters of a run (digits, the 18th perhaps X), that is a
+// valid number (region, birth date, check character). Eighteen characters
+// are looked for inside longer runs too (a number with a sequence number
+// put after it); a case number of as many digits is no identity number
+// unless it passes all of these, which few do.
 func InText(s string) bool {
-	for i := 0; i < len(s); {
-		if !isDigit(rune(s[i])) {
-			i++
-			continue
-		}
-		j := i
-		for j < len(s) && isDigit(rune(s[j])) {
-			j++
-		}
-		end := j
-		if end < len(s) && (s[end] == 'X' || s[end] == 'x') {
-			end++
-		}
-		if n := end - i; n == 18 || (n == 15 && end == j) {
-			if _, p := parse(ResidentID, s[i:end], clock.Date{}); p == nil {
+	for r := range redact.Runs(s) {
+		d := r.Digits
+		if len(d) == 15 {
+			if _, p := parse(ResidentID, d, clock.Date{}); p == nil {
 				return true
 			}
 		}
-		i = end
+		for i := 0; i+18 <= len(d); i++ {
+			if _, p := parse(ResidentID, d[i:i+18], clock.Date{}); p == nil {
+				return true
+			}
+		}
 	}
 	return false
 }

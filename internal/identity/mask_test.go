@@ -30,7 +30,13 @@ func TestInText(t *testing.T) {
 		{"110105194912310021", false},  // wrong check character
 		{"202605010000000001", false},  // a dated serial: not a birth date
 		{"2026050100000001", false},    // 16 digits
-		{"1101051949123100211", false}, // 19 digits: a longer number
+		{"1101051949123100211", false}, // 19 digits, no window a valid number
+		{"11010519491231002X01", true}, // a number and a sequence number
+		{"011010519491231002X", true},
+		{"１１０１０５１９４９１２３１００２Ｘ", true},   // full-width
+		{"110105 19491231 002X", true}, // grouped
+		{"110105-19491231-002X", true},
+		{"110105 1949123 1002X", false}, // grouped otherwise: not read as one run
 		{"津市监罚〔2026〕1号", false},
 		{"", false},
 	} {

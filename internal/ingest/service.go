@@ -11,6 +11,7 @@ import (
 	"pubcredit/internal/auth"
 	"pubcredit/internal/clock"
 	"pubcredit/internal/errs"
+	"pubcredit/internal/identity"
 	"pubcredit/internal/ids"
 	"pubcredit/internal/record"
 )
@@ -107,7 +108,7 @@ func (s *Service) Run(ctx context.Context, p *auth.Principal, format string, bod
 				if r.Err == nil {
 					b.Accepted++
 				} else {
-					rej = append(rej, Rejection{Line: c.lines[i], Ref: c.subs[i].Ref, Errors: rowErrors(r.Err)})
+					rej = append(rej, rejection(c.lines[i], c.subs[i].Ref, r.Err))
 				}
 			}
 		}
@@ -209,7 +210,7 @@ func (s *Service) read(ctx context.Context, rd Reader, out chan<- chunk) {
 		}
 		c.rows++
 		if len(row.Errors) > 0 {
-			c.unreadable = append(c.unreadable, Rejection{Line: row.Line, Ref: row.Sub.Ref, Errors: rowErrors(errs.Fields("", row.Errors...))})
+			c.unreadable = append(c.unreadable, rejection(row.Line, row.Sub.Ref, errs.Fields("", row.Errors...)))
 		} else {
 			c.subs = append(c.subs, row.Sub)
 			c.lines = append(c.lines, row.Line)
@@ -273,6 +274,16 @@ func fileError(err error) error {
 	// connection): its text is for the log, not for the department.
 	return &errs.Error{Kind: errs.Invalid, Message: "the batch file cannot be read", Err: err,
 		Details: []errs.FieldError{{Field: "body", Code: "unreadable", Message: "the file ended or broke off before it could be read; send it again"}}}
+}
+
+// rejection is a refused row as the batch keeps and shows it. Its ref is
+// masked when it carries an identity number (which is why such a ref is
+// refused): rejections are kept in clear.
+func rejection(line int, ref string, err error) Rejection {
+	if identity.InText(ref) {
+		ref = identity.MaskNumber(ref)
+	}
+	return Rejection{Line: line, Ref: ref, Errors: rowErrors(err)}
 }
 
 // rowErrors turns a row's failure into its field problems.

@@ -252,9 +252,14 @@ func (s *Service) enter(ctx context.Context, p *auth.Principal, t *Type, req Ent
 		pr.Add("document_no", "required", "the number of the document that decided the listing is required")
 	case !record.PrintableLine(req.DocumentNo):
 		pr.Add("document_no", "format", record.DoesNotPrint)
+	case identity.InText(req.DocumentNo):
+		pr.Add("document_no", "identity_number", "the document number carries an identity number; an entry's document number and basis are kept in clear, and published where the list is")
 	}
-	if !record.PrintableText(req.Basis) {
+	switch {
+	case !record.PrintableText(req.Basis):
 		pr.Add("basis", "format", record.DoesNotPrint)
+	case identity.InText(req.Basis):
+		pr.Add("basis", "identity_number", "the basis carries an identity number; an entry's document number and basis are kept in clear")
 	}
 	if utf8.RuneCountInString(req.Basis) > 2000 {
 		pr.Add("basis", "too_long", "at most 2000 characters")
@@ -884,7 +889,7 @@ func (s *Service) Public(ctx context.Context, code string, after string, limit i
 			continue
 		}
 		pe := PublicEntry{ID: e.ID, Name: identity.MaskName(c.Name), IDNumber: identity.MaskNumber(c.IDNumber),
-			ActiveFrom: e.ActiveFrom, Until: e.Until, Grounds: e.Grounds, DocumentNo: e.DocumentNo, Fields: map[string]any{}}
+			ActiveFrom: e.ActiveFrom, Until: e.Until, Grounds: e.Grounds, DocumentNo: redact.Numbers(e.DocumentNo), Fields: map[string]any{}}
 		if doc, err := identity.Parse(identity.DocType(c.IDType), c.IDNumber, clock.Date{}); err == nil {
 			pe.Sex = doc.Sex
 			if age, ok := doc.AgeOn(today); ok {
@@ -893,6 +898,9 @@ func (s *Service) Public(ctx context.Context, code string, after string, limit i
 		}
 		for _, f := range t.Published.Fields {
 			if v, ok := c.Fields[f]; ok {
+				if text, ok := v.(string); ok {
+					v = redact.Numbers(text) // entered before such text was refused
+				}
 				pe.Fields[f] = v
 			}
 		}

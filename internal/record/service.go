@@ -21,6 +21,7 @@ import (
 	"pubcredit/internal/identity"
 	"pubcredit/internal/ids"
 	"pubcredit/internal/ledger"
+	"pubcredit/internal/redact"
 	"pubcredit/internal/vault"
 )
 
@@ -515,6 +516,10 @@ func (s *Service) Revoke(ctx context.Context, p *auth.Principal, id, reason, bas
 	rec.Version++
 	rec.Status = Revoked
 	rec.UpdatedAt = now
+	// Kept in clear with the version: what may be an identity number, and
+	// the person's name, are masked.
+	reason = identity.MaskNameIn(redact.Numbers(reason), rec.Content.Name)
+	basis = identity.MaskNameIn(redact.Numbers(basis), rec.Content.Name)
 	rec.Revocation = &Revocation{Reason: reason, Basis: basis, At: now}
 	if _, err := s.storeVersion(ctx, rec, Revoke, now, reason+"\n"+basis, nil); err != nil {
 		return Record{}, err
