@@ -190,7 +190,7 @@ func (n *normaliser) normalise(s Submission) (Content, string, error) {
 		// clear: it must not be the person's number.
 		n.p.Add("ref", "identity_number", "ref (or the decision number, when no ref is given) carries an identity number; refs are kept and shown in clear: use the decision number or your own case number")
 	}
-	return c, ref, PersonFirst(n.p).Err("the record is not valid")
+	return c, ref, PersonFirst(n.p).Err(Invalid)
 }
 
 // PersonFirst puts the problems with the person (subject, subject.*)
@@ -239,12 +239,18 @@ func (n *normaliser) subject(sub Subject) (doc identity.Document, name string) {
 	return doc, name
 }
 
-// NameFormat says what a person's name may be.
-var NameFormat = fmt.Sprintf("the name must be at most %d printable characters", maxNameLen)
+// Invalid begins the message of every record refused as not valid.
+const Invalid = "the record is not valid"
 
-// ValidName reports whether a person's name, trimmed, has a valid form.
+// NameFormat says what a person's name may be.
+var NameFormat = fmt.Sprintf("the name must be at most %d printable characters, with no digit (is it another column?)", maxNameLen)
+
+// ValidName reports whether a person's name, trimmed, has a valid form. No
+// name holds a digit: one that does is another column's value (an
+// identity number, a date) put in the name's place.
 func ValidName(name string) bool {
-	return utf8.RuneCountInString(name) <= maxNameLen && !hasControl(name) && utf8.ValidString(name)
+	return utf8.RuneCountInString(name) <= maxNameLen && !hasControl(name) && utf8.ValidString(name) &&
+		!strings.ContainsFunc(name, unicode.IsDigit)
 }
 
 // severity derives the severity of a negative record and checks a stated one

@@ -183,6 +183,17 @@ func TestSubmitRefusesNamesAndRefsThatDoNotPrint(t *testing.T) {
 	}
 }
 
+func TestSubmitRefusesANameWithADigit(t *testing.T) {
+	f := newFixture(t)
+	for _, bad := range []string{"张三11010519491231002X", "2026-05-01", "李四２"} {
+		sub := penalty("nd", nil)
+		sub.Subject.Name = bad
+		if got := details(t, wantErr(f.svc.Submit(context.Background(), f.dept, sub))); got["subject.name"] != "format" {
+			t.Errorf("name %q: problems %v, want subject.name format", bad, got)
+		}
+	}
+}
+
 func TestSubmitRefusesARefThatIsAnIdentityNumber(t *testing.T) {
 	f := newFixture(t)
 	for _, bad := range []string{"11010519491231002X", "案-110105491231002"} {
