@@ -168,6 +168,8 @@ func cmdDept(ctx context.Context, args []string, env Env) error {
 				return err
 			}
 			kind, holder = auth.Department, codeArg
+		} else if err := knownHolder(ctx, app.Store, kind, holder); err != nil {
+			return err
 		}
 		earlier := "earlier tokens stay valid (--revoke-earlier revokes them)"
 		if revokeEarlier {
@@ -251,4 +253,18 @@ func printTokens(w io.Writer, tokens []auth.Token, now time.Time) error {
 		fmt.Fprintf(tw, "%s\t%s\tsha256:%x\t%s\t%s\t%s\n", t.Kind, t.Subject, t.Hash[:6], day(t.CreatedAt), day(t.ExpiresAt), status)
 	}
 	return tw.Flush()
+}
+
+// knownHolder returns NotFound unless an auditor's or operator's name has
+// been given a token before: a mistyped name would otherwise get a token
+// of its own.
+func knownHolder(ctx context.Context, st auth.Store, kind auth.Kind, holder string) error {
+	tokens, err := st.Tokens(ctx)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(tokens, func(t auth.Token) bool { return t.Kind == kind && t.Subject == holder }) {
+		return errs.E(errs.NotFound, "no %s %s (dept add --%s %s adds one; dept tokens lists them)", kind, holder, kind, holder)
+	}
+	return nil
 }

@@ -853,6 +853,10 @@ func (s *suite) departments(t *testing.T) {
 		if r := p.run(t, nil, "dept", "tokens", "--auditor", name); r.Code != 2 {
 			t.Errorf("dept tokens --auditor: exit %d, want 2", r.Code)
 		}
+		// A mistyped name gets no token of its own.
+		if r := p.run(t, nil, "dept", "token", "--auditor", name+"x"); r.Code != 1 || !strings.Contains(r.Stderr, "no auditor") || strings.Contains(r.Stdout, "pct_") {
+			t.Errorf("dept token --auditor of an unknown name: exit %d, %q %q; want 1 saying there is no such auditor", r.Code, r.Stdout, r.Stderr)
+		}
 	})
 	t.Run("dept add keeps each code once, however the lists are written", func(t *testing.T) {
 		t.Parallel()
