@@ -710,6 +710,12 @@ func (cs *checksSuite) feedbackCases(t *testing.T) {
 		bad["document_no"] = "(2026)津执" + who.Number + "号"
 		bad["basis"] = "依据 " + who.Number[:6] + "-" + who.Number[6:14] + "-" + who.Number[14:]
 		srv.postJSON(t, cs.court, "/api/v1/lists/SXBZXR/entries", bad).wantError(t, http.StatusUnprocessableEntity, "document_no", "basis")
+		// The record service's problems are the entry's: so says the message.
+		odd := debtorEntry(who, p.uniq("DN"), "2026-03-01")
+		odd["fields"] = map[string]any{"no_such_field": "x"}
+		if e := srv.postJSON(t, cs.court, "/api/v1/lists/SXBZXR/entries", odd).wantError(t, http.StatusUnprocessableEntity); !strings.HasPrefix(e.Error.Message, "the list entry is not valid") {
+			t.Errorf("an entry's unknown field: message %q, want it to say the list entry is not valid", e.Error.Message)
+		}
 		// send checks every answer above for the number in clear, and the
 		// suite's last step sweeps the database and the logs for it.
 	})

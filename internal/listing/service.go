@@ -372,7 +372,13 @@ func asEntryFields(err error, t *Type) error {
 	for key, field := range t.fieldsOfEntry() {
 		names["fields."+field] = key
 	}
-	return renameFields(err, names)
+	err = renameFields(err, names)
+	if e, ok := errors.AsType[*errs.Error](err); ok && e.Kind == errs.Invalid && strings.HasPrefix(e.Message, record.Invalid) {
+		c := *e
+		c.Message = "the list entry is not valid" + strings.TrimPrefix(e.Message, record.Invalid)
+		return &c
+	}
+	return err
 }
 
 // renameFields renames the fields the details of an error name, by names.
