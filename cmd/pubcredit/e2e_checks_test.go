@@ -676,18 +676,32 @@ func (cs *checksSuite) feedbackCases(t *testing.T) {
 	t.Run("an identity number or the person's name typed into a purpose or a note is stored and shown masked", func(t *testing.T) {
 		t.Parallel()
 		who, e := cs.debtor(t)
-		body := checkBody(who, "high_consumption", "核查"+who.Name+"（"+who.Number+"）购票")
+		spaced := who.Number[:6] + "　" + who.Number[6:14] + "　" + who.Number[14:] // ideographic spaces
+		body := checkBody(who, "high_consumption", "核查"+who.Name+"（"+who.Number+"）购票，又"+spaced)
 		body["subject"].(map[string]any)["name"] = who.Name
 		var c checkResultJSON
 		srv.postJSON(t, cs.counter, "/api/v1/checks", body).want(t, http.StatusOK).decode(t, &c)
-		if want := "核查" + who.MaskedName() + "（" + who.MaskedNumber() + "）购票"; c.Purpose != want {
+		if want := "核查" + who.MaskedName() + "（" + who.MaskedNumber() + "）购票，又" + who.Number[:6] + "　********　" + who.Number[14:]; c.Purpose != want {
 			t.Errorf("the check's purpose is %q, want %q", c.Purpose, want)
 		}
-		srv.feedback(t, cs.counter, c.CheckID, result("RESTRICT_HIGH_CONSUMPTION", true, "已拒绝"+who.Number+"购票")).want(t, http.StatusCreated)
-		reader := lcDept(t, p, p.uniq("RDP"), "--read", "XZCF")
-		srv.get(t, reader, "/api/v1/subjects/"+who.Number+"/file?purpose="+url.QueryEscape("复核 "+who.Number)).want(t, http.StatusOK)
+		// The name is masked where the platform knows it, given or not.
+		srv.feedback(t, cs.counter, c.CheckID, result("RESTRICT_HIGH_CONSUMPTION", true, "已拒绝"+who.Name+who.Number+"购票")).want(t, http.StatusCreated)
+		reader := lcDept(t, p, p.uniq("RDP"), "--read", "XZCF") // it is shown nothing of the person
+		srv.get(t, reader, "/api/v1/subjects/"+who.Number+"/file?purpose="+url.QueryEscape("复核 "+who.Name+" "+who.Number)).want(t, http.StatusOK)
 		var removed listEntryJSON
-		srv.removeEntry(t, cs.court, "SXBZXR", e.ID, "performed", "已履行，身份证"+who.Number).want(t, http.StatusOK).decode(t, &removed)
+		srv.removeEntry(t, cs.court, "SXBZXR", e.ID, "performed", "已履行，"+who.Name+"身份证"+who.Number).want(t, http.StatusOK).decode(t, &removed)
+		if removed.Removal == nil || strings.Contains(removed.Removal.Note, who.Name) {
+			t.Errorf("the removal %+v: its note carries the name, or it has none", removed.Removal)
+		}
+		// Published fields carry no name and no number in clear.
+		pub := debtorEntry(who, p.uniq("PUB"), "2026-03-01")
+		pub["fields"].(map[string]any)["obligation"] = "被执行人" + who.Name + "（" + spaced + "）偿还借款"
+		published := srv.enter(t, cs.court, "SXBZXR", pub)
+		if pe, ok := srv.publicEntry(t, "SXBZXR", published.ID); !ok {
+			t.Errorf("entry %s is not on the public list", published.ID)
+		} else if o, _ := pe.Fields["obligation"].(string); strings.Contains(o, who.Name) || strings.Contains(o, spaced) || !strings.Contains(o, who.MaskedName()) {
+			t.Errorf("the published obligation %q shows the name or the number", o)
+		}
 		var log struct {
 			Events []struct {
 				Action  string `json:"action"`

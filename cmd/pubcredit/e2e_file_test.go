@@ -291,6 +291,23 @@ func (s *suite) privacy(t *testing.T) {
 		if f := srv.file(t, mkt, who, "复核 "+grouped); f.Purpose != "复核 "+who.Number[:6]+" ******** "+who.Number[14:] {
 			t.Errorf("the file's purpose is %q, want the grouped number masked", f.Purpose)
 		}
+		// A record's text about the person is shown masked as the person
+		// is, to the department that reads it and to the one that wrote it.
+		srv.submit(t, mkt, who, penalty(who, p.uniq("TF"), "2026-05-01", map[string]any{"facts": "当事人" + who.Name + "（身份证" + who.Number + "）未按规定公示信息"}))
+		masked := "当事人" + who.MaskedName() + "（身份证" + who.MaskedNumber() + "）未按规定公示信息"
+		for _, token := range []string{p.dept(t, p.uniq("PRD"), "", "XZCF"), mkt} {
+			seen := 0
+			for _, r := range srv.file(t, token, who, "许可审查").Records {
+				if f, _ := r.Fields["facts"].(string); f != "" {
+					if seen++; f != masked {
+						t.Errorf("the facts are shown as %q, want %q", f, masked)
+					}
+				}
+			}
+			if seen != 1 {
+				t.Errorf("the facts are shown in %d records, want 1", seen)
+			}
+		}
 		s.scanData(t, map[string][]byte{"the identity number": []byte(who.Number), "the number grouped": []byte(grouped),
 			"the number in full-width digits": []byte(fullWidth), "the name": []byte(who.Name)}, "部门 "+code)
 	})

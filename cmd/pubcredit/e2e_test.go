@@ -853,6 +853,13 @@ func (s *suite) departments(t *testing.T) {
 		if r := p.run(t, nil, "dept", "tokens", "--auditor", name); r.Code != 2 {
 			t.Errorf("dept tokens --auditor: exit %d, want 2", r.Code)
 		}
+		// Codes and names are kept in clear and logged: none carries a number.
+		who := newPerson()
+		for _, args := range [][]string{{"--code", "C" + who.Number, "--name", "x", "--submit", "XZCF"}, {"--code", p.uniq("IDN"), "--name", "局" + who.Number, "--submit", "XZCF"}, {"--auditor", "aud" + who.Number}} {
+			if r := p.run(t, nil, append([]string{"dept", "add"}, args...)...); r.Code != 1 || !strings.Contains(r.Stderr, "identity number") || strings.Contains(r.Stderr+r.Stdout, who.Number) {
+				t.Errorf("dept add %q: exit %d, %q; want 1 refusing the identity number, masked", args, r.Code, r.Stderr)
+			}
+		}
 		// A mistyped name gets no token of its own.
 		if r := p.run(t, nil, "dept", "token", "--auditor", name+"x"); r.Code != 1 || !strings.Contains(r.Stderr, "no auditor") || strings.Contains(r.Stdout, "pct_") {
 			t.Errorf("dept token --auditor of an unknown name: exit %d, %q %q; want 1 saying there is no such auditor", r.Code, r.Stdout, r.Stderr)

@@ -70,7 +70,7 @@ func (a *API) recordView(rec record.Record) recordJSON {
 		ID: rec.ID, Ref: rec.Ref, Item: c.Item, Department: rec.Dept, Version: rec.Version,
 		Status: rec.Status, State: a.Records.State(rec),
 		Subject:   personJSON{IDType: c.IDType, IDNumber: identity.MaskNumber(c.IDNumber), Name: identity.MaskName(c.Name)},
-		DecidedOn: c.DecidedOn.String(), Severity: c.Severity, Fields: c.Fields, Display: display(rec.Window),
+		DecidedOn: c.DecidedOn.String(), Severity: c.Severity, Fields: identity.MaskFields(c.Fields, c.Name), Display: display(rec.Window),
 		Revocation: rec.Revocation, CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt,
 	}
 }

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"pubcredit/internal/clock"
 	"pubcredit/internal/errs"
+	"pubcredit/internal/identity"
 )
 
 // Items answers whether a catalog item code exists (satisfied by the catalog).
@@ -49,6 +51,12 @@ func (s *Service) AddDept(ctx context.Context, d Dept, expires time.Time) (token
 	}
 	if d.Name == "" {
 		p.Add("name", "required", "department name is required")
+	}
+	// Codes and names are kept in clear and logged with every request.
+	for _, f := range []struct{ field, v string }{{"code", d.Code}, {"name", d.Name}} {
+		if identity.InText(f.v) {
+			p.Add(f.field, "identity_number", "the department's %s carries an identity number; it is kept in clear and logged", f.field)
+		}
 	}
 	known := map[string]bool{}
 	for _, c := range s.Items.Codes() {
@@ -93,6 +101,9 @@ func (s *Service) IssueToken(ctx context.Context, kind Kind, subject string, exp
 		}
 	} else if strings.TrimSpace(subject) == "" {
 		return "", errs.Fields("the token is not valid", errs.FieldError{Field: "name", Code: "required", Message: "a name is required"})
+	} else if identity.InText(subject) {
+		return "", errs.Fields("the token is not valid", errs.FieldError{Field: "name", Code: "identity_number",
+			Message: fmt.Sprintf("the %s's name carries an identity number; it is kept in clear and logged", kind)})
 	}
 	token, hash := NewToken()
 	err := s.Store.CreateToken(ctx, Token{Hash: hash, Kind: kind, Subject: subject, CreatedAt: s.Clock.Now().UTC(), ExpiresAt: expires})

@@ -198,6 +198,11 @@ func TestCheckURL(t *testing.T) {
 		url, code, want string
 	}{
 		{"https://receiver.example.gov.cn/pubcredit", "", "https://receiver.example.gov.cn/pubcredit"},
+		{"https://hook.example/p/11010519491231002X", "identity_number", ""},
+		{"https://hook.example/p/%EF%BC%91%EF%BC%91%EF%BC%90%EF%BC%91%EF%BC%90%EF%BC%95%EF%BC%91%EF%BC%99%EF%BC%94%EF%BC%99%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%91%EF%BC%90%EF%BC%90%EF%BC%92X", "identity_number", ""},
+		{"https://hook.example/h?who=110105%2019491231%20002X", "identity_number", ""},
+		{"https://11010519491231002x.example.com/h", "identity_number", ""},
+		{"https://hook.example/case/202605010000000001", "", "https://hook.example/case/202605010000000001"},
 		{"HTTPS://receiver.example.gov.cn:8443/hook?x=1", "", "https://receiver.example.gov.cn:8443/hook?x=1"},
 		{"http://127.0.0.1:8080/hook", "", "http://127.0.0.1:8080/hook"},
 		{"http://[::1]:8080/hook", "", "http://[::1]:8080/hook"},

@@ -19,6 +19,7 @@ import (
 	"pubcredit/internal/auth"
 	"pubcredit/internal/clock"
 	"pubcredit/internal/errs"
+	"pubcredit/internal/identity"
 	"pubcredit/internal/ids"
 	"pubcredit/internal/record"
 	"pubcredit/internal/vault"
@@ -228,6 +229,12 @@ func checkURL(raw string, pr *errs.Problems) string {
 	u.Scheme, u.Host = scheme, strings.ToLower(u.Host)
 	u.RawPath = normalPath(u.EscapedPath())
 	u.Path, _ = url.PathUnescape(u.RawPath) // escapes url.Parse has checked
+	// A URL is kept and shown in clear, and its host is looked up: none
+	// may carry a person's number, however it is encoded.
+	query, _ := url.QueryUnescape(u.RawQuery)
+	if identity.InText(u.Host) || identity.InText(u.Path) || identity.InText(u.RawQuery) || identity.InText(query) {
+		return bad("identity_number", "carries an identity number; a subscription's URL is kept and shown in clear")
+	}
 	return u.String()
 }
 

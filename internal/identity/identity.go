@@ -233,26 +233,52 @@ func daysIn(y int, m time.Month) int {
 	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
 
-// InText reports whether s carries a resident identity number, written
-// the ways redact.Runs reads (full-width, grouped 6-8-4): a run of 15
-// digits, or 18 characters of a run (digits, the 18th perhaps X), that is a
-// valid number (region, birth date, check character). Eighteen characters
-// are looked for inside longer runs too (a number with a sequence number
-// put after it); a case number of as many digits is no identity number
-// unless it passes all of these, which few do.
+// InText reports whether s carries a resident identity number, however
+// written (redact.LooseRuns: full-width, grouped with any separators, run
+// on with other digits): 15 digits standing alone, or 18 characters of a
+// run (digits, the 18th perhaps X), that make a valid number (region,
+// birth date, check character). A case number of as many digits is no
+// identity number unless it passes all of these, which few do.
 func InText(s string) bool {
-	for r := range redact.Runs(s) {
-		d := r.Digits
-		if len(d) == 15 {
-			if _, p := parse(ResidentID, d, clock.Date{}); p == nil {
-				return true
-			}
-		}
-		for i := 0; i+18 <= len(d); i++ {
-			if _, p := parse(ResidentID, d[i:i+18], clock.Date{}); p == nil {
-				return true
-			}
+	for r := range redact.LooseRuns(s) {
+		if len(numbersIn(r)) > 0 {
+			return true
 		}
 	}
 	return false
+}
+
+// MaskText masks what may be an identity number in a text people typed
+// and others will read: every run of 15 or more digits (redact.Numbers),
+// and every valid identity number written any other way (see InText),
+// keeping its first six and last four characters.
+func MaskText(s string) string {
+	masked := redact.NumberOffsets(s)
+	for r := range redact.LooseRuns(s) {
+		for _, at := range numbersIn(r) {
+			n := 18
+			if len(r.Digits) == 15 {
+				n = 15
+			}
+			masked = append(masked, r.Offsets(at+6, at+n-4)...)
+		}
+	}
+	return redact.Star(s, masked)
+}
+
+// numbersIn returns where valid identity numbers start in a run's digits.
+func numbersIn(r redact.Run) []int {
+	d := r.Digits
+	if len(d) == 15 {
+		if _, p := parse(ResidentID, d, clock.Date{}); p == nil {
+			return []int{0}
+		}
+	}
+	var at []int
+	for i := 0; i+18 <= len(d); i++ {
+		if _, p := parse(ResidentID, d[i:i+18], clock.Date{}); p == nil {
+			at = append(at, i)
+		}
+	}
+	return at
 }

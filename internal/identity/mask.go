@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"maps"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -74,6 +75,34 @@ func MaskNameIn(text, name string) string {
 		return text
 	}
 	return strings.ReplaceAll(text, name, MaskName(name))
+}
+
+// MaskAbout masks, in a text typed about a person, what may be an
+// identity number (MaskText) and the person's name (MaskNameIn; name may
+// be empty when it is not known).
+func MaskAbout(text, name string) string { return MaskNameIn(MaskText(text), name) }
+
+// MaskFields returns a record's fields with their text masked as MaskAbout
+// does, for any eyes but the department that wrote them; fields holds no
+// such text is returned as it is.
+func MaskFields(fields map[string]any, name string) map[string]any {
+	var out map[string]any
+	for k, v := range fields {
+		text, ok := v.(string)
+		if !ok {
+			continue
+		}
+		if m := MaskAbout(text, name); m != text {
+			if out == nil {
+				out = maps.Clone(fields)
+			}
+			out[k] = m
+		}
+	}
+	if out == nil {
+		return fields
+	}
+	return out
 }
 
 // keep returns s with every rune after the first n replaced by '*'.

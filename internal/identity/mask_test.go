@@ -36,12 +36,31 @@ func TestInText(t *testing.T) {
 		{"１１０１０５１９４９１２３１００２Ｘ", true},   // full-width
 		{"110105 19491231 002X", true}, // grouped
 		{"110105-19491231-002X", true},
-		{"110105 1949123 1002X", false}, // grouped otherwise: not read as one run
+		{"110105　19491231　002X", true}, // ideographic spaces
+		{"1101 0519 4912 3100 2X", true},
+		{"1 1 0 1 0 5 1 9 4 9 1 2 3 1 0 0 2 X", true},
+		{"110105.19491231/002X", true},
+		{"110105   19491231002X", false}, // three spaces: two numbers
 		{"津市监罚〔2026〕1号", false},
 		{"", false},
 	} {
 		if got := InText(c.s); got != c.want {
 			t.Errorf("InText(%q) = %v, want %v", c.s, got, c.want)
+		}
+	}
+}
+
+func TestMaskText(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"核查11010519491231002X购票", "核查110105********002X购票"},
+		{"12010419670116802101", "120104**********2101"},     // a run of 20: masked whole
+		{"110105　19491231　002X 号", "110105　********　002X 号"}, // a valid number, grouped
+		{"1101 0519 4912 3100 2X", "1101 05** **** **00 2X"},
+		{"2026-05-01 12345678 号", "2026-05-01 12345678 号"}, // no valid number
+		{"id 01a22c15ddda48874b3a0d85f3466c62", "id 01a22c15ddda48874b3a0d85f3466c62"},
+	} {
+		if got := MaskText(c.in); got != c.want {
+			t.Errorf("MaskText(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
 }

@@ -17,7 +17,6 @@ import (
 	"pubcredit/internal/identity"
 	"pubcredit/internal/ids"
 	"pubcredit/internal/record"
-	"pubcredit/internal/redact"
 )
 
 // Calendar counts working days (satisfied by *clock.Calendar).
@@ -499,7 +498,13 @@ func (s *Service) Remove(ctx context.Context, p *auth.Principal, code, id, reaso
 	case !record.PrintableText(note):
 		return Entry{}, errs.Fields("the removal is not valid", errs.FieldError{Field: "note", Code: "format", Message: record.DoesNotPrint})
 	}
-	note = redact.Numbers(strings.TrimSpace(note))
+	// The note is kept in clear: the person's name is masked in it, as is
+	// what may be an identity number.
+	c, _, err := s.content(ctx, e)
+	if err != nil {
+		return Entry{}, err
+	}
+	note = identity.MaskAbout(strings.TrimSpace(note), c.Name)
 	if e.Status == Removed {
 		if e.Removal != nil && e.Removal.Reason == reason && e.Removal.Note == note {
 			return e, s.afterRemoval(ctx, p, t, e)
@@ -895,18 +900,16 @@ func (s *Service) Public(ctx context.Context, code string, after string, limit i
 			continue
 		}
 		pe := PublicEntry{ID: e.ID, Name: identity.MaskName(c.Name), IDNumber: identity.MaskNumber(c.IDNumber),
-			ActiveFrom: e.ActiveFrom, Until: e.Until, Grounds: e.Grounds, DocumentNo: redact.Numbers(e.DocumentNo), Fields: map[string]any{}}
+			ActiveFrom: e.ActiveFrom, Until: e.Until, Grounds: e.Grounds, DocumentNo: identity.MaskAbout(e.DocumentNo, c.Name), Fields: map[string]any{}}
 		if doc, err := identity.Parse(identity.DocType(c.IDType), c.IDNumber, clock.Date{}); err == nil {
 			pe.Sex = doc.Sex
 			if age, ok := doc.AgeOn(today); ok {
 				pe.Age = &age
 			}
 		}
+		fields := identity.MaskFields(c.Fields, c.Name) // published: no number, no name in clear
 		for _, f := range t.Published.Fields {
-			if v, ok := c.Fields[f]; ok {
-				if text, ok := v.(string); ok {
-					v = redact.Numbers(text) // entered before such text was refused
-				}
+			if v, ok := fields[f]; ok {
 				pe.Fields[f] = v
 			}
 		}

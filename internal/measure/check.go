@@ -23,7 +23,6 @@ import (
 	"pubcredit/internal/listing"
 	"pubcredit/internal/profile"
 	rec "pubcredit/internal/record"
-	"pubcredit/internal/redact"
 )
 
 // Check is one check at the counter: who checked whom for which matter, and
@@ -296,7 +295,7 @@ func (c *Checker) Check(ctx context.Context, p *auth.Principal, subject rec.Subj
 	case !rec.PrintableText(purpose):
 		pr.Add("purpose", "format", rec.DoesNotPrint)
 	}
-	purpose = identity.MaskNameIn(redact.Numbers(purpose), strings.TrimSpace(subject.Name))
+	purpose = identity.MaskAbout(purpose, strings.TrimSpace(subject.Name))
 	key, doc, err := c.Profiles.Subject(subject.IDType, subject.IDNumber)
 	if err != nil {
 		var e *errs.Error
@@ -459,6 +458,12 @@ func (c *Checker) AddFeedback(ctx context.Context, p *auth.Principal, checkID st
 		pr.Add("results", "required", "give at least one result")
 	}
 	now := c.Clock.Now().UTC().Truncate(time.Microsecond)
+	// Notes are kept in clear: the person's name is masked in them, as is
+	// what may be an identity number.
+	name, err := c.Records.KnownName(ctx, ch.SubjectKey)
+	if err != nil {
+		return nil, err
+	}
 	var out []Feedback
 	seen := map[string]bool{}
 	for i, r := range results {
@@ -483,7 +488,7 @@ func (c *Checker) AddFeedback(ctx context.Context, p *auth.Principal, checkID st
 			pr.Add(path+".note", "format", rec.DoesNotPrint)
 		}
 		if r.Applied != nil {
-			out = append(out, Feedback{CheckID: ch.ID, Measure: r.Measure, Dept: p.ID, Applied: *r.Applied, Note: redact.Numbers(strings.TrimSpace(r.Note)), At: now}.Seal())
+			out = append(out, Feedback{CheckID: ch.ID, Measure: r.Measure, Dept: p.ID, Applied: *r.Applied, Note: identity.MaskAbout(strings.TrimSpace(r.Note), name), At: now}.Seal())
 		}
 	}
 	if err := pr.Err("the feedback is not valid"); err != nil {

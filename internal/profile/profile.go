@@ -16,7 +16,6 @@ import (
 	"pubcredit/internal/errs"
 	"pubcredit/internal/identity"
 	"pubcredit/internal/record"
-	"pubcredit/internal/redact"
 	"pubcredit/internal/vault"
 )
 
@@ -39,7 +38,7 @@ type Entry struct {
 // File is what one reader may see of a person.
 type File struct {
 	Person  Person
-	Purpose string // as logged: what may be an identity number or the person's name masked
+	Purpose string // as typed, what may be an identity number masked (the log masks the person's name too)
 	Entries []Entry
 }
 
@@ -86,7 +85,7 @@ func (s *Service) ForDepartment(ctx context.Context, p *auth.Principal, idType, 
 	case !record.PrintableText(purpose):
 		return File{}, errs.Fields("the purpose is not valid", errs.FieldError{Field: "purpose", Code: "format", Message: record.DoesNotPrint})
 	}
-	purpose = redact.Numbers(purpose)
+	purpose = identity.MaskText(purpose)
 	if len(p.Read) == 0 {
 		return File{}, errs.E(errs.Forbidden, "department %s has no read rights on any catalog item", p.ID)
 	}
@@ -118,10 +117,19 @@ func (s *Service) ForDepartment(ctx context.Context, p *auth.Principal, idType, 
 		visible = append(visible, st)
 		full = append(full, own || shown)
 	}
+	// The answer shows the purpose as the department typed it, numbers
+	// masked; the log, which others read, masks the person's name in it
+	// too, whether or not the department is shown anything (the answer
+	// must not tell whether the platform knows the person).
 	f := File{Person: Person{IDType: string(doc.Type), IDNumber: identity.MaskNumber(doc.Number)}, Purpose: purpose}
+	name, err := s.Records.KnownName(ctx, key)
+	if err != nil {
+		return File{}, err
+	}
+	logged := identity.MaskNameIn(purpose, name)
 	if len(visible) == 0 {
 		// Nothing to show still reveals that the department looked: log it.
-		if err := s.log(ctx, p, key, purpose, nil); err != nil {
+		if err := s.log(ctx, p, key, logged, nil); err != nil {
 			return File{}, err
 		}
 		return f, nil
@@ -132,15 +140,13 @@ func (s *Service) ForDepartment(ctx context.Context, p *auth.Principal, idType, 
 	}
 	for i, r := range recs {
 		it, _ := s.Records.Catalog.Item(r.Content.Item)
+		// Masked as the person is: no department is shown the number or
+		// the name whole, not even in its own words.
+		r.Content.Fields = identity.MaskFields(r.Content.Fields, name)
 		f.Entries = append(f.Entries, Entry{Record: r, State: r.Window.StateOn(r.Status, today), Item: it, Full: full[i]})
 	}
-	if _, _, name, err := s.Records.Person(ctx, key); err == nil {
-		f.Person.Name = identity.MaskName(name)
-		f.Purpose = identity.MaskNameIn(purpose, name)
-	} else {
-		return File{}, err
-	}
-	if err := s.log(ctx, p, key, f.Purpose, f.Entries); err != nil {
+	f.Person.Name = identity.MaskName(name)
+	if err := s.log(ctx, p, key, logged, f.Entries); err != nil {
 		return File{}, err
 	}
 	return f, nil

@@ -246,11 +246,11 @@ const Invalid = "the record is not valid"
 var NameFormat = fmt.Sprintf("the name must be at most %d printable characters, with no digit (is it another column?)", maxNameLen)
 
 // ValidName reports whether a person's name, trimmed, has a valid form. No
-// name holds a digit: one that does is another column's value (an
+// name holds a digit or a numeral: one that does is another column's value (an
 // identity number, a date) put in the name's place.
 func ValidName(name string) bool {
 	return utf8.RuneCountInString(name) <= maxNameLen && !hasControl(name) && utf8.ValidString(name) &&
-		!strings.ContainsFunc(name, unicode.IsDigit)
+		!strings.ContainsFunc(name, unicode.IsNumber)
 }
 
 // severity derives the severity of a negative record and checks a stated one

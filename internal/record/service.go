@@ -21,7 +21,6 @@ import (
 	"pubcredit/internal/identity"
 	"pubcredit/internal/ids"
 	"pubcredit/internal/ledger"
-	"pubcredit/internal/redact"
 	"pubcredit/internal/vault"
 )
 
@@ -518,8 +517,7 @@ func (s *Service) Revoke(ctx context.Context, p *auth.Principal, id, reason, bas
 	rec.UpdatedAt = now
 	// Kept in clear with the version: what may be an identity number, and
 	// the person's name, are masked.
-	reason = identity.MaskNameIn(redact.Numbers(reason), rec.Content.Name)
-	basis = identity.MaskNameIn(redact.Numbers(basis), rec.Content.Name)
+	reason, basis = identity.MaskAbout(reason, rec.Content.Name), identity.MaskAbout(basis, rec.Content.Name)
 	rec.Revocation = &Revocation{Reason: reason, Basis: basis, At: now}
 	if _, err := s.storeVersion(ctx, rec, Revoke, now, reason+"\n"+basis, nil); err != nil {
 		return Record{}, err
@@ -578,6 +576,16 @@ func (s *Service) Person(ctx context.Context, key []byte) (idType, number, name 
 		return "", "", "", errs.Wrap(errs.Internal, err, "subject cannot be decrypted")
 	}
 	return subj.IDType, string(n), string(nm), nil
+}
+
+// KnownName returns the person's name, or "" when the platform knows no one
+// of key.
+func (s *Service) KnownName(ctx context.Context, key []byte) (string, error) {
+	_, _, name, err := s.Person(ctx, key)
+	if errors.Is(err, errs.NotFound) {
+		return "", nil
+	}
+	return name, err
 }
 
 // Receipt returns the ledger receipt of the current version of a record to

@@ -185,7 +185,7 @@ func TestSubmitRefusesNamesAndRefsThatDoNotPrint(t *testing.T) {
 
 func TestSubmitRefusesANameWithADigit(t *testing.T) {
 	f := newFixture(t)
-	for _, bad := range []string{"张三11010519491231002X", "2026-05-01", "李四２"} {
+	for _, bad := range []string{"张三11010519491231002X", "2026-05-01", "李四２", "王五①", "赵六Ⅱ", "孙七³"} {
 		sub := penalty("nd", nil)
 		sub.Subject.Name = bad
 		if got := details(t, wantErr(f.svc.Submit(context.Background(), f.dept, sub))); got["subject.name"] != "format" {

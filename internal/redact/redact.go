@@ -7,22 +7,38 @@ package redact
 
 import (
 	"iter"
+	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
 // A Run is a run of digits in a text, the way an identity number may be
-// written there: ASCII or full-width digits, perhaps a final X (x, Ｘ,
-// ｘ), perhaps grouped 6-8-4 with single spaces or hyphens
-// (110105 19491231 002X).
+// written there: ASCII or full-width digits, perhaps a final X (x, Ｘ, ｘ).
 type Run struct {
 	Digits string // the run's characters as ASCII digits, the last perhaps X
 	pos    []int  // the byte offset of each of them in the text
 }
 
-// Runs yields the runs of digits in s, each once, left to right, except
-// those inside a run of idLength or more hex digits (an id or a hash).
-func Runs(s string) iter.Seq[Run] {
+// Offsets returns the byte offsets in the text of the run's characters
+// from index i to j (j excluded).
+func (r Run) Offsets(i, j int) []int { return r.pos[i:j] }
+
+// Runs yields the runs of digits in s, left to right: digits that follow
+// one another, or that are grouped 6-8-4 with single spaces or hyphens
+// (110105 19491231 002X), except those inside a run of idLength or more
+// hex digits (an id or a hash).
+func Runs(s string) iter.Seq[Run] { return runs(s, false) }
+
+// LooseRuns yields the runs of digits in s as Runs does, but joins groups
+// of digits however they are separated by one or two separators (spaces of
+// any width, hyphens and dashes, dots, slashes, underscores, tabs, line
+// breaks): an identity number typed in any grouping is one run. So are
+// unrelated numbers that merely stand close: the caller checks what it
+// finds (identity.InText).
+func LooseRuns(s string) iter.Seq[Run] { return runs(s, true) }
+
+func runs(s string, loose bool) iter.Seq[Run] {
 	return func(yield func(Run) bool) {
 		for i := 0; i < len(s); {
 			if end := hexRunEnd(s, i); end-i >= idLength {
@@ -35,7 +51,24 @@ func Runs(s string) iter.Seq[Run] {
 				i += w
 				continue
 			}
-			if len(r.Digits) == 6 && !r.x() { // perhaps 6-8-4
+			if loose {
+				for !r.x() {
+					after := separators(s, next)
+					if after == next {
+						break
+					}
+					g, n := group(s, after)
+					if len(g.Digits) == 0 {
+						if c, w := utf8.DecodeRuneInString(s[after:]); isX(c) { // 0 0 2 X
+							r = Run{Digits: r.Digits + "X", pos: append(r.pos, after)}
+							next = after + w
+						}
+						break
+					}
+					r = Run{Digits: r.Digits + g.Digits, pos: append(r.pos, g.pos...)}
+					next = n
+				}
+			} else if len(r.Digits) == 6 && !r.x() { // perhaps 6-8-4
 				if r2, n2 := group(s, sep(s, next)); len(r2.Digits) == 8 && !r2.x() {
 					if r3, n3 := group(s, sep(s, n2)); len(r3.Digits) == 4 && sep(s, next) > next && sep(s, n2) > n2 {
 						r = Run{Digits: r.Digits + r2.Digits + r3.Digits, pos: append(append(r.pos, r2.pos...), r3.pos...)}
@@ -63,7 +96,7 @@ func group(s string, i int) (Run, int) {
 		c, w := utf8.DecodeRuneInString(s[i:])
 		d, ok := digit(c)
 		if !ok {
-			if len(b) > 0 && (c == 'X' || c == 'x' || c == 'Ｘ' || c == 'ｘ') {
+			if len(b) > 0 && isX(c) {
 				b, r.pos = append(b, 'X'), append(r.pos, i)
 				i += w
 			}
@@ -84,6 +117,24 @@ func sep(s string, i int) int {
 	return i
 }
 
+// separators returns the offset past one or two separators at i, or i.
+func separators(s string, i int) int {
+	for range 2 {
+		c, w := utf8.DecodeRuneInString(s[i:])
+		if i >= len(s) || !isSeparator(c) {
+			break
+		}
+		i += w
+	}
+	return i
+}
+
+func isSeparator(c rune) bool {
+	return unicode.IsSpace(c) || unicode.Is(unicode.Pd, c) || strings.ContainsRune("./_－．／＿", c)
+}
+
+func isX(c rune) bool { return c == 'X' || c == 'x' || c == 'Ｘ' || c == 'ｘ' }
+
 func digit(c rune) (byte, bool) {
 	switch {
 	case c >= '0' && c <= '9':
@@ -94,24 +145,36 @@ func digit(c rune) (byte, bool) {
 	return 0, false
 }
 
-// Numbers masks every run (see Runs) of 15 to 18 characters: it keeps the
-// run's first six and last four, like identity.MaskNumber, and masks each
-// character between them with one *. Text without such a run is returned
-// as it is.
-func Numbers(s string) string {
-	var masked []int // byte offsets of the characters to mask
+// Numbers masks every run (see Runs) of 15 or more characters, which may
+// be an identity number or a bank card's: it keeps the run's first six and
+// last four, like identity.MaskNumber, and masks each character between
+// them with one *. Text without such a run is returned as it is.
+func Numbers(s string) string { return Star(s, NumberOffsets(s)) }
+
+// NumberOffsets returns the byte offsets of the characters Numbers masks.
+func NumberOffsets(s string) []int {
+	var masked []int
 	for r := range Runs(s) {
-		if n := len(r.Digits); n >= 15 && n <= 18 {
-			masked = append(masked, r.pos[6:n-4]...)
+		if n := len(r.Digits); n >= 15 {
+			masked = append(masked, r.Offsets(6, n-4)...)
 		}
 	}
-	if masked == nil {
+	return masked
+}
+
+// Star returns s with the character at each of the byte offsets replaced
+// by one *; offsets must fall on the start of characters.
+func Star(s string, offsets []int) string {
+	if len(offsets) == 0 {
 		return s
 	}
+	offsets = slices.Clone(offsets)
+	slices.Sort(offsets)
+	offsets = slices.Compact(offsets)
 	var b strings.Builder
 	b.Grow(len(s))
 	last := 0
-	for _, p := range masked {
+	for _, p := range offsets {
 		_, w := utf8.DecodeRuneInString(s[p:])
 		b.WriteString(s[last:p])
 		b.WriteByte('*')

@@ -1,6 +1,9 @@
 package redact
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestNumbers(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
@@ -11,7 +14,7 @@ func TestNumbers(t *testing.T) {
 		{"旧号 110105491231002 办理", "旧号 110105*****1002 办理"},                                   // 15 digits
 		{"1234567890123456", "123456******3456"},                                             // 16: may be a number cut short
 		{"12345678901234", "12345678901234"},                                                 // 14: too short for a number
-		{"1234567890123456789", "1234567890123456789"},                                       // 19: no identity number
+		{"1234567890123456789", "123456*********6789"},                                       // 19: a bank card's, or a number run on
 		{"check 01a22c15ddda48874b3a0d85f3466c62", "check 01a22c15ddda48874b3a0d85f3466c62"}, // an id
 		{"ID110105194912310021", "ID110105********0021"},                                     // letters that are hex digits
 		{"a110105194912310021b", "a110105********0021b"},
@@ -28,5 +31,35 @@ func TestNumbers(t *testing.T) {
 		if got := Numbers(c.in); got != c.want {
 			t.Errorf("Numbers(%q) = %q, want %q", c.in, got, c.want)
 		}
+	}
+}
+
+func TestLooseRuns(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want []string
+	}{
+		{"110105　19491231　002X", []string{"11010519491231002X"}},
+		{"1201 0119 6508 2014 5X 办", []string{"12010119650820145X"}},
+		{"1 1 0 1", []string{"1101"}},
+		{"120101－19940508－125X", []string{"12010119940508125X"}},
+		{"a 12.34/56_78 b 9", []string{"12345678", "9"}},
+		{"12   34", []string{"12", "34"}}, // three spaces part them
+		{"12X 34", []string{"12X", "34"}}, // nothing follows an X
+		{"check 01a22c15ddda48874b3a0d85f3466c62 7", []string{"7"}},
+	} {
+		var got []string
+		for r := range LooseRuns(c.in) {
+			got = append(got, r.Digits)
+		}
+		if strings.Join(got, ",") != strings.Join(c.want, ",") {
+			t.Errorf("LooseRuns(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestStar(t *testing.T) {
+	if got := Star("a１b2", []int{5, 1, 1}); got != "a*b*" { // offsets out of order, repeated
+		t.Errorf("Star = %q", got)
 	}
 }
