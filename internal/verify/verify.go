@@ -35,6 +35,11 @@
 // when no row of that event is there; a leaf whose event's row claims
 // another leaf appears twice in the log (inserted). Up to maxOrphans such
 // leaves are looked up; beyond that they are reported as deleted rows.
+// A row moved onto another event's leaf is named as a changed leaf index
+// when its own event's leaf is there and no row claims it, not as an
+// inserted row beside a leaf that appears twice; a row claiming another
+// event's leaf with no leaf of its own was inserted. Up to maxMisclaims
+// such rows wait for the orphans; beyond that they are reported at once.
 //
 // A row whose salt and content are empty was erased at the end of its
 // retention: its leaf can no longer be recomputed, only its kind, id and

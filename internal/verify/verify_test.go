@@ -389,6 +389,17 @@ func (p *platform) leafOf(t *testing.T, id string, version int) int64 {
 	return idx
 }
 
+// laterEvent returns an integrated access event after p.event, and its
+// leaf index.
+func (p *platform) laterEvent(t *testing.T) (string, int64) {
+	t.Helper()
+	var id string
+	var idx int64
+	p.raw.queryRow(t, `SELECT id, leaf_index FROM access_events WHERE leaf_index > ? AND leaf_index < ? ORDER BY leaf_index LIMIT 1`,
+		[]any{p.eventLeaf, p.newest}, &id, &idx)
+	return id, idx
+}
+
 func TestACleanPlatformVerifies(t *testing.T) {
 	for _, e := range engines {
 		t.Run(e.name, func(t *testing.T) {
@@ -918,6 +929,87 @@ func TestVerifyNamesWhatWasDuplicated(t *testing.T) {
 				{want{verify.Changed, "access_events", p.event}, []string{fmt.Sprintf("leaf %d commits to the row's event", p.eventLeaf), "leaf index was changed"}},
 			}
 		}},
+		{"an access event moved onto another access event's leaf is changed, not inserted", func(t *testing.T, p *platform) []named {
+			other, leaf := p.laterEvent(t)
+			p.raw.ddl(t, `DROP INDEX access_events_leaf`)
+			p.raw.exec(t, `UPDATE access_events SET leaf_index = ? WHERE id = ?`, p.eventLeaf, other)
+			return []named{{want{verify.Changed, "access_events", other},
+				[]string{"leaf index was changed", fmt.Sprintf("its event's leaf is %d", leaf), fmt.Sprintf("claims leaf %d", p.eventLeaf), "access " + p.event}}}
+		}},
+		{"an access event moved onto a later access event's leaf is changed, not inserted", func(t *testing.T, p *platform) []named {
+			other, leaf := p.laterEvent(t)
+			p.raw.ddl(t, `DROP INDEX access_events_leaf`)
+			p.raw.exec(t, `UPDATE access_events SET leaf_index = ? WHERE id = ?`, leaf, p.event)
+			return []named{{want{verify.Changed, "access_events", p.event},
+				[]string{"leaf index was changed", fmt.Sprintf("its event's leaf is %d", p.eventLeaf), fmt.Sprintf("claims leaf %d", leaf), "access " + other}}}
+		}},
+		{"a record version moved onto an access event's leaf is changed, not inserted", func(t *testing.T, p *platform) []named {
+			leaf := p.leafOf(t, p.plain, 1)
+			p.raw.exec(t, `UPDATE record_versions SET leaf_index = ? WHERE record_id = ? AND version = 1`, p.eventLeaf, p.plain)
+			return []named{{want{verify.Changed, "record_versions", p.plain + ":1"},
+				[]string{"leaf index was changed", fmt.Sprintf("its event's leaf is %d", leaf), fmt.Sprintf("claims leaf %d", p.eventLeaf), "access " + p.event}}}
+		}},
+		{"a subject moved onto another subject's leaf is changed, not inserted", func(t *testing.T, p *platform) []named {
+			id, other := p.subjectOf(t, p.plain), p.subjectOf(t, p.corrected)
+			var leaf, otherLeaf int64
+			p.raw.queryRow(t, `SELECT leaf_index FROM subjects WHERE id = ?`, []any{id}, &leaf)
+			p.raw.queryRow(t, `SELECT leaf_index FROM subjects WHERE id = ?`, []any{other}, &otherLeaf)
+			p.raw.ddl(t, `DROP INDEX subjects_leaf`)
+			p.raw.exec(t, `UPDATE subjects SET leaf_index = ? WHERE id = ?`, otherLeaf, id)
+			return []named{{want{verify.Changed, "subjects", id},
+				[]string{"leaf index was changed", fmt.Sprintf("its event's leaf is %d", leaf), fmt.Sprintf("claims leaf %d", otherLeaf), other}}}
+		}},
+		{"a changed access event moved onto another's leaf is one change", func(t *testing.T, p *platform) []named {
+			other, leaf := p.laterEvent(t)
+			p.raw.ddl(t, `DROP INDEX access_events_leaf`)
+			p.raw.exec(t, `UPDATE access_events SET leaf_index = ?, purpose = 'curiosity' WHERE id = ?`, p.eventLeaf, other)
+			return []named{{want{verify.Changed, "access_events", other},
+				[]string{"leaf index was changed", fmt.Sprintf("its event's leaf is %d", leaf), fmt.Sprintf("no longer matches leaf %d", leaf)}}}
+		}},
+		{"an access event moved onto a changed one's leaf names both changes", func(t *testing.T, p *platform) []named {
+			other, leaf := p.laterEvent(t)
+			p.raw.ddl(t, `DROP INDEX access_events_leaf`)
+			p.raw.exec(t, `UPDATE access_events SET purpose = 'curiosity' WHERE id = ?`, p.event)
+			p.raw.exec(t, `UPDATE access_events SET leaf_index = ? WHERE id = ?`, p.eventLeaf, other)
+			return []named{
+				{want{verify.Changed, "access_events", p.event}, []string{fmt.Sprintf("no longer matches its leaf %d", p.eventLeaf)}},
+				{want{verify.Changed, "access_events", other}, []string{"leaf index was changed", fmt.Sprintf("its event's leaf is %d", leaf), fmt.Sprintf("claims leaf %d", p.eventLeaf)}},
+			}
+		}},
+		{"two access events whose leaf indexes were swapped are both changed", func(t *testing.T, p *platform) []named {
+			other, leaf := p.laterEvent(t)
+			p.raw.ddl(t, `DROP INDEX access_events_leaf`)
+			p.raw.exec(t, `UPDATE access_events SET leaf_index = ? WHERE id = ?`, leaf, p.event)
+			p.raw.exec(t, `UPDATE access_events SET leaf_index = ? WHERE id = ?`, p.eventLeaf, other)
+			return []named{
+				{want{verify.Changed, "access_events", p.event}, []string{"leaf index was changed", fmt.Sprintf("its event's leaf is %d", p.eventLeaf), fmt.Sprintf("claims leaf %d", leaf)}},
+				{want{verify.Changed, "access_events", other}, []string{"leaf index was changed", fmt.Sprintf("its event's leaf is %d", leaf), fmt.Sprintf("claims leaf %d", p.eventLeaf)}},
+			}
+		}},
+		{"an access event moved onto the leaf of a deleted one names both", func(t *testing.T, p *platform) []named {
+			other, leaf := p.laterEvent(t)
+			p.raw.exec(t, `DELETE FROM access_events WHERE id = ?`, p.event)
+			p.raw.exec(t, `UPDATE access_events SET leaf_index = ? WHERE id = ?`, p.eventLeaf, other)
+			return []named{
+				{want{verify.Deleted, "access_events", p.event}, []string{fmt.Sprintf("leaf %d commits to it", p.eventLeaf)}},
+				{want{verify.Changed, "access_events", other}, []string{"leaf index was changed", fmt.Sprintf("its event's leaf is %d", leaf), fmt.Sprintf("claims leaf %d", p.eventLeaf)}},
+			}
+		}},
+		{"a row moved onto another event's leaf, its own event having none, is inserted", func(t *testing.T, p *platform) []named {
+			// The pending event's leaf is past every checkpoint: once it is
+			// gone, nothing shows it was ever written.
+			p.raw.exec(t, `DELETE FROM ledger_leaves WHERE idx = ?`, p.newest)
+			p.raw.ddl(t, `DROP INDEX access_events_leaf`)
+			p.raw.exec(t, `UPDATE access_events SET leaf_index = ? WHERE id = ?`, p.eventLeaf, p.pending)
+			return []named{{want{verify.Inserted, "access_events", p.pending},
+				[]string{fmt.Sprintf("leaf %d is claimed by two rows", p.eventLeaf), p.event, "does not match"}}}
+		}},
+		{"a version inserted onto an access event's leaf is inserted", func(t *testing.T, p *platform) []named {
+			p.raw.exec(t, `INSERT INTO record_versions (record_id, version, change, at, payload, note, state, salt, leaf_index)
+				SELECT record_id, 9, change, at, payload, note, state, salt, ? FROM record_versions WHERE record_id = ? AND version = 1`, p.eventLeaf, p.plain)
+			return []named{{want{verify.Inserted, "record_versions", p.plain + ":9"},
+				[]string{fmt.Sprintf("claims leaf %d, which commits to another event (access %s)", p.eventLeaf, p.event)}}}
+		}},
 	}
 	for _, e := range engines {
 		t.Run(e.name, func(t *testing.T) {
@@ -930,6 +1022,7 @@ func TestVerifyNamesWhatWasDuplicated(t *testing.T) {
 					sum, got := p.run(t)
 					var lines []string
 					for _, pr := range got {
+						t.Log(pr)
 						lines = append(lines, "  "+pr.String())
 					}
 					if len(got) != len(wants) {

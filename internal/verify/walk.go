@@ -229,21 +229,38 @@ type walker struct {
 	total, newest      int64
 	leafCount, cpCount int
 
-	buf     []byte   // a leaf recomputed from its row, leaf after leaf
-	claims  []claim  // the rows claiming the leaf being walked
-	orphans []orphan // leaves no row claims, reported once the rows are looked up
+	buf       []byte     // a leaf recomputed from its row, leaf after leaf
+	claims    []claim    // the rows claiming the leaf being walked
+	orphans   []orphan   // leaves no row of their event claims, reported once the rows are looked up
+	misclaims []misclaim // rows claiming another event's leaf, reported once the orphans are known
 }
 
 // An orphan is a leaf that parses, matches its stored hash, and that no
-// row claims. The walk leaves the rows it has passed behind, so whether
-// the row the leaf names is gone, or is there claiming another leaf (the
-// leaf was copied), is looked up after the walk (resolveOrphans).
+// row of its event claims (a row of another event may: a misclaim). The
+// walk leaves the rows it has passed behind, so whether the row the leaf
+// names is gone, or is there claiming another leaf (the leaf was copied,
+// or the row moved), is looked up after the walk (resolveOrphans).
 type orphan struct {
 	idx  int64
 	leaf ledger.Leaf
 	data []byte
 	row  *claim // the row of the leaf's event, when one is there
 	same bool   // that row commits to this leaf's very bytes
+	why  string // why it does not, when the comparison alone does not say
+	// moved is the misclaim of the leaf's event's row: the row claims
+	// another event's leaf, and its leaf index was changed.
+	moved *misclaim
+}
+
+// A misclaim is a row that claims the leaf of another event. When its own
+// event's leaf is there and no row claims it, the row's leaf index was
+// changed (it was moved onto the other leaf); otherwise the row is
+// reported as the walk found it (an inserted row, a changed one). The walk
+// knows which only once every leaf is walked: resolveOrphans tells.
+type misclaim struct {
+	row      claim
+	kind, id string  // the event of the leaf it claims
+	p        Problem // what the walk found, reported when the row was not moved
 }
 
 // maxOrphans bounds the orphans kept for the lookup after the walk, so
@@ -251,6 +268,10 @@ type orphan struct {
 // bounded memory; beyond it an orphan is reported as a deleted row at
 // once, without the lookup.
 const maxOrphans = 10000
+
+// maxMisclaims bounds the misclaims kept likewise; beyond it a row
+// claiming another event's leaf is reported at once, as the walk found it.
+const maxMisclaims = maxOrphans
 
 func newWalker(ctx context.Context, st Store, vkey string, now time.Time, emit func(Problem), fail func()) *walker {
 	w := &walker{vkey: vkey, now: now, emit: emit, fail: fail, gap: -1, lastHashed: -1}
@@ -404,7 +425,7 @@ func (w *walker) leaf(i int64, data []byte) {
 			if c.kind != l.Kind {
 				continue
 			}
-			if primary == nil {
+			if primary == nil || c.id == l.ID && primary.id != l.ID { // the row of the leaf's event, when none matches
 				primary = c
 			}
 			if v, _ := c.check(data, w.now, &w.buf); v != mismatch {
@@ -442,22 +463,40 @@ func (w *walker) leaf(i int64, data []byte) {
 			w.emit(Problem{Changed, TableLeaves, itoa(i), fmt.Sprintf("the leaf differs from the tree's stored hash of it and from its row %s %s", primary.table, primary.id)})
 			feed = s0
 		default:
-			w.emit(Problem{Changed, primary.table, primary.id, fmt.Sprintf("the row no longer matches its leaf %d: it was changed after it was committed%s", i, why)})
+			p := Problem{Changed, primary.table, primary.id, fmt.Sprintf("the row no longer matches its leaf %d: it was changed after it was committed%s", i, why)}
+			if len(claimed) == 1 { // parsed only now: a mismatch is rare
+				l, lerr = ledger.ParseLeaf(data)
+			}
+			if lerr == nil && (l.Kind != primary.kind || l.ID != primary.id) {
+				// The leaf is another event's, and no row of that event
+				// claims it (it would be the primary).
+				w.misclaimed(primary, l, p)
+				w.orphan(i, l, data)
+			} else {
+				w.emit(p)
+			}
 		}
 	}
 	if len(claimed) > 1 && lerr == nil {
 		for j := range claimed {
 			c := &claimed[j]
+			var p Problem
 			switch {
 			case c == primary:
+				continue
 			case primary != nil && c.table == primary.table:
 				how := "this one does not match it"
 				if v, _ := c.check(data, w.now, &w.buf); v != mismatch {
 					how = "both match it: the row appears twice"
 				}
-				w.emit(Problem{Inserted, c.table, c.id, fmt.Sprintf("leaf %d is claimed by two rows of %s, %s and %s: %s", i, c.table, primary.id, c.id, how)})
+				p = Problem{Inserted, c.table, c.id, fmt.Sprintf("leaf %d is claimed by two rows of %s, %s and %s: %s", i, c.table, primary.id, c.id, how)}
 			default:
-				w.emit(Problem{Inserted, c.table, c.id, fmt.Sprintf("the row claims leaf %d, which commits to another event (%s %s)", i, l.Kind, l.ID)})
+				p = Problem{Inserted, c.table, c.id, fmt.Sprintf("the row claims leaf %d, which commits to another event (%s %s)", i, l.Kind, l.ID)}
+			}
+			if c.kind != l.Kind || c.id != l.ID {
+				w.misclaimed(c, l, p)
+			} else {
+				w.emit(p) // a second row of the leaf's own event
 			}
 		}
 	}
@@ -475,30 +514,102 @@ func (w *walker) orphan(i int64, l ledger.Leaf, data []byte) {
 	w.emit(deletedRow(i, l))
 }
 
+// misclaimed reports row c, which claims a leaf of event l, as p unless
+// it turns out to have been moved there (resolveOrphans): after the walk,
+// or at once when too many are kept already.
+func (w *walker) misclaimed(c *claim, l ledger.Leaf, p Problem) {
+	if len(w.misclaims) < maxMisclaims {
+		w.misclaims = append(w.misclaims, misclaim{row: *c, kind: l.Kind, id: l.ID, p: p})
+		return
+	}
+	w.emit(p)
+}
+
 func deletedRow(i int64, l ledger.Leaf) Problem {
 	return Problem{Deleted, tableOf(l.Kind), l.ID, fmt.Sprintf("leaf %d commits to it (%s at %s), but the row is gone", i, l.Kind, l.At.Format(time.RFC3339Nano))}
 }
 
-// resolveOrphans reports the leaves no row claimed. Each names its event:
-// when no row of the event is there, the row was deleted; when one is,
-// claiming another leaf, the leaf is a second leaf of the event (a copy
-// when the row commits to its very bytes); when one is, claiming no leaf
-// or one past the log, the row's leaf index was changed. The walk keeps
-// no row behind it, so the tables of the orphans' events are read again,
-// from the same snapshot, each once.
+// resolveOrphans reports the leaves no row claimed, and the rows that
+// claim another event's leaf. Each orphan names its event: when that
+// event's row claims another event's leaf (a misclaim), the row's leaf
+// index was changed, and the two are one problem; when no row of the
+// event is there, the row was deleted; when one is, claiming another leaf
+// of its own event, the leaf is a second leaf of the event (a copy when
+// the row commits to its very bytes); when one is, claiming no leaf or
+// one past the log, the row's leaf index was changed. A misclaim no orphan
+// names is reported as the walk found it. The walk keeps no row behind it
+// but the misclaims, so the tables of the other orphans' events are read
+// again, from the same snapshot, each once.
 func (w *walker) resolveOrphans(ctx context.Context, st Store) error {
-	if len(w.orphans) == 0 {
-		return nil
+	if len(w.misclaims) > 0 {
+		moved := map[[2]string][]int{} // table and id of a misclaiming row -> its misclaims, in walk order
+		for j, m := range w.misclaims {
+			k := [2]string{m.row.table, m.row.id}
+			moved[k] = append(moved[k], j)
+		}
+		var buf []byte
+		for j := range w.orphans {
+			o := &w.orphans[j]
+			k := [2]string{tableOf(o.leaf.Kind), o.leaf.ID}
+			ms := moved[k]
+			if len(ms) == 0 {
+				continue
+			}
+			moved[k] = ms[1:]
+			o.moved = &w.misclaims[ms[0]]
+			o.row = &o.moved.row
+			v, why := o.row.check(o.data, w.now, &buf)
+			o.same, o.why = v != mismatch, why
+		}
 	}
+	if err := w.lookUpOrphans(ctx, st); err != nil {
+		return err
+	}
+	for _, o := range w.orphans {
+		r, l := o.row, o.leaf
+		switch {
+		case o.moved != nil:
+			msg := fmt.Sprintf("its leaf index was changed: its event's leaf is %d, the row claims leaf %d (which commits to %s %s)", o.idx, r.leaf, o.moved.kind, o.moved.id)
+			if !o.same {
+				msg += fmt.Sprintf(", and the row no longer matches leaf %d either: it was changed after it was committed%s", o.idx, o.why)
+			}
+			o.moved.p = Problem{} // reported here
+			w.emit(Problem{Changed, r.table, r.id, msg})
+		case r == nil:
+			w.emit(deletedRow(o.idx, l))
+		case r.leaf >= 0 && r.leaf < w.total && o.same:
+			w.emit(Problem{Inserted, TableLeaves, itoa(o.idx), fmt.Sprintf("the event appears twice in the log: leaf %d repeats %s %s (at %s), whose row %s %s claims leaf %d",
+				o.idx, l.Kind, l.ID, l.At.Format(time.RFC3339Nano), r.table, r.id, r.leaf)})
+		case r.leaf >= 0 && r.leaf < w.total:
+			w.emit(Problem{Inserted, TableLeaves, itoa(o.idx), fmt.Sprintf("leaf %d names %s %s (%s at %s), whose row claims leaf %d and does not commit to this one",
+				o.idx, r.table, r.id, l.Kind, l.At.Format(time.RFC3339Nano), r.leaf)})
+		default:
+			claims := "no leaf"
+			if r.leaf != -1 {
+				claims = fmt.Sprintf("leaf %d, which does not exist", r.leaf)
+			}
+			w.emit(Problem{Changed, r.table, r.id, fmt.Sprintf("leaf %d commits to the row's event (%s at %s), but the row claims %s: its leaf index was changed", o.idx, l.Kind, l.At.Format(time.RFC3339Nano), claims)})
+		}
+	}
+	for _, m := range w.misclaims {
+		if m.p != (Problem{}) {
+			w.emit(m.p)
+		}
+	}
+	return nil
+}
+
+// lookUpOrphans finds the row of each orphan's event that is not known
+// yet, reading the tables of their events again, each once.
+func (w *walker) lookUpOrphans(ctx context.Context, st Store) error {
 	for k := range nSources {
 		want := map[string][]int{} // event id -> orphans naming it
 		for j, o := range w.orphans {
-			if tableOf(o.leaf.Kind) == sourceTables[k] {
+			if o.row == nil && tableOf(o.leaf.Kind) == sourceTables[k] {
 				want[o.leaf.ID] = append(want[o.leaf.ID], j)
 			}
 		}
-		left := len(want)
-		if left == 0 {
+		if len(want) == 0 {
 			continue
 		}
 		var buf []byte
@@ -524,25 +635,6 @@ func (w *walker) resolveOrphans(ctx context.Context, st Store) error {
 		})
 		if err != nil && !errors.Is(err, errStop) {
 			return err
-		}
-	}
-	for _, o := range w.orphans {
-		r, l := o.row, o.leaf
-		switch {
-		case r == nil:
-			w.emit(deletedRow(o.idx, l))
-		case r.leaf >= 0 && r.leaf < w.total && o.same:
-			w.emit(Problem{Inserted, TableLeaves, itoa(o.idx), fmt.Sprintf("the event appears twice in the log: leaf %d repeats %s %s (at %s), whose row %s %s claims leaf %d",
-				o.idx, l.Kind, l.ID, l.At.Format(time.RFC3339Nano), r.table, r.id, r.leaf)})
-		case r.leaf >= 0 && r.leaf < w.total:
-			w.emit(Problem{Inserted, TableLeaves, itoa(o.idx), fmt.Sprintf("leaf %d names %s %s (%s at %s), whose row claims leaf %d and does not commit to this one",
-				o.idx, r.table, r.id, l.Kind, l.At.Format(time.RFC3339Nano), r.leaf)})
-		default:
-			claims := "no leaf"
-			if r.leaf != -1 {
-				claims = fmt.Sprintf("leaf %d, which does not exist", r.leaf)
-			}
-			w.emit(Problem{Changed, r.table, r.id, fmt.Sprintf("leaf %d commits to the row's event (%s at %s), but the row claims %s: its leaf index was changed", o.idx, l.Kind, l.At.Format(time.RFC3339Nano), claims)})
 		}
 	}
 	return nil
