@@ -240,6 +240,9 @@ func daysIn(y int, m time.Month) int {
 // birth date, check character). A case number of as many digits is no
 // identity number unless it passes all of these, which few do.
 func InText(s string) bool {
+	if !redact.MayHold(s) {
+		return false
+	}
 	for r := range redact.LooseRuns(s) {
 		if len(numbersIn(r)) > 0 {
 			return true
@@ -253,6 +256,9 @@ func InText(s string) bool {
 // and every valid identity number written any other way (see InText),
 // keeping its first six and last four characters.
 func MaskText(s string) string {
+	if !redact.MayHold(s) {
+		return s
+	}
 	masked := redact.NumberOffsets(s)
 	for r := range redact.LooseRuns(s) {
 		for _, at := range numbersIn(r) {

@@ -63,3 +63,20 @@ func TestStar(t *testing.T) {
 		t.Errorf("Star = %q", got)
 	}
 }
+
+func TestMayHold(t *testing.T) {
+	for _, c := range []struct {
+		s    string
+		want bool
+	}{
+		{"11010519491231002X", true},
+		{"１１０１０５１９４９１２３１００２Ｘ", true},
+		{"1101051949 12310", true},
+		{"11010519491231", false},
+		{"津市监罚〔2026〕1号", false},
+	} {
+		if got := MayHold(c.s); got != c.want {
+			t.Errorf("MayHold(%q) = %v, want %v", c.s, got, c.want)
+		}
+	}
+}
