@@ -469,9 +469,33 @@ func TestVerifyWhileThePlatformWrites(t *testing.T) {
 
 // A tamper case changes the database behind the platform's back and names
 // the problems verify must report: exactly these, no others.
-type tamperCase struct {
+type tamperCase = tampering[[]want]
+
+// A tampering changes a platform's database behind its back and returns
+// what verify should report (W says how).
+type tampering[W any] struct {
 	name   string
-	tamper func(t *testing.T, p *platform) []want
+	tamper func(t *testing.T, p *platform) W
+}
+
+// runTamperings runs each case of each engine (cases gives them by engine)
+// on a platform of its own, in parallel, and has check compare what verify
+// reported with what the case said it would.
+func runTamperings[W any](t *testing.T, cases func(engine string) []tampering[W], check func(t *testing.T, wants W, sum verify.Summary, got []verify.Problem)) {
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			t.Parallel()
+			for _, c := range cases(e.name) {
+				t.Run(c.name, func(t *testing.T) {
+					t.Parallel()
+					p := newPlatform(t, e)
+					wants := c.tamper(t, p)
+					sum, got := p.run(t)
+					check(t, wants, sum, got)
+				})
+			}
+		})
+	}
 }
 
 // want is a problem by kind, table and row.
@@ -814,50 +838,41 @@ var sqliteTamperCases = []tamperCase{
 }
 
 func TestVerifyNamesWhatWasTamperedWith(t *testing.T) {
-	for _, e := range engines {
-		t.Run(e.name, func(t *testing.T) {
-			t.Parallel()
-			cases := tamperCases
-			if strings.HasPrefix(e.name, "sqlite") {
-				cases = append(slices.Clip(cases), sqliteTamperCases...)
-			}
-			for _, c := range cases {
-				t.Run(c.name, func(t *testing.T) {
-					t.Parallel()
-					p := newPlatform(t, e)
-					wants := c.tamper(t, p)
-					sum, got := p.run(t)
-					var gotKeys, wantKeys []string
-					failures := 0
-					for _, pr := range got {
-						t.Log(pr)
-						gotKeys = append(gotKeys, want{pr.Kind, pr.Table, pr.ID}.String())
-						if pr.Failure() {
-							failures++
-						}
-					}
-					for _, w := range wants {
-						wantKeys = append(wantKeys, w.String())
-					}
-					slices.Sort(gotKeys)
-					slices.Sort(wantKeys)
-					if !slices.Equal(gotKeys, wantKeys) {
-						var lines []string
-						for _, pr := range got {
-							lines = append(lines, "  "+pr.String())
-						}
-						t.Errorf("reported %q, want %q; the problems:\n%s", gotKeys, wantKeys, strings.Join(lines, "\n"))
-					}
-					if sum.Problems != failures {
-						t.Errorf("summary counts %d problems, %d failures were reported", sum.Problems, failures)
-					}
-					if sum.OK() != (failures == 0) {
-						t.Errorf("summary OK %v with %d failures", sum.OK(), failures)
-					}
-				})
-			}
-		})
+	cases := func(engine string) []tamperCase {
+		if strings.HasPrefix(engine, "sqlite") {
+			return append(slices.Clip(tamperCases), sqliteTamperCases...)
+		}
+		return tamperCases
 	}
+	runTamperings(t, cases, func(t *testing.T, wants []want, sum verify.Summary, got []verify.Problem) {
+		var gotKeys, wantKeys []string
+		failures := 0
+		for _, pr := range got {
+			t.Log(pr)
+			gotKeys = append(gotKeys, want{pr.Kind, pr.Table, pr.ID}.String())
+			if pr.Failure() {
+				failures++
+			}
+		}
+		for _, w := range wants {
+			wantKeys = append(wantKeys, w.String())
+		}
+		slices.Sort(gotKeys)
+		slices.Sort(wantKeys)
+		if !slices.Equal(gotKeys, wantKeys) {
+			var lines []string
+			for _, pr := range got {
+				lines = append(lines, "  "+pr.String())
+			}
+			t.Errorf("reported %q, want %q; the problems:\n%s", gotKeys, wantKeys, strings.Join(lines, "\n"))
+		}
+		if sum.Problems != failures {
+			t.Errorf("summary counts %d problems, %d failures were reported", sum.Problems, failures)
+		}
+		if sum.OK() != (failures == 0) {
+			t.Errorf("summary OK %v with %d failures", sum.OK(), failures)
+		}
+	})
 }
 
 // TestVerifyNamesWhatWasDuplicated: a leaf copied in ledger_leaves, or a
@@ -877,10 +892,7 @@ func TestVerifyNamesWhatWasDuplicated(t *testing.T) {
 		p.raw.queryRow(t, `SELECT MAX(idx) + 1 FROM ledger_leaves`, nil, &next)
 		return next
 	}
-	cases := []struct {
-		name   string
-		tamper func(t *testing.T, p *platform) []named
-	}{
+	cases := []tampering[[]named]{
 		{"a copied access event leaf is a leaf that appears twice", func(t *testing.T, p *platform) []named {
 			next := nextLeaf(t, p)
 			p.raw.exec(t, `INSERT INTO ledger_leaves (idx, kind, event_id, data) SELECT CAST(? AS BIGINT), kind, event_id, data FROM ledger_leaves WHERE idx = ?`, next, p.eventLeaf)
@@ -1011,42 +1023,31 @@ func TestVerifyNamesWhatWasDuplicated(t *testing.T) {
 				[]string{fmt.Sprintf("claims leaf %d, which commits to another event (access %s)", p.eventLeaf, p.event)}}}
 		}},
 	}
-	for _, e := range engines {
-		t.Run(e.name, func(t *testing.T) {
-			t.Parallel()
-			for _, c := range cases {
-				t.Run(c.name, func(t *testing.T) {
-					t.Parallel()
-					p := newPlatform(t, e)
-					wants := c.tamper(t, p)
-					sum, got := p.run(t)
-					var lines []string
-					for _, pr := range got {
-						t.Log(pr)
-						lines = append(lines, "  "+pr.String())
-					}
-					if len(got) != len(wants) {
-						t.Errorf("%d problems, want %d:\n%s", len(got), len(wants), strings.Join(lines, "\n"))
-					}
-					for _, w := range wants {
-						i := slices.IndexFunc(got, func(pr verify.Problem) bool { return pr.Kind == w.kind && pr.Table == w.table && pr.ID == w.id })
-						if i < 0 {
-							t.Errorf("no problem %s; the problems:\n%s", w.want, strings.Join(lines, "\n"))
-							continue
-						}
-						for _, word := range w.words {
-							if !strings.Contains(got[i].Message, word) {
-								t.Errorf("%s: the message does not say %q", got[i], word)
-							}
-						}
-					}
-					if sum.OK() || sum.Problems != len(wants) {
-						t.Errorf("summary %+v, want %d problems", sum, len(wants))
-					}
-				})
+	runTamperings(t, func(string) []tampering[[]named] { return cases }, func(t *testing.T, wants []named, sum verify.Summary, got []verify.Problem) {
+		var lines []string
+		for _, pr := range got {
+			t.Log(pr)
+			lines = append(lines, "  "+pr.String())
+		}
+		if len(got) != len(wants) {
+			t.Errorf("%d problems, want %d:\n%s", len(got), len(wants), strings.Join(lines, "\n"))
+		}
+		for _, w := range wants {
+			i := slices.IndexFunc(got, func(pr verify.Problem) bool { return pr.Kind == w.kind && pr.Table == w.table && pr.ID == w.id })
+			if i < 0 {
+				t.Errorf("no problem %s; the problems:\n%s", w.want, strings.Join(lines, "\n"))
+				continue
 			}
-		})
-	}
+			for _, word := range w.words {
+				if !strings.Contains(got[i].Message, word) {
+					t.Errorf("%s: the message does not say %q", got[i], word)
+				}
+			}
+		}
+		if sum.OK() || sum.Problems != len(wants) {
+			t.Errorf("summary %+v, want %d problems", sum, len(wants))
+		}
+	})
 }
 
 // TestProblemLinesPrintOnlyText: a row's id is whatever was written in the
