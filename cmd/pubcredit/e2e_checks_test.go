@@ -724,6 +724,9 @@ func (cs *checksSuite) feedbackCases(t *testing.T) {
 		bad["document_no"] = "(2026)津执" + who.Number + "号"
 		bad["basis"] = "依据 " + who.Number[:6] + "-" + who.Number[6:14] + "-" + who.Number[14:]
 		srv.postJSON(t, cs.court, "/api/v1/lists/SXBZXR/entries", bad).wantError(t, http.StatusUnprocessableEntity, "document_no", "basis")
+		named := debtorEntry(who, p.uniq("DN"), "2026-03-01")
+		named["document_no"] = "(2026)津执" + who.Name + "号"
+		srv.postJSON(t, cs.court, "/api/v1/lists/SXBZXR/entries", named).wantError(t, http.StatusUnprocessableEntity, "document_no")
 		// The record service's problems are the entry's: so says the message.
 		odd := debtorEntry(who, p.uniq("DN"), "2026-03-01")
 		odd["fields"] = map[string]any{"no_such_field": "x"}

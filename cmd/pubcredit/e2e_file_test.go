@@ -262,7 +262,8 @@ func (s *suite) privacy(t *testing.T) {
 		}, who.Number)
 		grouped := who.Number[:6] + " " + who.Number[6:14] + " " + who.Number[14:]
 		// A ref is kept and shown in clear: one that carries the number is refused.
-		for _, ref := range []string{"B-" + who.Number, who.Number + "01", fullWidth, grouped} {
+		dashed := who.Number[:6] + " - " + who.Number[6:14] + " - " + who.Number[14:]
+		for _, ref := range []string{"B-" + who.Number, who.Number + "01", fullWidth, grouped, dashed, "R" + who.Number + "12345678901234"} {
 			srv.postJSON(t, mkt, "/api/v1/records", penalty(who, ref, "2026-05-01", nil)).wantError(t, http.StatusUnprocessableEntity, "ref")
 		}
 		// A batch keeps its refused rows' refs masked.
@@ -291,6 +292,9 @@ func (s *suite) privacy(t *testing.T) {
 		if f := srv.file(t, mkt, who, "复核 "+grouped); f.Purpose != "复核 "+who.Number[:6]+" ******** "+who.Number[14:] {
 			t.Errorf("the file's purpose is %q, want the grouped number masked", f.Purpose)
 		}
+		if f := srv.file(t, mkt, who, "复核 "+dashed+"，案号202605010000000001"); f.Purpose != "复核 "+who.Number[:6]+" - ******** - "+who.Number[14:]+"，案号202605010000000001" {
+			t.Errorf("the file's purpose is %q, want the number masked and the case number whole", f.Purpose)
+		}
 		// A record's text about the person is shown masked as the person
 		// is, to the department that reads it and to the one that wrote it.
 		srv.submit(t, mkt, who, penalty(who, p.uniq("TF"), "2026-05-01", map[string]any{"facts": "当事人" + who.Name + "（身份证" + who.Number + "）未按规定公示信息"}))
@@ -308,7 +312,7 @@ func (s *suite) privacy(t *testing.T) {
 				t.Errorf("the facts are shown in %d records, want 1", seen)
 			}
 		}
-		s.scanData(t, map[string][]byte{"the identity number": []byte(who.Number), "the number grouped": []byte(grouped),
+		s.scanData(t, map[string][]byte{"the identity number": []byte(who.Number), "the number grouped": []byte(grouped), "the number dashed": []byte(dashed),
 			"the number in full-width digits": []byte(fullWidth), "the name": []byte(who.Name)}, "部门 "+code)
 	})
 }

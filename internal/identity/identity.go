@@ -244,24 +244,24 @@ func InText(s string) bool {
 		return false
 	}
 	for r := range redact.LooseRuns(s) {
-		if len(numbersIn(r)) > 0 {
+		if len(numbersIn(r, true)) > 0 {
 			return true
 		}
 	}
 	return false
 }
 
-// MaskText masks what may be an identity number in a text people typed
-// and others will read: every run of 15 or more digits (redact.Numbers),
-// and every valid identity number written any other way (see InText),
-// keeping its first six and last four characters.
+// MaskText masks the identity numbers in a text people typed and others
+// will read, however written (see InText), those with a wrong check
+// character too, keeping their first six and last four characters. Other
+// numbers, a case number of 18 digits, stay as they are.
 func MaskText(s string) string {
 	if !redact.MayHold(s) {
 		return s
 	}
-	masked := redact.NumberOffsets(s)
+	var masked []int
 	for r := range redact.LooseRuns(s) {
-		for _, at := range numbersIn(r) {
+		for _, at := range numbersIn(r, false) {
 			n := 18
 			if len(r.Digits) == 15 {
 				n = 15
@@ -272,17 +272,21 @@ func MaskText(s string) string {
 	return redact.Star(s, masked)
 }
 
-// numbersIn returns where valid identity numbers start in a run's digits.
-func numbersIn(r redact.Run) []int {
+// numbersIn returns where identity numbers start in a run's digits: valid
+// ones, or with strict false also those whose only fault is the check
+// character (a number mistyped is still the person's).
+func numbersIn(r redact.Run, strict bool) []int {
+	is := func(d string) bool {
+		_, p := parse(ResidentID, d, clock.Date{})
+		return p == nil || !strict && p.Code == "check_digit"
+	}
 	d := r.Digits
-	if len(d) == 15 {
-		if _, p := parse(ResidentID, d, clock.Date{}); p == nil {
-			return []int{0}
-		}
+	if len(d) == 15 && is(d) {
+		return []int{0}
 	}
 	var at []int
 	for i := 0; i+18 <= len(d); i++ {
-		if _, p := parse(ResidentID, d[i:i+18], clock.Date{}); p == nil {
+		if is(d[i : i+18]) {
 			at = append(at, i)
 		}
 	}

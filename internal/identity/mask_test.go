@@ -40,7 +40,7 @@ func TestInText(t *testing.T) {
 		{"1101 0519 4912 3100 2X", true},
 		{"1 1 0 1 0 5 1 9 4 9 1 2 3 1 0 0 2 X", true},
 		{"110105.19491231/002X", true},
-		{"110105   19491231002X", false}, // three spaces: two numbers
+		{"110105    19491231002X", false}, // four spaces: two numbers
 		{"津市监罚〔2026〕1号", false},
 		{"", false},
 	} {
@@ -53,10 +53,15 @@ func TestInText(t *testing.T) {
 func TestMaskText(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
 		{"核查11010519491231002X购票", "核查110105********002X购票"},
-		{"12010419670116802101", "120104**********2101"},     // a run of 20: masked whole
+		{"12010419670116802101", "120104********802101"},     // a run of 20: masked whole
 		{"110105　19491231　002X 号", "110105　********　002X 号"}, // a valid number, grouped
 		{"1101 0519 4912 3100 2X", "1101 05** **** **00 2X"},
-		{"2026-05-01 12345678 号", "2026-05-01 12345678 号"}, // no valid number
+		{"2026-05-01 12345678 号", "2026-05-01 12345678 号"},
+		{"案号202605010000000001", "案号202605010000000001"},                                     // a case number of 18 digits: no identity number
+		{"核查 12010119800101123412345678901234 购票", "核查 120101********123412345678901234 购票"}, // run on past 32 digits
+		{"120101 - 19800101 - 1234", "120101 - ******** - 1234"},
+		{"(120101)198001011234", "(120101)********1234"},
+		{"110105194912310021", "110105********0021"}, // the check character wrong: still the person's // no valid number
 		{"id 01a22c15ddda48874b3a0d85f3466c62", "id 01a22c15ddda48874b3a0d85f3466c62"},
 	} {
 		if got := MaskText(c.in); got != c.want {

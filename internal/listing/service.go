@@ -253,12 +253,16 @@ func (s *Service) enter(ctx context.Context, p *auth.Principal, t *Type, req Ent
 		pr.Add("document_no", "format", record.DoesNotPrint)
 	case identity.InText(req.DocumentNo):
 		pr.Add("document_no", "identity_number", "the document number carries an identity number; an entry's document number and basis are kept in clear, and published where the list is")
+	case namedIn(req.DocumentNo, req.Subject.Name):
+		pr.Add("document_no", "name", "the document number carries the person's name; an entry's document number and basis are kept in clear, and published where the list is")
 	}
 	switch {
 	case !record.PrintableText(req.Basis):
 		pr.Add("basis", "format", record.DoesNotPrint)
 	case identity.InText(req.Basis):
 		pr.Add("basis", "identity_number", "the basis carries an identity number; an entry's document number and basis are kept in clear")
+	case namedIn(req.Basis, req.Subject.Name):
+		pr.Add("basis", "name", "the basis carries the person's name; an entry's document number and basis are kept in clear")
 	}
 	if utf8.RuneCountInString(req.Basis) > 2000 {
 		pr.Add("basis", "too_long", "at most 2000 characters")
@@ -366,6 +370,12 @@ func withNew(pr errs.Problems, err error) errs.Problems {
 
 // asEntryFields names the record's fields that carry an entry's own values
 // (document number, grounds, basis) as the entry request does.
+// namedIn reports whether text carries the person's name (of two
+// characters or more: MaskNameIn leaves one alone too).
+func namedIn(text, name string) bool {
+	return identity.MaskNameIn(text, name) != text
+}
+
 func asEntryFields(err error, t *Type) error {
 	names := map[string]string{}
 	for key, field := range t.fieldsOfEntry() {

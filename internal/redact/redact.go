@@ -26,13 +26,14 @@ func (r Run) Offsets(i, j int) []int { return r.pos[i:j] }
 
 // Runs yields the runs of digits in s, left to right: digits that follow
 // one another, or that are grouped 6-8-4 with single spaces or hyphens
-// (110105 19491231 002X), except those inside a run of idLength or more
-// hex digits (an id or a hash).
+// (110105 19491231 002X), except those inside an id or a hash (see
+// isID).
 func Runs(s string) iter.Seq[Run] { return runs(s, false) }
 
 // LooseRuns yields the runs of digits in s as Runs does, but joins groups
-// of digits however they are separated by one or two separators (spaces of
-// any width, hyphens and dashes, dots, slashes, underscores, tabs, line
+// of digits however they are separated by one to three separators (spaces
+// of any width, hyphens, dashes and minus signs, dots, slashes,
+// underscores, commas, colons, the middle dot and 、, brackets, tabs, line
 // breaks): an identity number typed in any grouping is one run. So are
 // unrelated numbers that merely stand close: the caller checks what it
 // finds (identity.InText).
@@ -41,7 +42,7 @@ func LooseRuns(s string) iter.Seq[Run] { return runs(s, true) }
 func runs(s string, loose bool) iter.Seq[Run] {
 	return func(yield func(Run) bool) {
 		for i := 0; i < len(s); {
-			if end := hexRunEnd(s, i); end-i >= idLength {
+			if end := hexRunEnd(s, i); isID(s[i:end]) {
 				i = end
 				continue
 			}
@@ -117,9 +118,9 @@ func sep(s string, i int) int {
 	return i
 }
 
-// separators returns the offset past one or two separators at i, or i.
+// separators returns the offset past one to three separators at i, or i.
 func separators(s string, i int) int {
-	for range 2 {
+	for range 3 {
 		c, w := utf8.DecodeRuneInString(s[i:])
 		if i >= len(s) || !isSeparator(c) {
 			break
@@ -130,7 +131,7 @@ func separators(s string, i int) int {
 }
 
 func isSeparator(c rune) bool {
-	return unicode.IsSpace(c) || unicode.Is(unicode.Pd, c) || strings.ContainsRune("./_－．／＿", c)
+	return unicode.IsSpace(c) || unicode.Is(unicode.Pd, c) || strings.ContainsRune("./_,:·、()[]−－．／＿，：（）【】", c)
 }
 
 func isX(c rune) bool { return c == 'X' || c == 'x' || c == 'Ｘ' || c == 'ｘ' }
@@ -204,9 +205,12 @@ func MayHold(s string) bool {
 	return n >= 15
 }
 
-// idLength is the length of the platform's ids (package ids); a run of hex
-// digits this long or longer is an id or a hash, not an identity number.
-const idLength = 32
+// isID reports whether a run of hex digits is an id (package ids: 32) or
+// a SHA-256 hash (64), not digits that may hold an identity number: it has
+// that length and a letter (all digits, it is a number run on).
+func isID(hex string) bool {
+	return (len(hex) == 32 || len(hex) == 64) && strings.IndexFunc(hex, unicode.IsLetter) >= 0
+}
 
 // hexRunEnd returns the end of the run of ASCII hex digits at i.
 func hexRunEnd(s string, i int) int {

@@ -18,7 +18,7 @@ func TestNumbers(t *testing.T) {
 		{"check 01a22c15ddda48874b3a0d85f3466c62", "check 01a22c15ddda48874b3a0d85f3466c62"}, // an id
 		{"ID110105194912310021", "ID110105********0021"},                                     // letters that are hex digits
 		{"a110105194912310021b", "a110105********0021b"},
-		{"sha 3c9d110105194912310021aa0e4bb2c1f0d9e8a7", "sha 3c9d110105194912310021aa0e4bb2c1f0d9e8a7"}, // a hash
+		{"sha 3c9d110105194912310021aa0e4bb2c1f0d9e8a73c9d110105194912310021aa", "sha 3c9d110105194912310021aa0e4bb2c1f0d9e8a73c9d110105194912310021aa"}, // a hash
 		{"11010519491231002X11010519491231002X", "110105********002X110105********002X"},
 		{"两人 110105194912310021、120108198001018123", "两人 110105********0021、120108********8123"},
 		{"１１０１０５１９４９１２３１００２Ｘ", "１１０１０５********００２Ｘ"},           // full-width
@@ -44,8 +44,8 @@ func TestLooseRuns(t *testing.T) {
 		{"1 1 0 1", []string{"1101"}},
 		{"120101－19940508－125X", []string{"12010119940508125X"}},
 		{"a 12.34/56_78 b 9", []string{"12345678", "9"}},
-		{"12   34", []string{"12", "34"}}, // three spaces part them
-		{"12X 34", []string{"12X", "34"}}, // nothing follows an X
+		{"12    34", []string{"12", "34"}}, // four spaces part them
+		{"12X 34", []string{"12X", "34"}},  // nothing follows an X
 		{"check 01a22c15ddda48874b3a0d85f3466c62 7", []string{"7"}},
 	} {
 		var got []string
