@@ -685,6 +685,11 @@ func (cs *checksSuite) feedbackCases(t *testing.T) {
 			t.Errorf("the check's purpose is %q, want %q", c.Purpose, want)
 		}
 		// The name is masked where the platform knows it, given or not.
+		var c2 checkResultJSON
+		srv.postJSON(t, cs.counter, "/api/v1/checks", checkBody(who, "high_consumption", "为"+who.Name+"购票")).want(t, http.StatusOK).decode(t, &c2)
+		if want := "为" + who.MaskedName() + "购票"; c2.Purpose != want {
+			t.Errorf("a check's purpose naming the person, no name given: %q, want %q", c2.Purpose, want)
+		}
 		srv.feedback(t, cs.counter, c.CheckID, result("RESTRICT_HIGH_CONSUMPTION", true, "已拒绝"+who.Name+who.Number+"购票")).want(t, http.StatusCreated)
 		reader := lcDept(t, p, p.uniq("RDP"), "--read", "XZCF") // it is shown nothing of the person
 		srv.get(t, reader, "/api/v1/subjects/"+who.Number+"/file?purpose="+url.QueryEscape("复核 "+who.Name+" "+who.Number)).want(t, http.StatusOK)

@@ -148,10 +148,8 @@ type Returned struct {
 
 // CheckStore keeps checks and their feedback.
 type CheckStore interface {
-	// Standing returns what a check is decided on: a person's records, their
-	// payloads left out, and list entries (listing.Store.EntriesBySubject),
-	// each in id order, read together.
-	Standing(ctx context.Context, subjectKey []byte) ([]rec.Stored, []listing.Entry, error)
+	// Standing returns what a check is decided on, read together.
+	Standing(ctx context.Context, subjectKey []byte) (Standing, error)
 	// CreateCheck stores a check, appending its leaf (Check.Seal), and its
 	// access event (access.Log.Prepare) together: neither is stored
 	// without the other.
@@ -311,12 +309,19 @@ func (c *Checker) Check(ctx context.Context, p *auth.Principal, subject rec.Subj
 	if err := pr.Err("the check is not valid"); err != nil {
 		return Result{}, err
 	}
-
 	now := c.Clock.Now().UTC().Truncate(time.Microsecond)
-	facts, entries, err := c.facts(ctx, key, doc, now)
+	facts, entries, sealedName, err := c.facts(ctx, key, doc, now)
 	if err != nil {
 		return Result{}, err
 	}
+	// The purpose is kept in clear in the person's access log: the name
+	// the platform knows is masked in it too, given or not (the clerk has
+	// the person and the card at the counter).
+	known, err := c.Records.OpenName(key, sealedName)
+	if err != nil {
+		return Result{}, err
+	}
+	purpose = identity.MaskNameIn(purpose, known)
 	hits, err := c.Measures.Evaluate(ctx, matter, facts)
 	if err != nil {
 		return Result{}, err
@@ -344,6 +349,16 @@ func (c *Checker) Check(ctx context.Context, p *auth.Principal, subject rec.Subj
 	return res, nil
 }
 
+// Standing is what a check is decided on: a person's records, their
+// payloads left out, and list entries (listing.Store.EntriesBySubject),
+// each in id order, and the person's sealed name (nil when the platform
+// does not know them), which the check masks in its purpose.
+type Standing struct {
+	Records    []rec.Stored
+	Entries    []listing.Entry
+	SealedName []byte
+}
+
 // Facts reads what the measures' conditions see of a person now, as a
 // check reads them, without storing anything (a check is the recorded,
 // authorized way to use them: this serves measurement and the tests).
@@ -352,26 +367,27 @@ func (c *Checker) Facts(ctx context.Context, subject rec.Subject) (Facts, error)
 	if err != nil {
 		return Facts{}, err
 	}
-	f, _, err := c.facts(ctx, key, doc, c.Clock.Now().UTC())
+	f, _, _, err := c.facts(ctx, key, doc, c.Clock.Now().UTC())
 	return f, err
 }
 
 // facts gathers what measures may rest on: active list entries, records in
 // use (displayed, not revoked), clean years and age. Expired and revoked
 // records are never grounds.
-func (c *Checker) facts(ctx context.Context, key []byte, doc identity.Document, now time.Time) (Facts, []listing.Entry, error) {
+func (c *Checker) facts(ctx context.Context, key []byte, doc identity.Document, now time.Time) (Facts, []listing.Entry, []byte, error) {
 	today := c.Records.Today()
 	f := Facts{Now: now, CleanYears: noNegativeRecord}
 	if age, ok := doc.AgeOn(today); ok {
 		f.Age = age
 	}
-	stored, all, err := c.Store.Standing(ctx, key)
+	st, err := c.Store.Standing(ctx, key)
 	if err != nil {
-		return f, nil, err
+		return f, nil, nil, err
 	}
+	stored, all := st.Records, st.Entries
 	entries, err := c.Lists.ActiveAmong(ctx, all, stored)
 	if err != nil {
-		return f, nil, err
+		return f, nil, nil, err
 	}
 	for _, e := range entries {
 		t, _ := c.Lists.Types.Type(e.List)
@@ -414,7 +430,7 @@ func (c *Checker) facts(ctx context.Context, key []byte, doc identity.Document, 
 	if !lastNegative.IsZero() {
 		f.CleanYears = wholeYears(lastNegative, today)
 	}
-	return f, entries, nil
+	return f, entries, st.SealedName, nil
 }
 
 // noNegativeRecord is clean_years for a person with no negative record in

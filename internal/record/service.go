@@ -581,11 +581,26 @@ func (s *Service) Person(ctx context.Context, key []byte) (idType, number, name 
 // KnownName returns the person's name, or "" when the platform knows no one
 // of key.
 func (s *Service) KnownName(ctx context.Context, key []byte) (string, error) {
-	_, _, name, err := s.Person(ctx, key)
+	subj, err := s.Store.Subject(ctx, key)
 	if errors.Is(err, errs.NotFound) {
 		return "", nil
 	}
-	return name, err
+	if err != nil {
+		return "", err
+	}
+	return s.OpenName(key, subj.Name)
+}
+
+// OpenName decrypts the sealed name of the person of key ("" for none).
+func (s *Service) OpenName(key, sealed []byte) (string, error) {
+	if sealed == nil {
+		return "", nil
+	}
+	name, err := s.Keys.Decrypt(sealed, subjectAAD(key))
+	if err != nil {
+		return "", errs.Wrap(errs.Internal, err, "subject cannot be decrypted")
+	}
+	return string(name), nil
 }
 
 // Receipt returns the ledger receipt of the current version of a record to

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"pubcredit/internal/listing"
+	"pubcredit/internal/measure"
 	"pubcredit/internal/record"
 )
 
@@ -21,10 +22,14 @@ var standing = `SELECT 0, ` + strings.Replace(recordCols, "payload, content_hash
 	UNION ALL
 	SELECT 1, '', '', '', '', subject_key, 0, '', '', '', '', '', 0, NULL, NULL, '', '', '', '', '', state,
 		(SELECT COALESCE(v.leaf_index, -1) FROM list_entry_versions v WHERE v.entry_id = list_entries.id AND v.version = list_entries.version)
-	FROM list_entries WHERE subject_key = ?1`
+	FROM list_entries WHERE subject_key = ?1
+	UNION ALL
+	SELECT 2, '', '', '', '', subject_key, 0, '', '', '', '', '', 0, NULL, NULL, '', '', '', '', '', name_enc, -1
+	FROM subjects WHERE subject_key = ?1`
 
-// standingRow scans a row of standing: its kind, then the record columns
-// scanRecord reads, then an entry's state and leaf index.
+// standingRow scans a row of standing: its kind (0 a record, 1 an entry,
+// 2 the person's sealed name), then the record columns scanRecord reads,
+// then an entry's state (or the name) and leaf index.
 type standingRow struct {
 	rows  interface{ Scan(...any) error }
 	kind  int
@@ -40,39 +45,41 @@ func (r *standingRow) Scan(dest ...any) error {
 // together, each in id order. It reads below database/sql (rawrows.go):
 // every check at the counter reads it, and the driver's conversions cost
 // more than the lookup.
-func (s *Store) Standing(ctx context.Context, key []byte) ([]record.Stored, []listing.Entry, error) {
+func (s *Store) Standing(ctx context.Context, key []byte) (measure.Standing, error) {
+	out := measure.Standing{Entries: []listing.Entry{}}
 	c, err := s.hot.get(ctx)
 	if err != nil {
-		return nil, nil, err
+		return out, err
 	}
 	defer s.hot.put(c)
 	rows, err := c.queryKept(standing, key)
 	if err != nil {
-		return nil, nil, err
+		return out, err
 	}
 	defer rows.Close()
-	var recs []record.Stored
-	entries := []listing.Entry{}
 	row := &standingRow{rows: rows}
 	for rows.Next() {
 		rec, err := scanRecord(row)
 		if err != nil {
-			return nil, nil, translate(err)
+			return out, translate(err)
 		}
-		if row.kind == 0 {
-			recs = append(recs, rec)
-			continue
+		switch row.kind {
+		case 0:
+			out.Records = append(out.Records, rec)
+		case 1:
+			e, err := entryOf(row.state, rec.SubjectKey, row.leaf)
+			if err != nil {
+				return out, translate(err)
+			}
+			out.Entries = append(out.Entries, e)
+		default:
+			out.SealedName = slices.Clone(row.state)
 		}
-		e, err := entryOf(row.state, rec.SubjectKey, row.leaf)
-		if err != nil {
-			return nil, nil, translate(err)
-		}
-		entries = append(entries, e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, nil, translate(err)
+		return out, translate(err)
 	}
-	slices.SortFunc(recs, func(a, b record.Stored) int { return strings.Compare(a.ID, b.ID) })
-	slices.SortFunc(entries, func(a, b listing.Entry) int { return strings.Compare(a.ID, b.ID) })
-	return recs, entries, nil
+	slices.SortFunc(out.Records, func(a, b record.Stored) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(out.Entries, func(a, b listing.Entry) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
 }

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"bytes"
 	"testing"
 
 	"pubcredit/internal/access"
@@ -46,8 +47,17 @@ func testChecks(t *testing.T, open func(t *testing.T) Store) {
 			b.add(sj, r1)
 			b.add(other, r3)
 			created(t, b.create(t, s))
-			recs, entries, err := s.Standing(ctx(t), sj.Key)
+			st, err := s.Standing(ctx(t), sj.Key)
 			must(t, err)
+			recs, entries := st.Records, st.Entries
+			if !bytes.Equal(st.SealedName, sj.Name) {
+				t.Errorf("Standing's sealed name = %x, want the subject's %x", st.SealedName, sj.Name)
+			}
+			none, err := s.Standing(ctx(t), subject(3, "a").Key)
+			must(t, err)
+			if none.SealedName != nil || len(none.Records) != 0 {
+				t.Errorf("Standing of a person unknown = %+v, want nothing", none)
+			}
 			if len(recs) != 2 || entries == nil || len(entries) != 0 {
 				t.Fatalf("Standing = %d records, entries %v; want 2 records and no entries", len(recs), entries)
 			}
