@@ -272,21 +272,24 @@ func MaskText(s string) string {
 	return redact.Star(s, masked)
 }
 
-// numbersIn returns where identity numbers start in a run's digits: valid
-// ones, or with strict false also those whose only fault is the check
-// character (a number mistyped is still the person's).
+// numbersIn returns where identity numbers start in a run's digits, read
+// in whole groups (redact.Run.Whole): valid ones, or with strict false also
+// those typed in one piece whose only fault is the check character (a
+// number mistyped is still the person's; across groups, numbers that
+// merely stand in a row pass region and date often enough that the check
+// character must be right too).
 func numbersIn(r redact.Run, strict bool) []int {
-	is := func(d string) bool {
+	is := func(d string, tolerant bool) bool {
 		_, p := parse(ResidentID, d, clock.Date{})
-		return p == nil || !strict && p.Code == "check_digit"
+		return p == nil || tolerant && p.Code == "check_digit"
 	}
 	d := r.Digits
-	if len(d) == 15 && is(d) {
+	if len(d) == 15 && is(d, false) {
 		return []int{0}
 	}
 	var at []int
 	for i := 0; i+18 <= len(d); i++ {
-		if is(d[i : i+18]) {
+		if r.Whole(i, i+18) && is(d[i:i+18], !strict && r.OneGroup(i, i+18)) {
 			at = append(at, i)
 		}
 	}

@@ -18,6 +18,30 @@ import (
 type Run struct {
 	Digits string // the run's characters as ASCII digits, the last perhaps X
 	pos    []int  // the byte offset of each of them in the text
+	groups []int  // where each group of digits begins in Digits, after the first (LooseRuns)
+}
+
+// Whole reports whether the characters i to j (j excluded) make whole
+// groups of the run as written, or lie within one group: a number typed
+// in groups is its groups, and one run on with other digits lies within
+// a group. A date, a time and an amount standing in a row are groups of
+// their own, and no identity number is read across them.
+func (r Run) Whole(i, j int) bool {
+	if r.OneGroup(i, j) {
+		return true
+	}
+	start := func(k int) bool { return k == 0 || k == len(r.Digits) || slices.Contains(r.groups, k) }
+	return start(i) && start(j)
+}
+
+// OneGroup reports whether the characters i to j (j excluded) were typed
+// in one piece, in one group of the run.
+func (r Run) OneGroup(i, j int) bool {
+	at := func(k int) int { // the group digit k is in
+		n, _ := slices.BinarySearch(r.groups, k+1)
+		return n
+	}
+	return at(i) == at(j-1)
 }
 
 // Offsets returns the byte offsets in the text of the run's characters
@@ -33,10 +57,11 @@ func Runs(s string) iter.Seq[Run] { return runs(s, false) }
 // LooseRuns yields the runs of digits in s as Runs does, but joins groups
 // of digits however they are separated by one to three separators (spaces
 // of any width, hyphens, dashes and minus signs, dots, slashes,
-// underscores, commas, colons, the middle dot and 、, brackets, tabs, line
-// breaks): an identity number typed in any grouping is one run. So are
-// unrelated numbers that merely stand close: the caller checks what it
-// finds (identity.InText).
+// underscores, commas, colons, middle dots, 、 and 。, tildes, brackets of
+// every kind, tabs, line breaks): an identity number typed in any grouping
+// is one run. So are unrelated numbers that merely stand close: the caller
+// reads only whole groups across them (Run.Whole) and checks what it finds
+// (identity.InText).
 func LooseRuns(s string) iter.Seq[Run] { return runs(s, true) }
 
 func runs(s string, loose bool) iter.Seq[Run] {
@@ -66,7 +91,7 @@ func runs(s string, loose bool) iter.Seq[Run] {
 						}
 						break
 					}
-					r = Run{Digits: r.Digits + g.Digits, pos: append(r.pos, g.pos...)}
+					r = Run{Digits: r.Digits + g.Digits, pos: append(r.pos, g.pos...), groups: append(r.groups, len(r.Digits))}
 					next = n
 				}
 			} else if len(r.Digits) == 6 && !r.x() { // perhaps 6-8-4
@@ -131,7 +156,8 @@ func separators(s string, i int) int {
 }
 
 func isSeparator(c rune) bool {
-	return unicode.IsSpace(c) || unicode.Is(unicode.Pd, c) || strings.ContainsRune("./_,:·、()[]−－．／＿，：（）【】", c)
+	return unicode.IsSpace(c) || unicode.Is(unicode.Pd, c) || unicode.Is(unicode.Ps, c) || unicode.Is(unicode.Pe, c) ||
+		strings.ContainsRune("./_,:·・•‧。~<>−－．／＿，：～＜＞", c)
 }
 
 func isX(c rune) bool { return c == 'X' || c == 'x' || c == 'Ｘ' || c == 'ｘ' }

@@ -80,3 +80,24 @@ func TestMayHold(t *testing.T) {
 		}
 	}
 }
+
+func TestRunWhole(t *testing.T) {
+	var r Run
+	for r = range LooseRuns("2021-05-01 1234567") { // groups at 0, 4, 6, 8
+		break
+	}
+	for _, c := range []struct {
+		i, j       int
+		whole, one bool
+	}{
+		{0, 8, true, false},  // three whole groups
+		{4, 15, true, false}, // 05, 01 and all of 1234567
+		{2, 8, false, false}, // starts inside 2021
+		{8, 12, true, true},  // within 1234567
+		{9, 15, true, true},
+	} {
+		if w, o := r.Whole(c.i, c.j), r.OneGroup(c.i, c.j); w != c.whole || o != c.one {
+			t.Errorf("%q [%d, %d): Whole %v OneGroup %v, want %v %v", r.Digits, c.i, c.j, w, o, c.whole, c.one)
+		}
+	}
+}
