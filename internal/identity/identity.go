@@ -272,6 +272,26 @@ func MaskText(s string) string {
 	return redact.Star(s, masked)
 }
 
+// typedAsOne reports whether pieces are a way people break an identity
+// number up: groups of one length (the last perhaps shorter: 4-4-4-4-2,
+// one digit at a time), 6-8-4, 6-4-4-4 or 3-3-4-4-4. Dates, times and
+// amounts in a row make pieces of mixed lengths, and are not read as one.
+func typedAsOne(pieces []int) bool {
+	if len(pieces) <= 2 {
+		return true
+	}
+	switch fmt.Sprint(pieces) {
+	case "[6 8 4]", "[6 4 4 4]", "[3 3 4 4 4]":
+		return true
+	}
+	for _, p := range pieces[1 : len(pieces)-1] {
+		if p != pieces[0] {
+			return false
+		}
+	}
+	return pieces[len(pieces)-1] <= pieces[0]
+}
+
 // numbersIn returns where identity numbers start in a run's digits, read
 // in whole groups (redact.Run.Whole): valid ones, or with strict false also
 // those typed in one piece whose only fault is the check character (a
@@ -289,7 +309,7 @@ func numbersIn(r redact.Run, strict bool) []int {
 	}
 	var at []int
 	for i := 0; i+18 <= len(d); i++ {
-		if r.Whole(i, i+18) && is(d[i:i+18], !strict && r.OneGroup(i, i+18)) {
+		if r.Whole(i, i+18) && typedAsOne(r.Pieces(i, i+18)) && is(d[i:i+18], !strict && r.OneGroup(i, i+18)) {
 			at = append(at, i)
 		}
 	}

@@ -34,6 +34,20 @@ func (r Run) Whole(i, j int) bool {
 	return start(i) && start(j)
 }
 
+// Pieces returns the lengths of the groups the characters i to j (j
+// excluded) fall in, clipped to them: [6 8 4] for 110105 19491231 002X.
+func (r Run) Pieces(i, j int) []int {
+	var out []int
+	from := i
+	for _, g := range r.groups {
+		if g > i && g < j {
+			out = append(out, g-from)
+			from = g
+		}
+	}
+	return append(out, j-from)
+}
+
 // OneGroup reports whether the characters i to j (j excluded) were typed
 // in one piece, in one group of the run.
 func (r Run) OneGroup(i, j int) bool {
@@ -57,8 +71,9 @@ func Runs(s string) iter.Seq[Run] { return runs(s, false) }
 // LooseRuns yields the runs of digits in s as Runs does, but joins groups
 // of digits however they are separated by one to three separators (spaces
 // of any width, hyphens, dashes and minus signs, dots, slashes,
-// underscores, commas, colons, middle dots, 、 and 。, tildes, brackets of
-// every kind, tabs, line breaks): an identity number typed in any grouping
+// underscores, commas, semicolons, bars, middle dots, 、 and 。, tildes,
+// brackets of every kind, tabs, line breaks; not colons, which part the
+// hours and minutes of times): an identity number typed in any grouping
 // is one run. So are unrelated numbers that merely stand close: the caller
 // reads only whole groups across them (Run.Whole) and checks what it finds
 // (identity.InText).
@@ -157,7 +172,7 @@ func separators(s string, i int) int {
 
 func isSeparator(c rune) bool {
 	return unicode.IsSpace(c) || unicode.Is(unicode.Pd, c) || unicode.Is(unicode.Ps, c) || unicode.Is(unicode.Pe, c) ||
-		strings.ContainsRune("./_,:·・•‧。~<>−－．／＿，：～＜＞", c)
+		strings.ContainsRune("./_,;|·・•‧。~<>−－．／＿，；｜～＜＞", c)
 }
 
 func isX(c rune) bool { return c == 'X' || c == 'x' || c == 'Ｘ' || c == 'ｘ' }
