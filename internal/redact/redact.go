@@ -172,7 +172,7 @@ func separators(s string, i int) int {
 
 func isSeparator(c rune) bool {
 	return unicode.IsSpace(c) || unicode.Is(unicode.Pd, c) || unicode.Is(unicode.Ps, c) || unicode.Is(unicode.Pe, c) ||
-		strings.ContainsRune("./_,;|·・•‧。~<>−－．／＿，；｜～＜＞", c)
+		strings.ContainsRune("./_,;|·・•‧、。~<>−－．／＿，；｜～＜＞", c)
 }
 
 func isX(c rune) bool { return c == 'X' || c == 'x' || c == 'Ｘ' || c == 'ｘ' }
