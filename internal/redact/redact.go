@@ -81,10 +81,14 @@ func LooseRuns(s string) iter.Seq[Run] { return runs(s, true) }
 
 func runs(s string, loose bool) iter.Seq[Run] {
 	return func(yield func(Run) bool) {
+		hexEnd := 0 // the end of the run of hex digits i is in, once looked at
 		for i := 0; i < len(s); {
-			if end := hexRunEnd(s, i); isID(s[i:end]) {
-				i = end
-				continue
+			if i >= hexEnd {
+				if hexEnd = hexRunEnd(s, i); isID(s[i:hexEnd]) {
+					i = hexEnd
+					continue
+				}
+				hexEnd = max(hexEnd, i+1)
 			}
 			r, next := group(s, i)
 			if len(r.Digits) == 0 {
@@ -101,7 +105,7 @@ func runs(s string, loose bool) iter.Seq[Run] {
 					g, n := group(s, after)
 					if len(g.Digits) == 0 {
 						if c, w := utf8.DecodeRuneInString(s[after:]); isX(c) { // 0 0 2 X
-							r = Run{Digits: r.Digits + "X", pos: append(r.pos, after)}
+							r = Run{Digits: r.Digits + "X", pos: append(r.pos, after), groups: append(r.groups, len(r.Digits))}
 							next = after + w
 						}
 						break
