@@ -274,14 +274,15 @@ func MaskText(s string) string {
 
 // typedAsOne reports whether pieces are a way people break an identity
 // number up: groups of one length (the last perhaps shorter: 4-4-4-4-2,
-// one digit at a time), 6-8-4, 6-4-4-4 or 3-3-4-4-4. Dates, times and
+// one digit at a time), 6-8-4, 6-4-4-4 or 3-3-4-4-4 (6-6-3 for the old
+// numbers of 15 digits). Dates, times and
 // amounts in a row make pieces of mixed lengths, and are not read as one.
 func typedAsOne(pieces []int) bool {
 	if len(pieces) <= 2 {
 		return true
 	}
 	switch fmt.Sprint(pieces) {
-	case "[6 8 4]", "[6 4 4 4]", "[3 3 4 4 4]":
+	case "[6 8 4]", "[6 4 4 4]", "[3 3 4 4 4]", "[6 6 3]":
 		return true
 	}
 	for _, p := range pieces[1 : len(pieces)-1] {
@@ -304,7 +305,7 @@ func numbersIn(r redact.Run, strict bool) []int {
 		return p == nil || tolerant && p.Code == "check_digit"
 	}
 	d := r.Digits
-	if len(d) == 15 && is(d, false) {
+	if len(d) == 15 && typedAsOne(r.Pieces(0, 15)) && is(d, false) {
 		return []int{0}
 	}
 	var at []int

@@ -41,6 +41,8 @@ func TestInText(t *testing.T) {
 		{"1 1 0 1 0 5 1 9 4 9 1 2 3 1 0 0 2 X", true},
 		{"110105.19491231/002X", true},
 		{"120101〔19800101〕1234", true},
+		{"110105 491231 002", true},                    // an old number, 6-6-3
+		{"2011-05-01、2012-06-07 123", false},           // 15 digits in a row, no layout
 		{"值班 2021-05-01、2022-06-03、2023-07-01", false}, // dates in a row
 		{"110105    19491231002X", false},              // four spaces: two numbers
 		{"津市监罚〔2026〕1号", false},
