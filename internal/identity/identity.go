@@ -234,7 +234,7 @@ func daysIn(y int, m time.Month) int {
 }
 
 // InText reports whether s carries a resident identity number, however
-// written (redact.LooseRuns: full-width, grouped with any separators, run
+// written (redact.Runs: full-width, grouped with any separators, run
 // on with other digits): 15 digits standing alone, or 18 characters of a
 // run (digits, the 18th perhaps X), that make a valid number (region,
 // birth date, check character). A case number of as many digits is no
@@ -243,7 +243,7 @@ func InText(s string) bool {
 	if !redact.MayHold(s) {
 		return false
 	}
-	for r := range redact.LooseRuns(s) {
+	for r := range redact.Runs(s) {
 		if len(numbersIn(r, true)) > 0 {
 			return true
 		}
@@ -260,7 +260,7 @@ func MaskText(s string) string {
 		return s
 	}
 	var masked []int
-	for r := range redact.LooseRuns(s) {
+	for r := range redact.Runs(s) {
 		for _, at := range numbersIn(r, false) {
 			n := 18
 			if len(r.Digits) == 15 {
@@ -272,29 +272,8 @@ func MaskText(s string) string {
 	return redact.Star(s, masked)
 }
 
-// typedAsOne reports whether pieces are a way people break an identity
-// number up: groups of one length (the last perhaps shorter: 4-4-4-4-2,
-// one digit at a time), 6-8-4, 6-4-4-4 or 3-3-4-4-4 (6-6-3 for the old
-// numbers of 15 digits). Dates, times and
-// amounts in a row make pieces of mixed lengths, and are not read as one.
-func typedAsOne(pieces []int) bool {
-	if len(pieces) <= 2 {
-		return true
-	}
-	switch fmt.Sprint(pieces) {
-	case "[6 8 4]", "[6 4 4 4]", "[3 3 4 4 4]", "[6 6 3]":
-		return true
-	}
-	for _, p := range pieces[1 : len(pieces)-1] {
-		if p != pieces[0] {
-			return false
-		}
-	}
-	return pieces[len(pieces)-1] <= pieces[0]
-}
-
 // numbersIn returns where identity numbers start in a run's digits, read
-// in whole groups (redact.Run.Whole): valid ones, or with strict false also
+// in a layout people type (redact.Run.Typed): valid ones, or with strict false also
 // those typed in one piece whose only fault is the check character (a
 // number mistyped is still the person's; across groups, numbers that
 // merely stand in a row pass region and date often enough that the check
@@ -305,12 +284,12 @@ func numbersIn(r redact.Run, strict bool) []int {
 		return p == nil || tolerant && p.Code == "check_digit"
 	}
 	d := r.Digits
-	if len(d) == 15 && typedAsOne(r.Pieces(0, 15)) && is(d, false) {
+	if len(d) == 15 && r.Typed(0, 15) && is(d, false) {
 		return []int{0}
 	}
 	var at []int
 	for i := 0; i+18 <= len(d); i++ {
-		if r.Whole(i, i+18) && typedAsOne(r.Pieces(i, i+18)) && is(d[i:i+18], !strict && r.OneGroup(i, i+18)) {
+		if r.Typed(i, i+18) && is(d[i:i+18], !strict && r.OneGroup(i, i+18)) {
 			at = append(at, i)
 		}
 	}

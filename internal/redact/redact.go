@@ -6,6 +6,7 @@
 package redact
 
 import (
+	"fmt"
 	"iter"
 	"slices"
 	"strings"
@@ -18,7 +19,7 @@ import (
 type Run struct {
 	Digits string // the run's characters as ASCII digits, the last perhaps X
 	pos    []int  // the byte offset of each of them in the text
-	groups []int  // where each group of digits begins in Digits, after the first (LooseRuns)
+	groups []int  // where each group of digits begins in Digits, after the first
 }
 
 // Whole reports whether the characters i to j (j excluded) make whole
@@ -34,9 +35,35 @@ func (r Run) Whole(i, j int) bool {
 	return start(i) && start(j)
 }
 
-// Pieces returns the lengths of the groups the characters i to j (j
+// Typed reports whether the characters i to j (j excluded) are whole
+// groups (Whole) laid out the way people break an identity number up:
+// groups of one length (the last perhaps shorter: 4-4-4-4-2, one digit at
+// a time), 6-8-4, 6-4-4-4 or 3-3-4-4-4 (6-6-3 for the old numbers of 15
+// digits); or one or two pieces. Dates, times and amounts in a row make
+// pieces of mixed lengths, and are not read as one number.
+func (r Run) Typed(i, j int) bool {
+	if !r.Whole(i, j) {
+		return false
+	}
+	pieces := r.pieces(i, j)
+	if len(pieces) <= 2 {
+		return true
+	}
+	switch fmt.Sprint(pieces) {
+	case "[6 8 4]", "[6 4 4 4]", "[3 3 4 4 4]", "[6 6 3]":
+		return true
+	}
+	for _, p := range pieces[1 : len(pieces)-1] {
+		if p != pieces[0] {
+			return false
+		}
+	}
+	return pieces[len(pieces)-1] <= pieces[0]
+}
+
+// pieces returns the lengths of the groups the characters i to j (j
 // excluded) fall in, clipped to them: [6 8 4] for 110105 19491231 002X.
-func (r Run) Pieces(i, j int) []int {
+func (r Run) pieces(i, j int) []int {
 	var out []int
 	from := i
 	for _, g := range r.groups {
@@ -62,24 +89,16 @@ func (r Run) OneGroup(i, j int) bool {
 // from index i to j (j excluded).
 func (r Run) Offsets(i, j int) []int { return r.pos[i:j] }
 
-// Runs yields the runs of digits in s, left to right: digits that follow
-// one another, or that are grouped 6-8-4 with single spaces or hyphens
-// (110105 19491231 002X), except those inside an id or a hash (see
-// isID).
-func Runs(s string) iter.Seq[Run] { return runs(s, false) }
-
-// LooseRuns yields the runs of digits in s as Runs does, but joins groups
-// of digits however they are separated by one to three separators (spaces
-// of any width, hyphens, dashes and minus signs, dots, slashes,
-// underscores, commas, semicolons, bars, middle dots, 、 and 。, tildes,
-// brackets of every kind, tabs, line breaks; not colons, which part the
-// hours and minutes of times): an identity number typed in any grouping
-// is one run. So are unrelated numbers that merely stand close: the caller
-// reads only whole groups across them (Run.Whole) and checks what it finds
-// (identity.InText).
-func LooseRuns(s string) iter.Seq[Run] { return runs(s, true) }
-
-func runs(s string, loose bool) iter.Seq[Run] {
+// Runs yields the runs of digits in s, left to right, except those inside
+// an id or a hash (see isID). A run joins groups of digits however they are
+// separated by one to three separators (spaces of any width, hyphens,
+// dashes and minus signs, dots, slashes, underscores, commas, semicolons,
+// bars, middle dots, 、 and 。, tildes, brackets of every kind, tabs, line
+// breaks; not colons, which part the hours and minutes of times): an
+// identity number typed in any grouping is one run. So are unrelated
+// numbers that merely stand close: read a run across its groups only where
+// they are laid out as people type one number (Run.Typed).
+func Runs(s string) iter.Seq[Run] {
 	return func(yield func(Run) bool) {
 		hexEnd := 0 // the end of the run of hex digits i is in, once looked at
 		for i := 0; i < len(s); {
@@ -96,30 +115,21 @@ func runs(s string, loose bool) iter.Seq[Run] {
 				i += w
 				continue
 			}
-			if loose {
-				for !r.x() {
-					after := separators(s, next)
-					if after == next {
-						break
-					}
-					g, n := group(s, after)
-					if len(g.Digits) == 0 {
-						if c, w := utf8.DecodeRuneInString(s[after:]); isX(c) { // 0 0 2 X
-							r = Run{Digits: r.Digits + "X", pos: append(r.pos, after), groups: append(r.groups, len(r.Digits))}
-							next = after + w
-						}
-						break
-					}
-					r = Run{Digits: r.Digits + g.Digits, pos: append(r.pos, g.pos...), groups: append(r.groups, len(r.Digits))}
-					next = n
+			for !r.x() {
+				after := separators(s, next)
+				if after == next {
+					break
 				}
-			} else if len(r.Digits) == 6 && !r.x() { // perhaps 6-8-4
-				if r2, n2 := group(s, sep(s, next)); len(r2.Digits) == 8 && !r2.x() {
-					if r3, n3 := group(s, sep(s, n2)); len(r3.Digits) == 4 && sep(s, next) > next && sep(s, n2) > n2 {
-						r = Run{Digits: r.Digits + r2.Digits + r3.Digits, pos: append(append(r.pos, r2.pos...), r3.pos...)}
-						next = n3
+				g, n := group(s, after)
+				if len(g.Digits) == 0 {
+					if c, w := utf8.DecodeRuneInString(s[after:]); isX(c) { // 0 0 2 X
+						r = Run{Digits: r.Digits + "X", pos: append(r.pos, after), groups: append(r.groups, len(r.Digits))}
+						next = after + w
 					}
+					break
 				}
+				r = Run{Digits: r.Digits + g.Digits, pos: append(r.pos, g.pos...), groups: append(r.groups, len(r.Digits))}
+				next = n
 			}
 			if !yield(r) {
 				return
@@ -154,14 +164,6 @@ func group(s string, i int) (Run, int) {
 	return r, i
 }
 
-// sep returns the offset past a single space or hyphen at i, or i.
-func sep(s string, i int) int {
-	if i < len(s) && (s[i] == ' ' || s[i] == '-') {
-		return i + 1
-	}
-	return i
-}
-
 // separators returns the offset past one to three separators at i, or i.
 func separators(s string, i int) int {
 	for range 3 {
@@ -191,24 +193,44 @@ func digit(c rune) (byte, bool) {
 	return 0, false
 }
 
-// Numbers masks every run (see Runs) of 15 or more characters, which may
-// be an identity number or a bank card's: it keeps the run's first six and
-// last four, like identity.MaskNumber, and masks each character between
-// them with one *. Text without such a run is returned as it is.
-func Numbers(s string) string { return Star(s, NumberOffsets(s)) }
-
-// NumberOffsets returns the byte offsets of the characters Numbers masks.
-func NumberOffsets(s string) []int {
+// Numbers masks what may be an identity number, unchecked: a run (see
+// Runs) of 15 or more characters typed in one piece (it may also be a bank
+// card's), or of 15 to 18 typed in groups as one number (Run.Typed). It
+// keeps the first six characters and the last four, like
+// identity.MaskNumber, and masks each between them with one *. Text
+// without such a run is returned as it is.
+func Numbers(s string) string {
 	if !MayHold(s) {
-		return nil
+		return s
 	}
 	var masked []int
+	mask := func(r Run, i, j int) { masked = append(masked, r.Offsets(i+6, j-4)...) }
 	for r := range Runs(s) {
-		if n := len(r.Digits); n >= 15 {
-			masked = append(masked, r.Offsets(6, n-4)...)
+		if n := len(r.Digits); n >= 15 && n <= 18 && r.Typed(0, n) {
+			mask(r, 0, n)
+			continue
+		}
+		for i, j := range r.spans() {
+			if j-i >= 15 {
+				mask(r, i, j)
+			}
 		}
 	}
-	return masked
+	return Star(s, masked)
+}
+
+// spans yields the start and end of each group of the run.
+func (r Run) spans() iter.Seq2[int, int] {
+	return func(yield func(int, int) bool) {
+		from := 0
+		for _, g := range r.groups {
+			if !yield(from, g) {
+				return
+			}
+			from = g
+		}
+		yield(from, len(r.Digits))
+	}
 }
 
 // Star returns s with the character at each of the byte offsets replaced

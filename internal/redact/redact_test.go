@@ -34,7 +34,7 @@ func TestNumbers(t *testing.T) {
 	}
 }
 
-func TestLooseRuns(t *testing.T) {
+func TestRuns(t *testing.T) {
 	for _, c := range []struct {
 		in   string
 		want []string
@@ -49,11 +49,11 @@ func TestLooseRuns(t *testing.T) {
 		{"check 01a22c15ddda48874b3a0d85f3466c62 7", []string{"7"}},
 	} {
 		var got []string
-		for r := range LooseRuns(c.in) {
+		for r := range Runs(c.in) {
 			got = append(got, r.Digits)
 		}
 		if strings.Join(got, ",") != strings.Join(c.want, ",") {
-			t.Errorf("LooseRuns(%q) = %q, want %q", c.in, got, c.want)
+			t.Errorf("Runs(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
 }
@@ -83,7 +83,7 @@ func TestMayHold(t *testing.T) {
 
 func TestRunWhole(t *testing.T) {
 	var r Run
-	for r = range LooseRuns("2021-05-01 1234567") { // groups at 0, 4, 6, 8
+	for r = range Runs("2021-05-01 1234567") { // groups at 0, 4, 6, 8
 		break
 	}
 	for _, c := range []struct {
