@@ -52,6 +52,7 @@ type Error struct {
 	Message string       // safe for the caller
 	Details []FieldError // for Invalid: every problem found
 	Err     error        // internal cause; never shown to callers
+	title   string       // what Message says of the request, before the count of problems (see Retitle)
 }
 
 func (e *Error) Error() string {
@@ -100,7 +101,7 @@ func Fields(message string, details ...FieldError) *Error {
 // the platform cannot answer (Malformed) or that conflicts with what it
 // holds (Conflict) says which of its fields, as an invalid one does.
 func FieldsOf(k Kind, message string, details ...FieldError) *Error {
-	return &Error{Kind: k, Message: message, Details: details}
+	return &Error{Kind: k, Message: message, Details: details, title: message}
 }
 
 // On builds an error of kind k about one field, its message the detail's.
@@ -194,11 +195,28 @@ func (p Problems) Err(message string) error {
 	if len(p) == 0 {
 		return nil
 	}
+	title := message
 	if len(p) > maxProblems {
 		message = fmt.Sprintf("%s (%d of its %d problems are listed: the first about each field, then the first of the others)", message, maxProblems, len(p))
 		p = p.cut(maxProblems)
 	}
-	return Fields(message, p...)
+	e := Fields(message, p...)
+	e.title = title
+	return e
+}
+
+// Retitle returns err saying title of the request where it said what
+// Fields or Problems.Err were told ("the record is not valid" becomes "the
+// list entry is not valid"), the count of problems kept. An error not
+// built so is returned as it is.
+func Retitle(err error, title string) error {
+	var e *Error
+	if !errors.As(err, &e) || e.title == "" {
+		return err
+	}
+	c := *e
+	c.Message, c.title = title+strings.TrimPrefix(e.Message, e.title), title
+	return &c
 }
 
 // cut keeps n of the problems, in their order: the first about each

@@ -89,3 +89,25 @@ func TestPublicMasksIdentityNumbers(t *testing.T) {
 		t.Errorf("the caller's error changed: %+v", e)
 	}
 }
+
+// TestRetitle: a retitled error says the new title and keeps the count of
+// problems; an error not built by Fields or Problems.Err stays as it is.
+func TestRetitle(t *testing.T) {
+	var p Problems
+	for i := range maxProblems + 3 {
+		p.Add(fmt.Sprintf("grounds[%d]", i), "not_allowed", "not a ground")
+	}
+	var e *Error
+	if !errors.As(Retitle(p.Err("the record is not valid"), "the list entry is not valid"), &e) ||
+		e.Message != fmt.Sprintf("the list entry is not valid (%d of its %d problems are listed: the first about each field, then the first of the others)", maxProblems, maxProblems+3) ||
+		len(e.Details) != maxProblems || e.Kind != Invalid {
+		t.Errorf("retitled: %+v", e)
+	}
+	if !errors.As(Retitle(Fields("the record is not valid"), "the list entry is not valid"), &e) || e.Message != "the list entry is not valid" {
+		t.Errorf("retitled Fields: %+v", e)
+	}
+	plain := E(NotFound, "no entry")
+	if got := Retitle(plain, "x"); got != error(plain) {
+		t.Errorf("an error of E was retitled: %v", got)
+	}
+}

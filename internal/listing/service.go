@@ -368,24 +368,23 @@ func withNew(pr errs.Problems, err error) errs.Problems {
 	return pr
 }
 
-// asEntryFields names the record's fields that carry an entry's own values
-// (document number, grounds, basis) as the entry request does.
 // namedIn reports whether text carries the person's name (of two
 // characters or more: MaskNameIn leaves one alone too).
 func namedIn(text, name string) bool {
 	return identity.MaskNameIn(text, name) != text
 }
 
+// asEntryFields names the record's fields that carry an entry's own values
+// (document number, grounds, basis) as the entry request does, and says
+// the list entry is not valid where the record service said the record.
 func asEntryFields(err error, t *Type) error {
 	names := map[string]string{}
 	for key, field := range t.fieldsOfEntry() {
 		names["fields."+field] = key
 	}
 	err = renameFields(err, names)
-	if e, ok := errors.AsType[*errs.Error](err); ok && e.Kind == errs.Invalid && strings.HasPrefix(e.Message, record.Invalid) {
-		c := *e
-		c.Message = "the list entry is not valid" + strings.TrimPrefix(e.Message, record.Invalid)
-		return &c
+	if errs.KindOf(err) == errs.Invalid {
+		return errs.Retitle(err, "the list entry is not valid")
 	}
 	return err
 }

@@ -190,7 +190,7 @@ func (n *normaliser) normalise(s Submission) (Content, string, error) {
 		// clear: it must not be the person's number.
 		n.p.Add("ref", "identity_number", "ref (or the decision number, when no ref is given) carries an identity number; refs are kept and shown in clear: use the decision number or your own case number")
 	}
-	return c, ref, PersonFirst(n.p).Err(Invalid)
+	return c, ref, PersonFirst(n.p).Err(notValid)
 }
 
 // PersonFirst puts the problems with the person (subject, subject.*)
@@ -239,8 +239,8 @@ func (n *normaliser) subject(sub Subject) (doc identity.Document, name string) {
 	return doc, name
 }
 
-// Invalid begins the message of every record refused as not valid.
-const Invalid = "the record is not valid"
+// notValid is the message of a record refused as not valid.
+const notValid = "the record is not valid"
 
 // NameFormat says what a person's name may be.
 var NameFormat = fmt.Sprintf("the name must be at most %d printable characters, with no digit (is it another column?)", maxNameLen)

@@ -243,17 +243,17 @@ func (s *Service) SubjectKeyOf(idType, number string) ([]byte, identity.Document
 func (s *Service) item(p *auth.Principal, code string) (*catalog.Item, error) {
 	code = strings.TrimSpace(code)
 	if code == "" {
-		return nil, errs.Fields(Invalid, errs.FieldError{Field: "item", Code: "required", Message: "the catalog item code is required"})
+		return nil, errs.Fields(notValid, errs.FieldError{Field: "item", Code: "required", Message: "the catalog item code is required"})
 	}
 	it, ok := s.Catalog.Item(code)
 	if !ok {
-		return nil, errs.Fields(Invalid, errs.FieldError{Field: "item", Code: "unknown",
+		return nil, errs.Fields(notValid, errs.FieldError{Field: "item", Code: "unknown",
 			Message: fmt.Sprintf("%s is not in the catalog (known: %s)", Echo(code), strings.Join(s.Catalog.Codes(), ", "))})
 	}
 	if s.ListOf != nil {
 		// A list's owner records its item as entries, one at a time.
 		if list, ok := s.ListOf(it.Code); ok && slices.Contains(p.Lists, list) && p.ForList != list {
-			return nil, errs.Fields(Invalid, errs.FieldError{Field: "item", Code: "listed",
+			return nil, errs.Fields(notValid, errs.FieldError{Field: "item", Code: "listed",
 				Message: fmt.Sprintf("department %s owns list %s: its %s records are the list's entries, made one at a time (POST /api/v1/lists/%s/entries or POST /api/v1/records) and changed through the entry", p.ID, list, it.Code, list)})
 		}
 	}
