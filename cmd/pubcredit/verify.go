@@ -164,8 +164,12 @@ func cmdVerify(ctx context.Context, args []string, env Env) error {
 		}
 	})
 	if err == nil && seen != nil {
-		if msg := stillHeld(ctx, st, sum, *seen); msg != "" {
-			fmt.Fprintf(out, "%s %s %d: %s (%s)\n", verify.Checkpoint, verify.TableCheckpoints, seen.Size, msg, seenFile)
+		msg, herr := stillHeld(ctx, st, sum, *seen)
+		switch {
+		case herr != nil && sum.OK():
+			err = herr
+		case msg != "":
+			fmt.Fprintln(out, verify.Problem{Kind: verify.Checkpoint, Table: verify.TableCheckpoints, ID: strconv.FormatInt(seen.Size, 10), Message: msg + " (" + seenFile + ")"})
 			sum.Problems++
 		}
 	}
@@ -188,20 +192,19 @@ func cmdVerify(ctx context.Context, args []string, env Env) error {
 // with a key of the same name), or one whose signature by the key does not
 // verify, is tampering, left to verify.Run to report with every row.
 func checkVerifierKey(ctx context.Context, snap verify.Store, key, keyFrom string) error {
-	var other *note.UnverifiedNoteError // the newest checkpoint, when it names another key
-	ofKey := false                      // a checkpoint names the key
+	var other *note.UnverifiedNoteError // the newest checkpoint, when every one names another key
+	errOfKey := errors.New("a checkpoint names the key")
 	err := snap.ScanCheckpoints(ctx, func(_ int64, signed []byte) error {
 		_, err := ledger.OpenCheckpoint(signed, key)
 		var unverified *note.UnverifiedNoteError
-		if errors.As(err, &unverified) && len(unverified.Note.UnverifiedSigs) > 0 {
-			other = unverified
-		} else {
-			other, ofKey = nil, true
+		if !errors.As(err, &unverified) || len(unverified.Note.UnverifiedSigs) == 0 {
+			return errOfKey // the key is the log's: verify.Run tells the rest
 		}
+		other = unverified
 		return nil
 	})
-	if err != nil || other == nil || ofKey {
-		return err // an empty log has no signer yet
+	if errors.Is(err, errOfKey) || err != nil || other == nil {
+		return ignore(err, errOfKey) // an empty log has no signer yet
 	}
 	v, err := note.NewVerifier(key)
 	if err != nil {
@@ -209,22 +212,22 @@ func checkVerifierKey(ctx context.Context, snap verify.Store, key, keyFrom strin
 	}
 	var as []string
 	for _, sig := range other.Note.UnverifiedSigs {
-		as = append(as, fmt.Sprintf("%s+%08x", sig.Name, sig.Hash))
+		as = append(as, fmt.Sprintf("%s+%08x", ledger.PrintableName(sig.Name), sig.Hash))
 	}
 	return fmt.Errorf("the checkpoints are signed as %s, not %s+%08x (the key from %s): pass --ledger-origin %s with the keyring the log began with, or --key with its verifier key (GET /api/v1/ledger/key); a setup error, unless this is the key the platform published, in which case every checkpoint was signed anew (tampering)",
-		strings.Join(as, " and "), v.Name(), v.KeyHash(), keyFrom, other.Note.UnverifiedSigs[0].Name)
+		strings.Join(as, " and "), v.Name(), v.KeyHash(), keyFrom, ledger.PrintableName(other.Note.UnverifiedSigs[0].Name))
 }
 
 // readSeenCheckpoint reads a checkpoint seen before from file: the state
 // file of `pubcredit witness` (JSON holding the signed note) or the signed
 // note itself. It must verify with key.
 func readSeenCheckpoint(file, key string) (ledger.Checkpoint, error) {
-	b, err := os.ReadFile(file)
+	b, err := readSmallFile(file)
 	if err != nil {
 		return ledger.Checkpoint{}, usageError("--checkpoint: %v", err)
 	}
 	if t := bytes.TrimSpace(b); len(t) > 0 && t[0] == '{' {
-		s, err := readState(file, key)
+		s, err := parseState(file, b, key)
 		if err != nil {
 			return ledger.Checkpoint{}, usageError("--checkpoint %v", err)
 		}
@@ -242,22 +245,25 @@ func readSeenCheckpoint(file, key string) (ledger.Checkpoint, error) {
 // end of the log was cut off), or its tree of that size has another root
 // (the history was rewritten). Rows and leaves were checked by verify.Run;
 // this checks the log against what was published before.
-func stillHeld(ctx context.Context, st ledger.Store, sum verify.Summary, seen ledger.Checkpoint) string {
+// A tree that cannot be recomputed is an error, not a finding: a stored
+// hash missing or changed is verify.Run's to report (it checked them all
+// against the leaves), a store that cannot be read stops the command.
+func stillHeld(ctx context.Context, st ledger.Store, sum verify.Summary, seen ledger.Checkpoint) (string, error) {
 	if seen.Size > int64(sum.NewestSize) {
-		return fmt.Sprintf("the log was rolled back: its newest checkpoint is of size %d, but a checkpoint of size %d signed by the log's key was seen", sum.NewestSize, seen.Size)
+		return fmt.Sprintf("the log was rolled back: its newest checkpoint is of size %d, but a checkpoint of size %d signed by the log's key was seen", sum.NewestSize, seen.Size), nil
 	}
 	if seen.Size == 0 {
-		return ""
+		return "", nil
 	}
 	root, err := tlog.TreeHash(seen.Size, (&ledger.Log{Store: st}).Reader(ctx))
 	switch {
 	case err != nil:
-		return fmt.Sprintf("the tree of size %d, seen before, cannot be recomputed from the stored hashes: %v", seen.Size, err)
+		return "", fmt.Errorf("the tree of size %d, seen before, cannot be recomputed from the stored hashes: %w", seen.Size, err)
 	case root != seen.Root:
 		return fmt.Sprintf("the history was rewritten: the tree of size %d has root %s, but root %s was seen",
-			seen.Size, base64.StdEncoding.EncodeToString(root[:]), base64.StdEncoding.EncodeToString(seen.Root[:]))
+			seen.Size, base64.StdEncoding.EncodeToString(root[:]), base64.StdEncoding.EncodeToString(seen.Root[:])), nil
 	}
-	return ""
+	return "", nil
 }
 
 // plural is n and the noun for n.
@@ -317,4 +323,12 @@ func openStoreToRead(ctx context.Context, cfg config.Config) (Store, func(), err
 		return nil, nil, err
 	}
 	return s, func() { s.Close() }, nil
+}
+
+// ignore is err, or nil when err is target.
+func ignore(err, target error) error {
+	if errors.Is(err, target) {
+		return nil
+	}
+	return err
 }

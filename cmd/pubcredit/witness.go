@@ -258,19 +258,35 @@ func (w *witness) load() (*seen, error) {
 // it must verify with key and agree with its fields: the fields are for
 // people, the note is what the witness (and verify --checkpoint) trusts.
 func readState(name, key string) (*seen, error) {
+	b, err := readSmallFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("state %w", err)
+	}
+	return parseState(name, b, key)
+}
+
+// readSmallFile reads a state file or a checkpoint: at most
+// maxWitnessState bytes.
+func readSmallFile(name string) ([]byte, error) {
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, fmt.Errorf("state: %w", err)
+		return nil, err
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, maxWitnessState+1))
 	if err != nil {
-		return nil, fmt.Errorf("state: %w", err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if len(b) > maxWitnessState {
-		return nil, fmt.Errorf("state %s: larger than %d bytes", name, maxWitnessState)
+		return nil, fmt.Errorf("%s: larger than %d bytes", name, maxWitnessState)
 	}
+	return b, nil
+}
+
+// parseState checks the state read from file name.
+func parseState(name string, b []byte, key string) (*seen, error) {
 	var s seen
+	var err error
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s.witnessState); err != nil {

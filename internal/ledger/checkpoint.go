@@ -203,13 +203,19 @@ func signers(n *note.Note) string {
 			names = append(names, fmt.Sprintf("%d more", len(n.UnverifiedSigs)-i))
 			break
 		}
-		name := sig.Name // valid UTF-8 without spaces, as note.Open parsed it, but perhaps a control character
-		if strings.IndexFunc(name, func(r rune) bool { return !unicode.IsGraphic(r) }) >= 0 {
-			name = strconv.QuoteToGraphic(name)
-		}
-		names = append(names, fmt.Sprintf("%s+%08x", short(name), sig.Hash))
+		names = append(names, fmt.Sprintf("%s+%08x", short(PrintableName(sig.Name)), sig.Hash))
 	}
 	return "it is signed by " + strings.Join(names, ", ") + " only (another key)"
+}
+
+// PrintableName is a signer's name fit for a terminal: as it is, or quoted
+// when it holds a character that does not print (note.Open takes valid
+// UTF-8 without spaces, control characters included).
+func PrintableName(name string) string {
+	if strings.IndexFunc(name, func(r rune) bool { return !unicode.IsGraphic(r) }) >= 0 {
+		return strconv.QuoteToGraphic(name)
+	}
+	return name
 }
 
 // validOrigin reports whether s is a valid note name without control
