@@ -116,7 +116,7 @@ func ProveConsistency(from, to int64, r tlog.HashReader) (ConsistencyProof, erro
 // tlog.CheckRecord. Errors are errs.Invalid.
 func (p InclusionProof) Check(root tlog.Hash) error {
 	if p.Index < 0 || p.Size > MaxSize || p.Index >= p.Size {
-		return errs.E(errs.Invalid, "ledger: inclusion proof for index %d in tree of size %d: the index is outside the tree", p.Index, p.Size)
+		return errs.E(errs.Invalid, "ledger: inclusion proof: index %d is outside the tree of size %d", p.Index, p.Size)
 	}
 	leaf, ok := parseHash(p.LeafHash)
 	if !ok {

@@ -58,9 +58,6 @@ func VerifyReceipt(r Receipt, vkey string) (Leaf, Checkpoint, error) {
 	if r.Proof.Size != c.Size {
 		return Leaf{}, Checkpoint{}, errs.E(errs.Invalid, "ledger: receipt proof is for a tree of size %d, not the signed checkpoint's %d: the proof does not belong to this checkpoint", r.Proof.Size, c.Size)
 	}
-	if r.Index < 0 || r.Index >= c.Size {
-		return Leaf{}, Checkpoint{}, errs.E(errs.Invalid, "ledger: receipt index %d is outside the signed checkpoint's tree of size %d: no such leaf is in it", r.Index, c.Size)
-	}
 	if r.Proof.LeafHash != hashString(leaf.Hash()) {
 		return Leaf{}, Checkpoint{}, errs.E(errs.Invalid, "ledger: receipt leaf hashes to %s, but its proof is for leaf hash %q: the leaf or the proof's leaf_hash was changed", hashString(leaf.Hash()), short(r.Proof.LeafHash))
 	}
@@ -171,8 +168,8 @@ func checkKeys(b []byte, what string, keys []string, optional string) (map[strin
 	return values, nil
 }
 
-// jsonProblem says what is wrong with JSON that did not decode, in words
-// that name no value from it but a character or a field.
+// jsonProblem says what is wrong with JSON that did not decode: where, or
+// which field and what kind of JSON value it holds.
 func jsonProblem(err error) string {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
@@ -205,7 +202,13 @@ func jsonType(t reflect.Type) string {
 	case reflect.Bool:
 		return "true or false"
 	case reflect.Slice, reflect.Array:
-		return "an array of " + strings.TrimPrefix(strings.TrimPrefix(jsonType(t.Elem()), "a "), "an ") + "s"
+		switch t.Elem().Kind() {
+		case reflect.String:
+			return "an array of strings"
+		case reflect.Struct, reflect.Map:
+			return "an array of objects"
+		}
+		return "an array"
 	case reflect.Map, reflect.Struct:
 		return "an object"
 	}
