@@ -477,6 +477,13 @@ func (w *walker) leaf(i int64, data []byte) {
 			}
 		}
 	}
+	if len(claimed) > 1 && lerr != nil {
+		// The leaf does not parse (reported above): which row is its own
+		// cannot be told; every row after the first claims it as well.
+		for _, c := range claimed[1:] {
+			w.emit(Problem{Inserted, c.table, c.id, fmt.Sprintf("the row claims leaf %d, which another row claims", i)})
+		}
+	}
 	if len(claimed) > 1 && lerr == nil {
 		for j := range claimed {
 			c := &claimed[j]
@@ -618,10 +625,11 @@ func (w *walker) lookUpOrphans(ctx context.Context, st Store) error {
 			if !ok {
 				return nil
 			}
+			row := c // only the rows wanted are kept: c itself stays on the stack
 			for _, j := range js {
 				o := &w.orphans[j]
 				if o.row == nil || o.row.leaf < 0 && c.leaf >= 0 { // prefer a row that claims a leaf
-					o.row = &c
+					o.row = &row
 					v, _ := c.check(o.data, w.now, &buf)
 					o.same = v != mismatch
 				}
