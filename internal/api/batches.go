@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strings"
 
-	"pubcredit/internal/auth"
 	"pubcredit/internal/errs"
 	"pubcredit/internal/ingest"
 	"pubcredit/internal/record"
@@ -41,13 +40,6 @@ func (a *API) submitBatch(w http.ResponseWriter, r *http.Request) error {
 	if item := q.Get("item"); item != "" {
 		if _, ok := a.Catalog.Item(item); !ok {
 			return errs.Fields("the batch is not valid", errs.FieldError{Field: "item", Code: "unknown", Message: fmt.Sprintf("%s is not a catalog item (known: %s)", record.Echo(item), strings.Join(a.Catalog.Codes(), ", "))})
-		}
-		if err := p.Require(auth.Department); err != nil {
-			return err
-		}
-		if !p.CanSubmit(item) { // every row would be refused: the whole file is
-			return errs.FieldsOf(errs.Forbidden, "the batch is not allowed", errs.FieldError{Field: "item", Code: "forbidden",
-				Message: fmt.Sprintf("department %s may not submit records of %s (it submits: %s)", p.ID, item, strings.Join(p.Submit, ", "))})
 		}
 	}
 	body := limitBody(r.Body, a.MaxBatch)

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/text/transform"
 
 	"pubcredit/internal/errs"
+	"pubcredit/internal/record"
 )
 
 // sniffSize is how much of a CSV file decides its encoding.
@@ -45,7 +46,7 @@ func Declared(contentType string, body io.Reader) (io.Reader, error) {
 		return transform.NewReader(body, simplifiedchinese.GB18030.NewDecoder()), nil
 	}
 	return nil, errs.Fields("the batch format is not supported", errs.FieldError{Field: "Content-Type", Code: "charset",
-		Message: fmt.Sprintf("charset %s is not read: send UTF-8 or GB18030 (GBK)", errs.Clip(params["charset"], 20))})
+		Message: fmt.Sprintf("charset %s is not read: send UTF-8 or GB18030 (GBK)", record.Echo(params["charset"]))})
 }
 
 // rowLimit fails the read that would pass a row longer than maxLine bytes,

@@ -936,3 +936,38 @@ func TestXLSXBooleans(t *testing.T) {
 		}
 	}
 }
+
+// TestXLSXTooManyBooleans: past maxBools true/false cells the scan would
+// no longer tell which cells hold one, and TRUE would read as 1 again: the
+// workbook is refused (TooLarge).
+func TestXLSXTooManyBooleans(t *testing.T) {
+	f := excelize.NewFile()
+	defer f.Close()
+	sw, err := f.NewStreamWriter("Sheet1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sw.SetRow("A1", []any{"ref", "CF_NR_FK"}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range maxBools + 1 {
+		cell, _ := excelize.CoordinatesToCellName(1, i+2)
+		if err := sw.SetRow(cell, []any{fmt.Sprint("R", i), true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := f.WriteToBuffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewReader(FormatXLSX, b, "XZCF", t.TempDir())
+	if err == nil {
+		r.Close()
+	}
+	if !errors.Is(err, errs.TooLarge) || !strings.Contains(err.Error(), "true/false cells") {
+		t.Errorf("a sheet of %d true/false cells: %v, want TooLarge naming them", maxBools+1, err)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"pubcredit/internal/errs"
+	"pubcredit/internal/record"
 )
 
 // Limits on what a workbook may unzip to. Worksheets and the shared
@@ -128,17 +129,21 @@ func checkParts(name string) (sheetScan, error) {
 	for _, f := range zr.File {
 		if f.UncompressedSize64 > maxPart && f.UncompressedSize64 > maxRatio*f.CompressedSize64 {
 			return sheetScan{}, errs.E(errs.TooLarge, "the workbook part %s unzips to %d bytes from %d, more than %d times: no sheet's rows do that (a zip bomb?)",
-				f.Name, f.UncompressedSize64, f.CompressedSize64, maxRatio)
+				record.Echo(f.Name), f.UncompressedSize64, f.CompressedSize64, maxRatio)
 		}
 		part := strings.ToLower(strings.ReplaceAll(f.Name, `\`, "/"))
 		if strings.HasPrefix(part, "xl/worksheets/sheet") || part == "xl/sharedstrings.xml" {
 			continue
 		}
 		if f.UncompressedSize64 > maxPart {
-			return sheetScan{}, errs.E(errs.TooLarge, "the workbook part %s unzips to more than %d bytes", f.Name, maxPart)
+			return sheetScan{}, errs.E(errs.TooLarge, "the workbook part %s unzips to more than %d bytes", record.Echo(f.Name), maxPart)
 		}
 	}
-	return scanSheet(&zr.Reader), nil
+	scan := scanSheet(&zr.Reader)
+	if scan.tooManyBools {
+		return sheetScan{}, errs.E(errs.TooLarge, "the first sheet holds more than %d true/false cells: format those columns as text (是/否, true/false)", maxBools)
+	}
+	return scan, nil
 }
 
 // next returns the cells of the next row of the sheet, or io.EOF.

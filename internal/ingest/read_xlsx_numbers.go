@@ -25,8 +25,9 @@ import (
 
 // sheetScan is what a scan of the first sheet found.
 type sheetScan struct {
-	bigCols map[int]bool    // columns (1 is A) holding a number cell of more than 15 digits
-	bools   map[[2]int]bool // cells (column, row) holding a boolean, at most maxBools of them
+	bigCols      map[int]bool    // columns (1 is A) holding a number cell of more than 15 digits
+	bools        map[[2]int]bool // cells (column, row) holding a boolean, at most maxBools of them
+	tooManyBools bool            // more than maxBools: the workbook is refused (TRUE would read as 1)
 }
 
 // maxBools bounds the boolean cells a scan keeps.
@@ -71,7 +72,11 @@ func scanSheet(zr *zip.Reader) sheetScan {
 				}
 				typ := attr(t, "t")
 				number = typ == "" || typ == "n"
-				if typ == "b" && len(found.bools) < maxBools {
+				if typ == "b" {
+					if len(found.bools) == maxBools {
+						found.tooManyBools = true
+						return found
+					}
 					found.bools[[2]int{col, row}] = true
 				}
 			case "v":

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"pubcredit/internal/auth"
@@ -57,10 +58,15 @@ type chunk struct {
 //
 // It returns Invalid when the file as a whole cannot be read (the rows
 // before the failing point are kept and the batch is marked failed),
-// Forbidden for a principal that is not a department, TooLarge past MaxRows.
+// Forbidden for a principal that is not a department or an item it may not
+// submit, TooLarge past MaxRows.
 func (s *Service) Run(ctx context.Context, p *auth.Principal, format string, body io.Reader, item string) (Result, error) {
 	if err := p.Require(auth.Department); err != nil {
 		return Result{}, err
+	}
+	if item != "" && !p.CanSubmit(item) { // every row would be refused: the whole file is
+		return Result{}, errs.FieldsOf(errs.Forbidden, "the batch is not allowed", errs.FieldError{Field: "item", Code: "forbidden",
+			Message: fmt.Sprintf("department %s may not submit records of %s (it submits: %s)", p.ID, item, strings.Join(p.Submit, ", "))})
 	}
 	rd, err := NewReader(format, body, item, s.TmpDir)
 	if err != nil {
@@ -276,14 +282,11 @@ func fileError(err error) error {
 		Details: []errs.FieldError{{Field: "body", Code: "unreadable", Message: "the file ended or broke off before it could be read; send it again"}}}
 }
 
-// rejection is a refused row as the batch keeps and shows it. Its ref is
-// masked when it carries an identity number (which is why such a ref is
-// refused): rejections are kept in clear.
+// rejection is a refused row as the batch keeps and shows it. An identity
+// number in its ref is masked (which is why such a ref is refused), the
+// rest of the ref kept: rejections are kept in clear.
 func rejection(line int, ref string, err error) Rejection {
-	if identity.InText(ref) {
-		ref = identity.MaskNumber(ref)
-	}
-	return Rejection{Line: line, Ref: ref, Errors: rowErrors(err)}
+	return Rejection{Line: line, Ref: identity.MaskText(ref), Errors: rowErrors(err)}
 }
 
 // rowErrors turns a row's failure into its field problems.
