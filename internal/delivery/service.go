@@ -263,43 +263,25 @@ func normalPath(p string) string {
 		}
 		i += 2
 	}
-	return removeDotSegments(b.String())
+	switch p = b.String(); {
+	case p == "":
+		return "/"
+	case p[0] != '/':
+		return p // not the path of a URL with a host
+	}
+	// Dot segments go as RFC 3986 section 5.2.4 says, empty ones and a
+	// trailing slash kept (net/url resolves the path against itself).
+	u, err := url.Parse(p) // an escaped path: url.Parse has checked its escapes
+	if err != nil {
+		return p
+	}
+	return u.ResolveReference(&url.URL{}).EscapedPath()
 }
 
 // unreserved reports whether c is an unreserved character of RFC 3986
 // (section 2.3), which percent-encoding does not change.
 func unreserved(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~'
-}
-
-// removeDotSegments removes the "." and ".." segments of an absolute path
-// as RFC 3986, section 5.2.4 does, and makes an empty path "/". Empty
-// segments stay (path.Clean would drop them and the trailing slash).
-func removeDotSegments(p string) string {
-	if p == "" {
-		return "/"
-	}
-	if p[0] != '/' {
-		return p // not the path of a URL with a host
-	}
-	segs := strings.Split(p[1:], "/")
-	out := make([]string, 0, len(segs))
-	for i, s := range segs {
-		switch s {
-		case ".":
-		case "..":
-			if len(out) > 0 {
-				out = out[:len(out)-1]
-			}
-		default:
-			out = append(out, s)
-			continue
-		}
-		if i == len(segs)-1 { // "/a/." and "/a/b/.." are "/a/"
-			out = append(out, "")
-		}
-	}
-	return "/" + strings.Join(out, "/")
 }
 
 func loopback(host string) bool {

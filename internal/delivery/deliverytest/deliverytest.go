@@ -615,7 +615,10 @@ func testClaimPerDept(t *testing.T, s Store) {
 
 func testClaimConcurrent(t *testing.T, s Store) {
 	f := newFixture(t, s)
-	const subs = 3 * delivery.LeasedPerDept // three departments at their limit
+	// Three departments, each with more subscriptions than it may hold
+	// leases: the claims racing must keep both the lease of a subscription
+	// and the cap of a department.
+	const subs = 3 * (delivery.LeasedPerDept + 2)
 	for i := range subs {
 		if i < 3 {
 			f.dept(fmt.Sprint("D", i+1))
@@ -624,7 +627,8 @@ func testClaimConcurrent(t *testing.T, s Store) {
 	}
 	pending(t, f, "D1", 2, at(10))
 	var mu sync.Mutex
-	claimed := map[string]int{}
+	claimed := map[string]int{} // delivery id -> times claimed
+	perDept := map[string]int{} // department -> deliveries claimed
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
@@ -637,14 +641,20 @@ func testClaimConcurrent(t *testing.T, s Store) {
 				mu.Lock()
 				for _, d := range got {
 					claimed[d.ID]++
+					perDept[d.Dept]++
 				}
 				mu.Unlock()
 			}
 		})
 	}
 	wg.Wait()
-	if len(claimed) != subs {
-		t.Errorf("%d deliveries claimed, want one for each of the %d subscriptions", len(claimed), subs)
+	if len(claimed) != 3*delivery.LeasedPerDept {
+		t.Errorf("%d deliveries claimed, want %d: each department's cap of %d", len(claimed), 3*delivery.LeasedPerDept, delivery.LeasedPerDept)
+	}
+	for dept, n := range perDept {
+		if n > delivery.LeasedPerDept {
+			t.Errorf("department %s holds %d leases, more than %d", dept, n, delivery.LeasedPerDept)
+		}
 	}
 	for id, n := range claimed {
 		if n > 1 {
