@@ -102,9 +102,10 @@ func cmdServe(ctx context.Context, args []string, env Env) error {
 	if _, err := app.Ledger.Integrate(ctx); err != nil {
 		log.Error("ledger integration", "err", err.Error())
 	}
-	// The background jobs stop after the servers, and serve returns when
-	// they have: an attempt at a push cut off by the stop is recorded as
-	// interrupted (and is due again at once) before the store closes.
+	// The background jobs stop with the signal that stops the servers, and
+	// serve returns only when they have: an attempt at a push cut off by
+	// the stop is recorded as interrupted (and is due again at once)
+	// before the store closes.
 	jobs, stopJobs := context.WithCancel(ctx)
 	var running sync.WaitGroup
 	defer running.Wait()
