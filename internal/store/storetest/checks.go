@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"maps"
 	"testing"
 
 	"pubcredit/internal/access"
@@ -27,6 +28,25 @@ func testChecks(t *testing.T, open func(t *testing.T) Store) {
 			events, err := s.AccessBySubject(ctx(t), key, "", 10)
 			must(t, err)
 			wantEvents(t, events, e)
+		}},
+		{"CheckCounts counts checks by department and matter within [from, to)", func(t *testing.T, s Store) {
+			withDepts(t, s)
+			key := subject(1, "a").Key
+			for i, c := range []struct {
+				dept, matter string
+				minute       int
+			}{{"D1", "high_consumption", 5}, {"D1", "high_consumption", 6}, {"D1", "subsidy", 7}, {"D2", "subsidy", 8}, {"D1", "subsidy", 30}, {"D2", "subsidy", 4}} {
+				e := event(i+1, key, c.minute)
+				e.Action = access.Check
+				must(t, s.CreateCheck(ctx(t), measure.Check{ID: id("chk", i+1), Dept: c.dept, SubjectKey: key, Matter: c.matter, Purpose: "p",
+					At: at(c.minute), Measures: []measure.CheckedMeasure{}}, e))
+			}
+			got, err := s.CheckCounts(ctx(t), at(5), at(30))
+			must(t, err)
+			want := map[measure.CheckKey]int{{Dept: "D1", Matter: "high_consumption"}: 2, {Dept: "D1", Matter: "subsidy"}: 1, {Dept: "D2", Matter: "subsidy"}: 1}
+			if !maps.Equal(got, want) {
+				t.Errorf("CheckCounts = %v, want %v", got, want)
+			}
 		}},
 		{"CreateCheck stores neither when the access event cannot be stored", func(t *testing.T, s Store) {
 			withDepts(t, s)
