@@ -830,6 +830,23 @@ func testVerifyCommandCheckpoint(t *testing.T, dbURL string) {
 			t.Errorf("%s: exit %d, want 2 naming --checkpoint\n%s", name, r.Code, r.Stderr)
 		}
 	}
+	// A checkpoint the log's key signed, of a size the log holds, with
+	// another root: the history the log holds is not the one published.
+	keys, err := vault.Load(p.keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := ledger.NewSigner("pubcredit.local/ledger", keys.Signer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	forked, err := signer.SignCheckpoint(ledger.Checkpoint{Origin: "pubcredit.local/ledger", Size: first, Root: tlog.RecordHash([]byte("another history"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := p.run(t, nil, "verify", "--checkpoint", writeFile(t, "forked.txt", forked)); r.Code != 1 || !strings.Contains(r.Stdout, "history was rewritten") {
+		t.Errorf("verify --checkpoint of a checkpoint with another root: exit %d, want 1 saying the history was rewritten\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
 
 	// The newest checkpoint cut off with its stored hashes: its leaves are
 	// left as if not yet integrated.
