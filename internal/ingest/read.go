@@ -191,7 +191,7 @@ type header []column
 
 // newHeader reads a header row, returning an errs.Invalid error that lists
 // every problem with it.
-func newHeader(cells []string) (header, error) {
+func newHeader(cells []string, item string, bigCols map[int]bool) (header, error) {
 	if len(cells) > maxColumns {
 		return nil, errs.E(errs.Invalid, "the header row has %d columns; at most %d are allowed", len(cells), maxColumns)
 	}
@@ -220,20 +220,21 @@ func newHeader(cells []string) (header, error) {
 	if len(seen) == 0 && len(p) == 0 {
 		p.Add("header", "required", "the first row must name the columns")
 	}
+	h.needsItem(item, &p)
+	h.identityAsText(bigCols, &p)
 	if err := p.Err("the header row cannot be used"); err != nil {
 		return nil, err
 	}
 	return h, nil
 }
 
-// needsItem fails when no row could name its catalog item: the header has
-// no item column and the batch names none (?item=).
-func (h header) needsItem(item string) error {
+// needsItem adds a problem when no row could name its catalog item: the
+// header has no item column and the batch names none (?item=).
+func (h header) needsItem(item string, p *errs.Problems) {
 	if item != "" || slices.ContainsFunc(h, func(c column) bool { return c.key == "item" }) {
-		return nil
+		return
 	}
-	return errs.Fields("the file cannot be read", errs.FieldError{Field: "item", Code: "required",
-		Message: "the file has no item column: name the catalog item of its rows with ?item= (pubcredit import: --item), e.g. ?item=XZCF"})
+	p.Add("item", "required", "the file has no item column: name the catalog item of its rows with ?item= (pubcredit import: --item), e.g. ?item=XZCF")
 }
 
 // row maps the cells of the data row at line to a Submission. Empty cells

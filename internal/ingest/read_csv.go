@@ -138,10 +138,7 @@ func newCSVReader(r io.Reader, item string) (*csvReader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ingest: reading the csv header: %w", err)
 	}
-	head, err := newHeader(cells)
-	if err == nil {
-		err = head.needsItem(item)
-	}
+	head, err := newHeader(cells, item, nil)
 	if err != nil {
 		return nil, err
 	}

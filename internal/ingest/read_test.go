@@ -971,3 +971,13 @@ func TestXLSXTooManyBooleans(t *testing.T) {
 		t.Errorf("a sheet of %d true/false cells: %v, want TooLarge naming them", maxBools+1, err)
 	}
 }
+
+// TestHeaderProblemsTogether: a header with a repeated column and no item
+// column, in a batch that names no item, is refused naming both at once.
+func TestHeaderProblemsTogether(t *testing.T) {
+	_, err := NewReader(FormatCSV, strings.NewReader("ref,CF_WSH,CF_WSH\nR1,x,y\n"), "", t.TempDir())
+	var e *errs.Error
+	if !errors.As(err, &e) || len(e.Details) != 2 || e.Details[0].Code != "duplicate" || e.Details[1].Field != "item" {
+		t.Errorf("%v, want the duplicate column and the missing item named together", err)
+	}
+}

@@ -103,13 +103,7 @@ func newXLSXReader(r io.Reader, item, tmpDir string) (_ *xlsxReader, err error) 
 			return nil, err
 		}
 		if !blank(cells) {
-			if x.head, err = newHeader(cells); err == nil {
-				err = x.head.needsItem(item)
-			}
-			if err == nil {
-				err = x.head.identityAsText(scan.bigCols)
-			}
-			if err != nil {
+			if x.head, err = newHeader(cells, item, scan.bigCols); err != nil {
 				return nil, err
 			}
 			return x, nil

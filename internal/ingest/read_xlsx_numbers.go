@@ -3,7 +3,6 @@ package ingest
 import (
 	"archive/zip"
 	"encoding/xml"
-	"fmt"
 	"io"
 	"path"
 	"strconv"
@@ -180,18 +179,16 @@ func scanXML(zr *zip.Reader, name string, fn func(xml.StartElement) bool) {
 	}
 }
 
-// identityAsText refuses a sheet whose identity-number column (id_number,
-// or a national *_ZJHM code) holds numbers of more than 15 digits: digits
+// identityAsText adds a problem for each identity-number column (id_number,
+// or a national *_ZJHM code) holding numbers of more than 15 digits: digits
 // were lost, and some rows may name another person.
-func (h header) identityAsText(big map[int]bool) error {
+func (h header) identityAsText(big map[int]bool, p *errs.Problems) {
 	for i, c := range h {
 		if c.key != "id_number" && !strings.HasSuffix(c.key, "_ZJHM") {
 			continue
 		}
 		if col, _ := excelize.ColumnNumberToName(i + 1); big[i+1] {
-			return errs.Fields("the workbook cannot be read", errs.FieldError{Field: fieldPath(c.key), Code: "number_cells",
-				Message: fmt.Sprintf("column %s (%s) holds identity numbers as number cells, which keep only 15 digits: some rows would name another person. Format the column as text and enter the numbers again", col, c.name)})
+			p.Add(fieldPath(c.key), "number_cells", "column %s (%s) holds identity numbers as number cells, which keep only 15 digits: some rows would name another person. Format the column as text and enter the numbers again", col, c.name)
 		}
 	}
-	return nil
 }
