@@ -261,6 +261,7 @@ type misclaim struct {
 	row      claim
 	kind, id string  // the event of the leaf it claims
 	p        Problem // what the walk found, reported when the row was not moved
+	moved    bool    // the row was found moved: p is not reported
 }
 
 // maxOrphans bounds the orphans kept for the lookup after the walk, so
@@ -548,26 +549,21 @@ func deletedRow(i int64, l ledger.Leaf) Problem {
 // but the misclaims, so the tables of the other orphans' events are read
 // again, from the same snapshot, each once.
 func (w *walker) resolveOrphans(ctx context.Context, st Store) error {
-	if len(w.misclaims) > 0 {
-		moved := map[[2]string][]int{} // table and id of a misclaiming row -> its misclaims, in walk order
-		for j, m := range w.misclaims {
-			k := [2]string{m.row.table, m.row.id}
-			moved[k] = append(moved[k], j)
+	misclaiming := map[[2]string]int{} // table and id of a misclaiming row (a row claims one leaf) -> its misclaim
+	for j, m := range w.misclaims {
+		misclaiming[[2]string{m.row.table, m.row.id}] = j
+	}
+	for j := range w.orphans {
+		o := &w.orphans[j]
+		m, ok := misclaiming[[2]string{tableOf(o.leaf.Kind), o.leaf.ID}]
+		if !ok || w.misclaims[m].moved {
+			continue
 		}
-		var buf []byte
-		for j := range w.orphans {
-			o := &w.orphans[j]
-			k := [2]string{tableOf(o.leaf.Kind), o.leaf.ID}
-			ms := moved[k]
-			if len(ms) == 0 {
-				continue
-			}
-			moved[k] = ms[1:]
-			o.moved = &w.misclaims[ms[0]]
-			o.row = &o.moved.row
-			v, why := o.row.check(o.data, w.now, &buf)
-			o.same, o.why = v != mismatch, why
-		}
+		o.moved = &w.misclaims[m]
+		o.moved.moved = true
+		o.row = &o.moved.row
+		v, why := o.row.check(o.data, w.now, &w.buf)
+		o.same, o.why = v != mismatch, why
 	}
 	if err := w.lookUpOrphans(ctx, st); err != nil {
 		return err
@@ -580,7 +576,6 @@ func (w *walker) resolveOrphans(ctx context.Context, st Store) error {
 			if !o.same {
 				msg += fmt.Sprintf(", and the row no longer matches leaf %d either: it was changed after it was committed%s", o.idx, o.why)
 			}
-			o.moved.p = Problem{} // reported here
 			w.emit(Problem{Changed, r.table, r.id, msg})
 		case r == nil:
 			w.emit(deletedRow(o.idx, l))
@@ -599,7 +594,7 @@ func (w *walker) resolveOrphans(ctx context.Context, st Store) error {
 		}
 	}
 	for _, m := range w.misclaims {
-		if m.p != (Problem{}) {
+		if !m.moved {
 			w.emit(m.p)
 		}
 	}
@@ -619,7 +614,6 @@ func (w *walker) lookUpOrphans(ctx context.Context, st Store) error {
 		if len(want) == 0 {
 			continue
 		}
-		var buf []byte
 		err := scanClaims(ctx, st, k, func(c claim) error {
 			js, ok := want[c.id]
 			if !ok {
@@ -630,7 +624,7 @@ func (w *walker) lookUpOrphans(ctx context.Context, st Store) error {
 				o := &w.orphans[j]
 				if o.row == nil || o.row.leaf < 0 && c.leaf >= 0 { // prefer a row that claims a leaf
 					o.row = &row
-					v, _ := c.check(o.data, w.now, &buf)
+					v, _ := c.check(o.data, w.now, &w.buf) // the walk is done with w.buf
 					o.same = v != mismatch
 				}
 			}
